@@ -1,0 +1,199 @@
+"""Settings for every stage, read once from the environment (and AWS Secrets Manager in Lambda)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lambdas.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+LogFormat = Literal["json", "console"]
+
+
+class Settings(BaseSettings):
+    """Every variable the pipeline reads. Field `x` is the environment variable `X`."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    # Upstream credentials (secrets) and where to fetch them in Lambda.
+    steam_api_key: SecretStr | None = None
+    steam_api_key_secret_arn: str | None = None
+    igdb_client_id: str | None = None
+    igdb_client_secret: SecretStr | None = None
+    igdb_secret_arn: str | None = Field(
+        default=None, description='ARN of a JSON secret {"client_id": …, "client_secret": …}'
+    )
+
+    # Storage and database.
+    data_dir: Path = Path(".steam-import")
+    database_url: SecretStr | None = None
+    database_secret_arn: str | None = Field(
+        default=None, description="ARN of a secret holding a URL or an RDS-style JSON secret"
+    )
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+
+    # Upstream addresses, so every client can be pointed at the sandbox.
+    steam_api_base_url: str = "https://api.steampowered.com"
+    igdb_api_base_url: str = "https://api.igdb.com/v4"
+    twitch_token_url: str = "https://id.twitch.tv/oauth2/token"
+
+    # HTTP behaviour.
+    http_connect_timeout: float = Field(default=5.0, gt=0)
+    http_read_timeout: float = Field(default=30.0, gt=0)
+    steam_max_attempts: int = Field(default=5, ge=1, le=20)
+    igdb_max_attempts: int = Field(default=6, ge=1, le=20)
+    retry_max_wait_seconds: float = Field(default=20.0, gt=0)
+
+    # Logging.
+    log_level: str = "INFO"
+    log_format: LogFormat | None = None
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"unknown log level {value!r}")
+        return level
+
+    @property
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or a SQLite file in the data folder when unset."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{(self.data_dir / 'steam-import.db').resolve()}"
+
+    def require_steam_api_key(self) -> SecretStr:
+        """The Steam key, or a ConfigurationError naming the variable."""
+        if self.steam_api_key is None or not self.steam_api_key.get_secret_value():
+            raise ConfigurationError(
+                "STEAM_API_KEY is not set (or STEAM_API_KEY_SECRET_ARN in Lambda); "
+                "get a key at https://steamcommunity.com/dev/apikey"
+            )
+        return self.steam_api_key
+
+    def require_igdb_credentials(self) -> tuple[str, SecretStr]:
+        """IGDB client id and secret, or a ConfigurationError naming what is missing."""
+        missing = [
+            name
+            for name, value in (
+                ("IGDB_CLIENT_ID", self.igdb_client_id),
+                (
+                    "IGDB_CLIENT_SECRET",
+                    self.igdb_client_secret.get_secret_value() if self.igdb_client_secret else None,
+                ),
+            )
+            if not value
+        ]
+        if missing or self.igdb_client_id is None or self.igdb_client_secret is None:
+            raise ConfigurationError(
+                f"{' and '.join(missing)} not set (or IGDB_SECRET_ARN in Lambda); "
+                "register an application at https://dev.twitch.tv/console"
+            )
+        return self.igdb_client_id, self.igdb_client_secret
+
+    def secret_values(self) -> list[str]:
+        """Every secret's plain value, so logging can redact it wherever it appears."""
+        values = [
+            secret.get_secret_value()
+            for secret in (self.steam_api_key, self.igdb_client_secret)
+            if secret is not None
+        ]
+        password = _database_password(self.resolved_database_url)
+        if password:
+            values.append(password)
+        return [value for value in values if len(value) >= 4]
+
+
+def _database_password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password  # type: ignore[return-value]
+    except ArgumentError:
+        return None
+
+
+def resolve_secrets(settings: Settings, client: SecretsManagerClient | None = None) -> Settings:
+    """Fill secrets named by `*_SECRET_ARN` from AWS Secrets Manager, unless already set."""
+    updates: dict[str, Any] = {}
+    arns = (
+        settings.steam_api_key_secret_arn,
+        settings.igdb_secret_arn,
+        settings.database_secret_arn,
+    )
+    if not any(arns):
+        return settings
+    if client is None:
+        import boto3
+
+        client = boto3.client("secretsmanager", region_name=settings.aws_region)
+
+    def fetch(arn: str) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return client.get_secret_value(SecretId=arn)["SecretString"]
+        except (BotoCoreError, ClientError, KeyError) as exc:
+            raise ConfigurationError(f"cannot read secret {arn}: {type(exc).__name__}") from None
+
+    if settings.steam_api_key_secret_arn and settings.steam_api_key is None:
+        updates["steam_api_key"] = SecretStr(fetch(settings.steam_api_key_secret_arn).strip())
+    if settings.igdb_secret_arn and settings.igdb_client_secret is None:
+        payload = _json_secret(fetch(settings.igdb_secret_arn), settings.igdb_secret_arn)
+        updates["igdb_client_id"] = str(payload.get("client_id", "")) or settings.igdb_client_id
+        updates["igdb_client_secret"] = SecretStr(str(payload.get("client_secret", "")))
+    if settings.database_secret_arn and settings.database_url is None:
+        updates["database_url"] = SecretStr(
+            _database_url_from_secret(fetch(settings.database_secret_arn))
+        )
+    return settings.model_copy(update=updates)
+
+
+def _json_secret(text: str, arn: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError:
+        raise ConfigurationError(f"secret {arn} is not JSON") from None
+    if not isinstance(payload, dict):
+        raise ConfigurationError(f"secret {arn} is not a JSON object")
+    return payload
+
+
+def _database_url_from_secret(text: str) -> str:
+    """A plain URL, or the JSON shape RDS-managed secrets use."""
+    stripped = text.strip()
+    if not stripped.startswith("{"):
+        return stripped
+    from sqlalchemy.engine import URL
+
+    payload = json.loads(stripped)
+    return URL.create(
+        "postgresql+psycopg",
+        username=payload.get("username"),
+        password=payload.get("password"),
+        host=payload.get("host"),
+        port=int(payload["port"]) if payload.get("port") else None,
+        database=payload.get("dbname") or payload.get("database"),
+    ).render_as_string(hide_password=False)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings for this process (one Lambda container, one CLI run), secrets resolved once."""
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid configuration: {exc}") from None
+    return resolve_secrets(settings)

@@ -1,0 +1,185 @@
+"""Typed pipeline errors, each carrying one machine-readable code.
+
+The tree::
+
+    PipelineError                  (code, transient, message)
+    ├── PermanentError             success: false + error_code; never retried
+    │   ├── InvalidSteamIdError        INVALID_STEAM_ID
+    │   ├── ProfileNotFoundError       PROFILE_NOT_FOUND
+    │   ├── PrivateProfileError        PRIVATE_PROFILE
+    │   ├── EmptyLibraryError          EMPTY_LIBRARY
+    │   ├── SteamAuthError             STEAM_AUTH_FAILED
+    │   ├── IgdbAuthError              IGDB_AUTH_FAILED
+    │   ├── InvalidUserIdError         INVALID_USER_ID
+    │   ├── InvalidLocationError       INVALID_LOCATION
+    │   ├── ForbiddenLocationError     FORBIDDEN_LOCATION
+    │   ├── LocationNotFoundError      LOCATION_NOT_FOUND
+    │   ├── MalformedCsvError          MALFORMED_CSV
+    │   ├── UserNotFoundError          USER_NOT_FOUND
+    │   ├── SchemaDriftError           SCHEMA_DRIFT
+    │   └── ConfigurationError         CONFIGURATION_ERROR
+    └── TransientError             raised out of the handler so Step Functions' Retry applies
+        ├── SteamRateLimitedError      STEAM_RATE_LIMITED
+        ├── IgdbRateLimitedError       IGDB_RATE_LIMITED
+        ├── UpstreamUnavailableError   UPSTREAM_UNAVAILABLE
+        ├── StorageUnavailableError    STORAGE_UNAVAILABLE
+        └── DatabaseUnavailableError   DATABASE_UNAVAILABLE
+
+Transient errors are the ones a later attempt can fix (timeouts, 5xx, 429 after the client's own
+bounded retries); everything else is permanent and reported, not retried.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class PipelineError(Exception):
+    """Root of every error the pipeline reports; carries a stable `code`."""
+
+    code: ClassVar[str] = "PIPELINE_ERROR"
+    transient: ClassVar[bool] = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class PermanentError(PipelineError):
+    """A failure that retrying cannot fix; reported as `success: false`."""
+
+
+class TransientError(PipelineError):
+    """A failure a later attempt may not meet; raised so orchestration retries."""
+
+    transient: ClassVar[bool] = True
+
+
+class InvalidSteamIdError(PermanentError):
+    """The Steam account text is not a SteamID, profile URL or vanity name."""
+
+    code = "INVALID_STEAM_ID"
+
+
+class ProfileNotFoundError(PermanentError):
+    """No Steam account matches the vanity name or id."""
+
+    code = "PROFILE_NOT_FOUND"
+
+
+class PrivateProfileError(PermanentError):
+    """The profile or its game details are not public."""
+
+    code = "PRIVATE_PROFILE"
+
+
+class EmptyLibraryError(PermanentError):
+    """The library holds no games (used where an empty library cannot proceed)."""
+
+    code = "EMPTY_LIBRARY"
+
+
+class SteamAuthError(PermanentError):
+    """Steam refused the Web API key."""
+
+    code = "STEAM_AUTH_FAILED"
+
+
+class IgdbAuthError(PermanentError):
+    """Twitch refused the IGDB client id or secret, or IGDB refused a fresh token."""
+
+    code = "IGDB_AUTH_FAILED"
+
+
+class InvalidUserIdError(PermanentError):
+    """The user id is empty, too long or carries path syntax."""
+
+    code = "INVALID_USER_ID"
+
+
+class InvalidLocationError(PermanentError):
+    """A storage location that is not a well-formed `s3://` URI or local path."""
+
+    code = "INVALID_LOCATION"
+
+
+class ForbiddenLocationError(PermanentError):
+    """A location outside the configured storage or the event user's prefix."""
+
+    code = "FORBIDDEN_LOCATION"
+
+
+class LocationNotFoundError(PermanentError):
+    """A well-formed, allowed location that holds no object."""
+
+    code = "LOCATION_NOT_FOUND"
+
+
+class MalformedCsvError(PermanentError):
+    """A stored CSV that does not have the expected header or rows."""
+
+    code = "MALFORMED_CSV"
+
+
+class UserNotFoundError(PermanentError):
+    """The app has no User with this id."""
+
+    code = "USER_NOT_FOUND"
+
+
+class SchemaDriftError(PermanentError):
+    """The live database schema differs from the models."""
+
+    code = "SCHEMA_DRIFT"
+
+
+class ConfigurationError(PermanentError):
+    """A setting the stage needs is missing or invalid."""
+
+    code = "CONFIGURATION_ERROR"
+
+
+class SteamRateLimitedError(TransientError):
+    """Steam kept answering 429 after the client's retries."""
+
+    code = "STEAM_RATE_LIMITED"
+
+
+class IgdbRateLimitedError(TransientError):
+    """IGDB kept answering 429 after the client's retries."""
+
+    code = "IGDB_RATE_LIMITED"
+
+
+class UpstreamUnavailableError(TransientError):
+    """Steam, Twitch or IGDB timed out, refused connections or answered 5xx."""
+
+    code = "UPSTREAM_UNAVAILABLE"
+
+
+class StorageUnavailableError(TransientError):
+    """Object storage could not be reached or failed the request."""
+
+    code = "STORAGE_UNAVAILABLE"
+
+
+class DatabaseUnavailableError(TransientError):
+    """The database connection failed or was lost; the transaction was rolled back."""
+
+    code = "DATABASE_UNAVAILABLE"
+
+
+def all_error_types() -> list[type[PipelineError]]:
+    """Every concrete error class, for documentation and state-machine checks."""
+    found: list[type[PipelineError]] = []
+    pending: list[type[PipelineError]] = [PipelineError]
+    while pending:
+        cls = pending.pop()
+        for sub in cls.__subclasses__():
+            pending.append(sub)
+            if sub not in (PermanentError, TransientError):
+                found.append(sub)
+    return sorted(found, key=lambda c: c.code)

@@ -1,0 +1,128 @@
+"""Structured logging: JSON off a terminal or in Lambda, readable on a TTY, secrets redacted."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+REDACTED = "***"
+
+# Patterns that carry a secret whatever its value: query keys, auth headers, URL passwords.
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?i)\b(key|client_secret|access_token|token|password)=([^&\s'\"]+)"), r"\1=***"),
+    (re.compile(r"(?i)\b(authorization['\"]?\s*[:=]\s*['\"]?)(bearer|oauth|basic)\s+[^\s'\",}]+"),
+     r"\1\2 ***"),
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 ***"),
+    (re.compile(r"(?i)(['\"](?:client_secret|access_token|password|api_key)['\"]\s*:\s*['\"])[^'\"]*"),
+     r"\1***"),
+    (re.compile(r"([a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s/]+(@)"), r"\1***\2"),
+)
+
+_known_secrets: set[str] = set()
+
+
+def register_secrets(values: Iterable[str]) -> None:
+    """Redact these exact values from every later log line (settings call this)."""
+    _known_secrets.update(value for value in values if len(value) >= 4)
+
+
+def redact_text(text: str) -> str:
+    """Remove every known secret and secret-shaped fragment from `text`."""
+    for secret in sorted(_known_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, BaseException):
+        return redact_text(f"{type(value).__name__}: {value}")
+    if isinstance(value, Mapping):
+        return {key: _redact_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_redact_value(item) for item in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact_text(str(value))
+
+
+def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: scrub every value, including rendered tracebacks."""
+    for key, value in list(event_dict.items()):
+        if key in {"exc_info", "stack_info"} and not isinstance(value, str):
+            continue
+        event_dict[key] = _redact_value(value)
+    return event_dict
+
+
+def _in_lambda() -> bool:
+    return "AWS_LAMBDA_FUNCTION_NAME" in os.environ
+
+
+def _shared_processors() -> list[Processor]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+
+
+def configure_logging(
+    *, level: str = "INFO", log_format: str | None = None, stream: Any = None
+) -> None:
+    """Configure structlog once per process: JSON off a TTY or in Lambda, console otherwise."""
+    out = stream if stream is not None else sys.stderr
+    use_json = (
+        log_format == "json"
+        if log_format
+        else (_in_lambda() or not getattr(out, "isatty", lambda: False)())
+    )
+    processors = _shared_processors()
+    if use_json:
+        processors += [
+            structlog.processors.dict_tracebacks,
+            redact_secrets,
+            structlog.processors.JSONRenderer(),
+        ]
+    else:
+        processors += [
+            structlog.processors.format_exc_info,
+            redact_secrets,
+            structlog.dev.ConsoleRenderer(colors=getattr(out, "isatty", lambda: False)()),
+        ]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+
+
+@contextmanager
+def bound_run(**context: Any) -> Iterator[None]:
+    """Bind run context (import_id, user_id, stage …) to every log line inside the block."""
+    with structlog.contextvars.bound_contextvars(**context):
+        yield
+
+
+def bind_invocation(context: Any, **fields: Any) -> None:
+    """Start a Lambda invocation's log context: clear the last one, bind request id and fields."""
+    structlog.contextvars.clear_contextvars()
+    request_id = getattr(context, "aws_request_id", None)
+    bound: MutableMapping[str, Any] = {key: value for key, value in fields.items() if value}
+    if request_id:
+        bound["aws_request_id"] = request_id
+    structlog.contextvars.bind_contextvars(**bound)
