@@ -45,13 +45,14 @@ class Settings(BaseSettings):
     # Upstream addresses, so every client can be pointed at the sandbox.
     steam_api_base_url: str = "https://api.steampowered.com"
     igdb_api_base_url: str = "https://api.igdb.com/v4"
-    twitch_token_url: str = "https://id.twitch.tv/oauth2/token"
+    twitch_token_url: str = "https://id.twitch.tv/oauth2/token"  # noqa: S105 - a URL
 
     # HTTP behaviour.
     http_connect_timeout: float = Field(default=5.0, gt=0)
     http_read_timeout: float = Field(default=30.0, gt=0)
     steam_max_attempts: int = Field(default=5, ge=1, le=20)
     igdb_max_attempts: int = Field(default=6, ge=1, le=20)
+    retry_initial_wait_seconds: float = Field(default=0.5, gt=0)
     retry_max_wait_seconds: float = Field(default=20.0, gt=0)
 
     # Logging.
@@ -120,7 +121,7 @@ def _database_password(url: str) -> str | None:
     from sqlalchemy.exc import ArgumentError
 
     try:
-        return make_url(url).password  # type: ignore[return-value]
+        return make_url(url).password
     except ArgumentError:
         return None
 

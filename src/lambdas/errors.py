@@ -17,13 +17,17 @@ The tree::
     │   ├── MalformedCsvError          MALFORMED_CSV
     │   ├── UserNotFoundError          USER_NOT_FOUND
     │   ├── SchemaDriftError           SCHEMA_DRIFT
-    │   └── ConfigurationError         CONFIGURATION_ERROR
+    │   ├── ConfigurationError         CONFIGURATION_ERROR
+    │   └── InvalidEventError          INVALID_EVENT
     └── TransientError             raised out of the handler so Step Functions' Retry applies
         ├── SteamRateLimitedError      STEAM_RATE_LIMITED
         ├── IgdbRateLimitedError       IGDB_RATE_LIMITED
         ├── UpstreamUnavailableError   UPSTREAM_UNAVAILABLE
         ├── StorageUnavailableError    STORAGE_UNAVAILABLE
         └── DatabaseUnavailableError   DATABASE_UNAVAILABLE
+
+Each class also has the process exit code the CLI uses (sysexits.h values: 65 bad data, 66 not
+found, 67 private, 68 empty, 70 schema drift, 75 try again later, 77 refused, 78 configuration).
 
 Transient errors are the ones a later attempt can fix (timeouts, 5xx, 429 after the client's own
 bounded retries); everything else is permanent and reported, not retried.
@@ -39,6 +43,7 @@ class PipelineError(Exception):
 
     code: ClassVar[str] = "PIPELINE_ERROR"
     transient: ClassVar[bool] = False
+    exit_code: ClassVar[int] = 1
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -56,90 +61,112 @@ class TransientError(PipelineError):
     """A failure a later attempt may not meet; raised so orchestration retries."""
 
     transient: ClassVar[bool] = True
+    exit_code: ClassVar[int] = 75  # EX_TEMPFAIL: try again later
 
 
 class InvalidSteamIdError(PermanentError):
     """The Steam account text is not a SteamID, profile URL or vanity name."""
 
     code = "INVALID_STEAM_ID"
+    exit_code = 65
 
 
 class ProfileNotFoundError(PermanentError):
     """No Steam account matches the vanity name or id."""
 
     code = "PROFILE_NOT_FOUND"
+    exit_code = 66
 
 
 class PrivateProfileError(PermanentError):
     """The profile or its game details are not public."""
 
     code = "PRIVATE_PROFILE"
+    exit_code = 67
 
 
 class EmptyLibraryError(PermanentError):
     """The library holds no games (used where an empty library cannot proceed)."""
 
     code = "EMPTY_LIBRARY"
+    exit_code = 68
 
 
 class SteamAuthError(PermanentError):
     """Steam refused the Web API key."""
 
     code = "STEAM_AUTH_FAILED"
+    exit_code = 77
 
 
 class IgdbAuthError(PermanentError):
     """Twitch refused the IGDB client id or secret, or IGDB refused a fresh token."""
 
     code = "IGDB_AUTH_FAILED"
+    exit_code = 77
 
 
 class InvalidUserIdError(PermanentError):
     """The user id is empty, too long or carries path syntax."""
 
     code = "INVALID_USER_ID"
+    exit_code = 65
 
 
 class InvalidLocationError(PermanentError):
     """A storage location that is not a well-formed `s3://` URI or local path."""
 
     code = "INVALID_LOCATION"
+    exit_code = 65
 
 
 class ForbiddenLocationError(PermanentError):
     """A location outside the configured storage or the event user's prefix."""
 
     code = "FORBIDDEN_LOCATION"
+    exit_code = 77
 
 
 class LocationNotFoundError(PermanentError):
     """A well-formed, allowed location that holds no object."""
 
     code = "LOCATION_NOT_FOUND"
+    exit_code = 66
 
 
 class MalformedCsvError(PermanentError):
     """A stored CSV that does not have the expected header or rows."""
 
     code = "MALFORMED_CSV"
+    exit_code = 65
 
 
 class UserNotFoundError(PermanentError):
     """The app has no User with this id."""
 
     code = "USER_NOT_FOUND"
+    exit_code = 66
 
 
 class SchemaDriftError(PermanentError):
     """The live database schema differs from the models."""
 
     code = "SCHEMA_DRIFT"
+    exit_code = 70
 
 
 class ConfigurationError(PermanentError):
     """A setting the stage needs is missing or invalid."""
 
     code = "CONFIGURATION_ERROR"
+    exit_code = 78
+
+
+class InvalidEventError(PermanentError):
+    """A handler event that lacks fields or has fields of the wrong type."""
+
+    code = "INVALID_EVENT"
+    exit_code = 65
 
 
 class SteamRateLimitedError(TransientError):

@@ -18,11 +18,19 @@ REDACTED = "***"
 # Patterns that carry a secret whatever its value: query keys, auth headers, URL passwords.
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(key|client_secret|access_token|token|password)=([^&\s'\"]+)"), r"\1=***"),
-    (re.compile(r"(?i)\b(authorization['\"]?\s*[:=]\s*['\"]?)(bearer|oauth|basic)\s+[^\s'\",}]+"),
-     r"\1\2 ***"),
+    (
+        re.compile(
+            r"(?i)\b(authorization['\"]?\s*[:=]\s*['\"]?)(bearer|oauth|basic)\s+[^\s'\",}]+"
+        ),
+        r"\1\2 ***",
+    ),
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 ***"),
-    (re.compile(r"(?i)(['\"](?:client_secret|access_token|password|api_key)['\"]\s*:\s*['\"])[^'\"]*"),
-     r"\1***"),
+    (
+        re.compile(
+            r"(?i)(['\"](?:client_secret|access_token|password|api_key)['\"]\s*:\s*['\"])[^'\"]*"
+        ),
+        r"\1***",
+    ),
     (re.compile(r"([a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s/]+(@)"), r"\1***\2"),
 )
 

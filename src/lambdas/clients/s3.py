@@ -1,0 +1,297 @@
+"""Object storage for the CSVs between stages: S3 (any S3-compatible endpoint) or a local folder.
+
+Locations are URIs: `s3://bucket/key` or `file:///abs/path` (a bare local path is accepted too).
+Reads accept only locations inside the configured bucket or folder and under the event user's
+`imports/{user_id}/` prefix; anything else is FORBIDDEN_LOCATION.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import unquote, urlparse
+
+import structlog
+
+from lambdas.errors import (
+    ConfigurationError,
+    ForbiddenLocationError,
+    InvalidLocationError,
+    InvalidUserIdError,
+    LocationNotFoundError,
+    StorageUnavailableError,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from lambdas.config import Settings
+
+log = structlog.get_logger()
+
+_USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+_MAX_LOCATION_LENGTH = 2048
+IMPORTS_PREFIX = "imports"
+
+
+def validate_user_id(user_id: str) -> str:
+    """A user id safe to use in a storage key: letters, digits, `_` and `-`, at most 128."""
+    if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
+        shown = repr(user_id[:40]) if isinstance(user_id, str) else type(user_id).__name__
+        raise InvalidUserIdError(
+            f"user id {shown} is invalid: use 1-128 letters, digits, '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return user_id
+
+
+def user_prefix(user_id: str) -> str:
+    return f"{IMPORTS_PREFIX}/{validate_user_id(user_id)}/"
+
+
+def run_stamp(now: datetime, import_id: str) -> str:
+    """Sortable UTC timestamp, unique per run thanks to the import id's first characters."""
+    moment = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+    suffix = re.sub(r"[^a-z0-9]", "", import_id.lower())[:8] or "run"
+    return f"{moment:%Y%m%dT%H%M%S%f}Z-{suffix}"
+
+
+def raw_key(user_id: str, stamp: str) -> str:
+    return f"{user_prefix(user_id)}{stamp}-raw.csv"
+
+
+def enriched_key_for(raw: str) -> str:
+    """The enriched CSV's key beside the raw one it was made from."""
+    if raw.endswith("-raw.csv"):
+        return raw[: -len("-raw.csv")] + "-enriched.csv"
+    return raw.removesuffix(".csv") + "-enriched.csv"
+
+
+def _checked_key(key: str, user_id: str) -> str:
+    """Reject keys with `..`, empty or odd segments, or outside the user's prefix."""
+    if "\x00" in key or "\\" in key:
+        raise InvalidLocationError("the location contains NUL or backslash characters")
+    parts = key.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise ForbiddenLocationError("the location has empty, '.' or '..' path segments")
+    if not key.startswith(user_prefix(user_id)) or len(parts) < 3:
+        raise ForbiddenLocationError(
+            f"the location is not under this user's prefix {user_prefix(user_id)!r}"
+        )
+    if not key.endswith(".csv"):
+        raise InvalidLocationError("the location does not name a .csv file")
+    return key
+
+
+class Storage(Protocol):
+    """What the stages need from storage."""
+
+    def put(self, key: str, data: bytes) -> str:
+        """Store `data` at `key`; return its location URI."""
+        ...
+
+    def get(self, location: str, *, user_id: str) -> bytes:
+        """Read a location after checking it belongs to this storage and user."""
+        ...
+
+    def key_of(self, location: str, *, user_id: str) -> str:
+        """The checked key a location names."""
+        ...
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Keys under a prefix, sorted."""
+        ...
+
+
+def _check_location_text(location: str) -> None:
+    if not isinstance(location, str) or not location.strip():
+        raise InvalidLocationError("the location is empty")
+    if len(location) > _MAX_LOCATION_LENGTH:
+        raise InvalidLocationError(f"the location is {len(location)} characters long")
+    if "\x00" in location:
+        raise InvalidLocationError("the location contains a NUL character")
+
+
+class LocalStorage:
+    """A folder on disk; writes are atomic (temporary file, fsync, rename)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def put(self, key: str, data: bytes) -> str:
+        path = self.root / key
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise StorageUnavailableError(
+                f"cannot write {key} under {self.root}: {exc.strerror}"
+            ) from exc
+        log.debug("storage.put", key=key, bytes=len(data))
+        return path.as_uri()
+
+    def key_of(self, location: str, *, user_id: str) -> str:
+        _check_location_text(location)
+        parsed = urlparse(location)
+        if parsed.scheme == "file":
+            if parsed.netloc not in ("", "localhost"):
+                raise ForbiddenLocationError("file locations on other hosts are not allowed")
+            raw_path = unquote(parsed.path)
+        elif parsed.scheme == "":
+            raw_path = location
+        else:
+            raise ForbiddenLocationError(
+                f"storage is a local folder here; {parsed.scheme}:// locations are not allowed"
+            )
+        if ".." in PurePosixPath(raw_path).parts:
+            raise ForbiddenLocationError("the location has '..' path segments")
+        path = Path(raw_path)
+        if not path.is_absolute():
+            path = Path.cwd() / path
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self.root):
+            raise ForbiddenLocationError(f"the location is outside the storage folder {self.root}")
+        return _checked_key(resolved.relative_to(self.root).as_posix(), user_id)
+
+    def get(self, location: str, *, user_id: str) -> bytes:
+        key = self.key_of(location, user_id=user_id)
+        try:
+            return (self.root / key).read_bytes()
+        except FileNotFoundError:
+            raise LocationNotFoundError(f"nothing is stored at {key}") from None
+        except OSError as exc:
+            raise StorageUnavailableError(f"cannot read {key}: {exc.strerror}") from exc
+
+    def list_keys(self, prefix: str) -> list[str]:
+        base = self.root / prefix
+        if not base.is_dir():
+            return []
+        return sorted(
+            path.relative_to(self.root).as_posix()
+            for path in base.rglob("*.csv")
+            if path.is_file() and not path.name.startswith(".tmp-")
+        )
+
+
+class S3Storage:
+    """An S3 bucket through boto3 (endpoint configurable for S3-compatible servers)."""
+
+    def __init__(self, bucket: str, client: S3Client) -> None:
+        self.bucket = bucket
+        self._client = client
+
+    def put(self, key: str, data: bytes) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentType="text/csv; charset=utf-8"
+            )
+        except ClientError as exc:
+            raise _translate_client_error(exc, self.bucket, key) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailableError(
+                f"cannot write s3://{self.bucket}/{key}: {type(exc).__name__}"
+            ) from exc
+        log.debug("storage.put", key=key, bytes=len(data))
+        return f"s3://{self.bucket}/{key}"
+
+    def key_of(self, location: str, *, user_id: str) -> str:
+        _check_location_text(location)
+        parsed = urlparse(location)
+        if parsed.scheme != "s3":
+            raise ForbiddenLocationError(
+                f"storage is s3://{self.bucket} here; other locations are not allowed"
+            )
+        if parsed.netloc != self.bucket:
+            raise ForbiddenLocationError(f"the location is not in the bucket {self.bucket!r}")
+        if parsed.query or parsed.fragment or parsed.params:
+            raise InvalidLocationError("S3 locations cannot carry a query or fragment")
+        return _checked_key(parsed.path.removeprefix("/"), user_id)
+
+    def get(self, location: str, *, user_id: str) -> bytes:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        key = self.key_of(location, user_id=user_id)
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            raise _translate_client_error(exc, self.bucket, key) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailableError(
+                f"cannot read s3://{self.bucket}/{key}: {type(exc).__name__}"
+            ) from exc
+
+    def list_keys(self, prefix: str) -> list[str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        keys: list[str] = []
+        try:
+            paginator = self._client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                keys.extend(item["Key"] for item in page.get("Contents", []) if "Key" in item)
+        except ClientError as exc:
+            raise _translate_client_error(exc, self.bucket, prefix) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailableError(
+                f"cannot list s3://{self.bucket}/{prefix}: {type(exc).__name__}"
+            ) from exc
+        return sorted(keys)
+
+
+def _translate_client_error(exc: Exception, bucket: str, key: str) -> Exception:
+    response = getattr(exc, "response", {}) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if code in ("NoSuchKey", "404", "NotFound"):
+        return LocationNotFoundError(f"nothing is stored at s3://{bucket}/{key}")
+    if code == "NoSuchBucket":
+        return ConfigurationError(f"the bucket {bucket!r} does not exist; check S3_BUCKET")
+    if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+        return ConfigurationError(f"access to s3://{bucket} was denied ({code})")
+    if status >= 500 or code in (
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalError",
+        "RequestTimeout",
+    ):
+        return StorageUnavailableError(f"S3 failed for s3://{bucket}/{key} ({code or status})")
+    return StorageUnavailableError(f"S3 refused s3://{bucket}/{key} ({code or status})")
+
+
+def storage_from_settings(settings: Settings, *, s3_client: S3Client | None = None) -> Storage:
+    """S3 when S3_BUCKET is set, else the local data folder."""
+    if not settings.s3_bucket:
+        return LocalStorage(settings.data_dir)
+    if s3_client is None:
+        import boto3
+        from botocore.config import Config
+
+        s3_client = boto3.client(
+            "s3",
+            region_name=settings.aws_region,
+            endpoint_url=settings.s3_endpoint_url,
+            config=Config(
+                connect_timeout=settings.http_connect_timeout,
+                read_timeout=settings.http_read_timeout,
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
+        )
+    return S3Storage(settings.s3_bucket, s3_client)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,167 @@
+"""Lossless CSV encoding of row models: RFC 4180, UTF-8, a fixed header, JSON for list columns."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import types
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from enum import Enum
+from functools import cache
+from typing import Any, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from lambdas.errors import MalformedCsvError
+
+R = TypeVar("R", bound=BaseModel)
+
+MAX_FIELD_BYTES = 1_000_000  # one cell; Steam names are short, JSON lists stay far below this
+_BOM = "\ufeff"
+
+
+def header_of(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+@cache
+def _column_kinds(model: type[BaseModel]) -> dict[str, tuple[bool, bool]]:
+    """For each column: (holds JSON, may be empty → None)."""
+    kinds: dict[str, tuple[bool, bool]] = {}
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        args = get_args(annotation)
+        optional = get_origin(annotation) in (Union, types.UnionType) and type(None) in args
+        inner = (
+            next((arg for arg in args if arg is not type(None)), annotation)
+            if optional
+            else annotation
+        )
+        is_json = get_origin(inner) in (list, dict) or inner in (list, dict)
+        kinds[name] = (is_json, optional)
+    return kinds
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def encode_rows(rows: Iterable[BaseModel], model: type[BaseModel]) -> bytes:
+    """The CSV bytes for `rows`, header first; columns in the model's field order."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    columns = header_of(model)
+    writer.writerow(columns)
+    for row in rows:
+        dumped = row.model_dump(mode="json")
+        writer.writerow([_cell(dumped[column]) for column in columns])
+    return buffer.getvalue().encode("utf-8")
+
+
+def decode_rows(data: bytes, model: type[R], *, what: str = "CSV") -> list[R]:
+    """Rows read back exactly as written; any deviation is MALFORMED_CSV with a row number."""
+    text = _decode_text(data, what)
+    if csv.field_size_limit() <= MAX_FIELD_BYTES:
+        csv.field_size_limit(MAX_FIELD_BYTES + 1)  # our own per-cell check gives the clear error
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    expected = header_of(model)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise MalformedCsvError(f"the {what} is empty: no header row")
+        _check_header(header, expected, what)
+        kinds = _column_kinds(model)
+        rows: list[R] = []
+        for line_number, record in enumerate(reader, start=2):
+            rows.append(_parse_record(record, expected, kinds, model, line_number, what))
+    except csv.Error as exc:
+        raise MalformedCsvError(
+            f"the {what} is not valid CSV near line {reader.line_num}: {exc}"
+        ) from None
+    return rows
+
+
+def _decode_text(data: bytes, what: str) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedCsvError(
+            f"the {what} is not UTF-8 (byte {exc.start} cannot be decoded)"
+        ) from None
+    if "\x00" in text:
+        raise MalformedCsvError(f"the {what} contains NUL bytes")
+    if text and not text.endswith(("\n", "\r")):
+        raise MalformedCsvError(f"the {what} is truncated: its last row has no line ending")
+    return text.removeprefix(_BOM)
+
+
+def _check_header(header: Sequence[str], expected: list[str], what: str) -> None:
+    if list(header) == expected:
+        return
+    missing = [column for column in expected if column not in header]
+    extra = [column for column in header if column not in expected]
+    duplicated = sorted({column for column in header if list(header).count(column) > 1})
+    problems = []
+    if missing:
+        problems.append(f"missing {', '.join(missing)}")
+    if extra:
+        problems.append(f"unexpected {', '.join(extra[:10])}")
+    if duplicated:
+        problems.append(f"duplicated {', '.join(duplicated)}")
+    if not problems:
+        problems.append("columns are in a different order")
+    raise MalformedCsvError(f"the {what} header does not match: {'; '.join(problems)}")
+
+
+def _parse_record(
+    record: list[str],
+    columns: list[str],
+    kinds: dict[str, tuple[bool, bool]],
+    model: type[R],
+    line_number: int,
+    what: str,
+) -> R:
+    if len(record) != len(columns):
+        raise MalformedCsvError(
+            f"the {what} row on line {line_number} has {len(record)} fields, "
+            f"expected {len(columns)}"
+        )
+    values: dict[str, Any] = {}
+    for column, cell in zip(columns, record, strict=True):
+        if len(cell) > MAX_FIELD_BYTES:
+            raise MalformedCsvError(
+                f"the {what} row on line {line_number}: {column} is longer than "
+                f"{MAX_FIELD_BYTES} characters"
+            )
+        is_json, optional = kinds[column]
+        if cell == "" and optional:
+            values[column] = None
+        elif is_json:
+            try:
+                values[column] = json.loads(cell) if cell else []
+            except json.JSONDecodeError:
+                raise MalformedCsvError(
+                    f"the {what} row on line {line_number}: {column} is not valid JSON"
+                ) from None
+        else:
+            values[column] = cell
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = ".".join(str(part) for part in first["loc"])
+        raise MalformedCsvError(
+            f"the {what} row on line {line_number}: {location}: {first['msg']}"
+        ) from None
