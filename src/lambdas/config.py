@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     database_secret_arn: str | None = Field(
         default=None, description="ARN of a secret holding a URL or an RDS-style JSON secret"
     )
+    # LibraryItem status for a new library entry, by playtime; must be values of the app's live
+    # LibraryItemStatus enum (`steam-import db check` verifies this before any import).
+    library_status_unplayed: str = Field(default="CURIOUS_ABOUT", min_length=1, max_length=63)
+    library_status_played: str = Field(default="EXPERIENCED", min_length=1, max_length=63)
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
     aws_region: str = "us-east-1"

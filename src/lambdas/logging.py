@@ -75,6 +75,23 @@ def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDic
     return event_dict
 
 
+class _RedactingFilter(logging.Filter):
+    """Scrubs standard-library records (httpx logs each request URL, key included, at INFO)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_text(record.getMessage())
+        record.args = None
+        return True
+
+
+def _guard_library_loggers() -> None:
+    for name in ("httpx", "httpcore", "botocore", "urllib3", "sqlalchemy.engine"):
+        library_logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactingFilter) for f in library_logger.filters):
+            library_logger.addFilter(_RedactingFilter())
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def _in_lambda() -> bool:
     return "AWS_LAMBDA_FUNCTION_NAME" in os.environ
 
@@ -92,6 +109,7 @@ def configure_logging(
     *, level: str = "INFO", log_format: str | None = None, stream: Any = None
 ) -> None:
     """Configure structlog once per process: JSON off a TTY or in Lambda, console otherwise."""
+    _guard_library_loggers()
     out = stream if stream is not None else sys.stderr
     use_json = (
         log_format == "json"

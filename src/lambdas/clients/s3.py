@@ -11,7 +11,7 @@ import os
 import re
 import tempfile
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlparse
 
@@ -116,6 +116,13 @@ def _check_location_text(location: str) -> None:
         raise InvalidLocationError("the location contains a NUL character")
 
 
+def _check_segments(path: str) -> None:
+    """Refuse `..`, `.` and empty segments before any normalisation can hide them."""
+    segments = path.split("/")[1:] if path.startswith("/") else path.split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise ForbiddenLocationError("the location has empty, '.' or '..' path segments")
+
+
 class LocalStorage:
     """A folder on disk; writes are atomic (temporary file, fsync, rename)."""
 
@@ -156,8 +163,7 @@ class LocalStorage:
             raise ForbiddenLocationError(
                 f"storage is a local folder here; {parsed.scheme}:// locations are not allowed"
             )
-        if ".." in PurePosixPath(raw_path).parts:
-            raise ForbiddenLocationError("the location has '..' path segments")
+        _check_segments(raw_path)
         path = Path(raw_path)
         if not path.is_absolute():
             path = Path.cwd() / path
@@ -203,9 +209,7 @@ class S3Storage:
         except ClientError as exc:
             raise _translate_client_error(exc, self.bucket, key) from exc
         except BotoCoreError as exc:
-            raise StorageUnavailableError(
-                f"cannot write s3://{self.bucket}/{key}: {type(exc).__name__}"
-            ) from exc
+            raise _translate_boto_error(exc, f"cannot write s3://{self.bucket}/{key}") from exc
         log.debug("storage.put", key=key, bytes=len(data))
         return f"s3://{self.bucket}/{key}"
 
@@ -231,9 +235,7 @@ class S3Storage:
         except ClientError as exc:
             raise _translate_client_error(exc, self.bucket, key) from exc
         except BotoCoreError as exc:
-            raise StorageUnavailableError(
-                f"cannot read s3://{self.bucket}/{key}: {type(exc).__name__}"
-            ) from exc
+            raise _translate_boto_error(exc, f"cannot read s3://{self.bucket}/{key}") from exc
 
     def list_keys(self, prefix: str) -> list[str]:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -246,10 +248,16 @@ class S3Storage:
         except ClientError as exc:
             raise _translate_client_error(exc, self.bucket, prefix) from exc
         except BotoCoreError as exc:
-            raise StorageUnavailableError(
-                f"cannot list s3://{self.bucket}/{prefix}: {type(exc).__name__}"
-            ) from exc
+            raise _translate_boto_error(exc, f"cannot list s3://{self.bucket}/{prefix}") from exc
         return sorted(keys)
+
+
+def _translate_boto_error(exc: Exception, what: str) -> Exception:
+    from botocore.exceptions import NoCredentialsError, PartialCredentialsError
+
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return ConfigurationError(f"{what}: no AWS credentials are configured")
+    return StorageUnavailableError(f"{what}: {type(exc).__name__}")
 
 
 def _translate_client_error(exc: Exception, bucket: str, key: str) -> Exception:

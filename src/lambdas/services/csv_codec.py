@@ -70,8 +70,13 @@ def encode_rows(rows: Iterable[BaseModel], model: type[BaseModel]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def decode_rows(data: bytes, model: type[R], *, what: str = "CSV") -> list[R]:
-    """Rows read back exactly as written; any deviation is MALFORMED_CSV with a row number."""
+def decode_rows(
+    data: bytes, model: type[R], *, what: str = "CSV", unique: str | None = "appid"
+) -> list[R]:
+    """Rows read back exactly as written; any deviation is MALFORMED_CSV with a row number.
+
+    When the model has the `unique` column, a value seen twice is malformed too.
+    """
     text = _decode_text(data, what)
     if csv.field_size_limit() <= MAX_FIELD_BYTES:
         csv.field_size_limit(MAX_FIELD_BYTES + 1)  # our own per-cell check gives the clear error
@@ -84,8 +89,19 @@ def decode_rows(data: bytes, model: type[R], *, what: str = "CSV") -> list[R]:
         _check_header(header, expected, what)
         kinds = _column_kinds(model)
         rows: list[R] = []
+        check_unique = unique is not None and unique in expected
+        seen: dict[object, int] = {}
         for line_number, record in enumerate(reader, start=2):
-            rows.append(_parse_record(record, expected, kinds, model, line_number, what))
+            row = _parse_record(record, expected, kinds, model, line_number, what)
+            if check_unique:
+                value = getattr(row, unique)  # type: ignore[arg-type]
+                if value in seen:
+                    raise MalformedCsvError(
+                        f"the {what} row on line {line_number} repeats {unique} {value} "
+                        f"from line {seen[value]}"
+                    )
+                seen[value] = line_number
+            rows.append(row)
     except csv.Error as exc:
         raise MalformedCsvError(
             f"the {what} is not valid CSV near line {reader.line_num}: {exc}"
