@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     retry_initial_wait_seconds: float = Field(default=0.5, gt=0)
     retry_max_wait_seconds: float = Field(default=20.0, gt=0)
 
+    # IGDB matching (stage 2).
+    igdb_requests_per_second: int = Field(default=4, ge=1, le=100)
+    igdb_max_in_flight: int = Field(default=8, ge=1, le=100)
+    igdb_cache_ttl_seconds: float = Field(default=3600.0, ge=0)
+    igdb_steam_source_id: int = Field(default=1, ge=1, description="external_game_sources: Steam")
+    title_fallback: bool = Field(default=True, description="match unmapped games by exact title")
+
     # Logging.
     log_level: str = "INFO"
     log_format: LogFormat | None = None
