@@ -10,6 +10,7 @@ The tree::
     │   ├── EmptyLibraryError          EMPTY_LIBRARY
     │   ├── SteamAuthError             STEAM_AUTH_FAILED
     │   ├── IgdbAuthError              IGDB_AUTH_FAILED
+    │   ├── IgdbQueryError             IGDB_QUERY_REJECTED
     │   ├── InvalidUserIdError         INVALID_USER_ID
     │   ├── InvalidLocationError       INVALID_LOCATION
     │   ├── ForbiddenLocationError     FORBIDDEN_LOCATION
@@ -104,6 +105,13 @@ class IgdbAuthError(PermanentError):
 
     code = "IGDB_AUTH_FAILED"
     exit_code = 77
+
+
+class IgdbQueryError(PermanentError):
+    """IGDB rejected a query (400/403/404): a field IGDB removed, or a wrong IGDB_API_BASE_URL."""
+
+    code = "IGDB_QUERY_REJECTED"
+    exit_code = 70
 
 
 class InvalidUserIdError(PermanentError):

@@ -1,0 +1,530 @@
+"""Async IGDB v4 client: Twitch app tokens, IGDB's rate limits, bulk lookups in few requests.
+
+Bulk lookups are planned as sub-queries (at most `MAX_ROWS_PER_SUBQUERY` keys each, spread evenly)
+packed ten to a `/multiquery` request and sent concurrently under the process's rate limiter. A
+sub-query that returns its full limit is paginated in a follow-up round, since one Steam app id can
+map to several IGDB entries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import httpx
+import structlog
+from pydantic import SecretStr, TypeAdapter, ValidationError
+
+from lambdas.clients import apicalypse as q
+from lambdas.clients.cache import TtlCache
+from lambdas.clients.http import (
+    RetryableResponseError,
+    RetryPolicy,
+    parse_retry_after,
+    timeout_from,
+)
+from lambdas.clients.rate_limit import RateLimiter, limiter_for
+from lambdas.errors import (
+    IgdbAuthError,
+    IgdbQueryError,
+    IgdbRateLimitedError,
+    UpstreamUnavailableError,
+)
+from lambdas.models.igdb import ExternalGame, IgdbGame, MultiqueryResult, TwitchToken
+
+if TYPE_CHECKING:
+    from lambdas.config import Settings
+
+log = structlog.get_logger()
+
+MAX_SUBQUERIES = 10  # per /multiquery request (IGDB)
+LIMIT = 500  # rows per query (IGDB maximum)
+MAX_KEYS_PER_SUBQUERY = 450  # leaves room for ids that map to several entries
+TOKEN_REFRESH_MARGIN = 60.0  # seconds before expiry a token is replaced
+
+_results = TypeAdapter(list[MultiqueryResult])
+_rows = TypeAdapter(list[dict[str, Any]])
+
+
+@dataclass(frozen=True, slots=True)
+class _SubQuery:
+    """One paginated sub-query; `key` says which lookup it serves."""
+
+    key: tuple[str, int]
+    endpoint: str
+    select: str
+    where: str
+    offset: int = 0
+
+
+@dataclass(slots=True)
+class SteamLookup:
+    """Every IGDB game found per Steam app id, and per exact title when titles were asked."""
+
+    by_app_id: dict[int, list[IgdbGame]] = field(default_factory=dict)
+    by_title: dict[str, list[IgdbGame]] = field(default_factory=dict)
+
+
+class ProcessCaches:
+    """Caches shared by every client of a process (warm Lambda containers, `sync` runs)."""
+
+    def __init__(self, ttl: float) -> None:
+        self.tokens: TtlCache[tuple[str, str], str] = TtlCache(ttl=0)
+        self.apps: TtlCache[int, tuple[IgdbGame, ...]] = TtlCache(ttl=ttl)
+        self.titles: TtlCache[str, tuple[IgdbGame, ...]] = TtlCache(ttl=ttl)
+
+
+_process_caches: dict[float, ProcessCaches] = {}
+
+
+def process_caches(ttl: float) -> ProcessCaches:
+    if ttl not in _process_caches:
+        _process_caches[ttl] = ProcessCaches(ttl)
+    return _process_caches[ttl]
+
+
+def plan_chunks(count: int, *, per_chunk: int = MAX_KEYS_PER_SUBQUERY) -> int:
+    """How many sub-queries `count` keys need."""
+    return math.ceil(count / per_chunk) if count else 0
+
+
+def _spread(items: Sequence[Any], chunks: int) -> list[Sequence[Any]]:
+    size = math.ceil(len(items) / chunks) if chunks else 0
+    return [items[start : start + size] for start in range(0, len(items), size)] if size else []
+
+
+class IgdbClient:
+    """One pooled IGDB connection per run; use as `async with IgdbClient(...) as igdb`."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: SecretStr,
+        base_url: str = "https://api.igdb.com/v4",
+        token_url: str = "https://id.twitch.tv/oauth2/token",  # noqa: S107 - a URL
+        timeout: httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        caches: ProcessCaches | None = None,
+        steam_source_id: int = 1,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._token_url = token_url
+        self._retry = retry or RetryPolicy(max_attempts=6)
+        self._limiter = limiter or RateLimiter()
+        self._caches = caches or ProcessCaches(ttl=3600)
+        self._steam_source = int(steam_source_id)
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout or timeout_from(connect=5.0, read=30.0),
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "steam-library-import"},
+        )
+        self._token_lock: asyncio.Lock | None = None
+        self.requests_sent = 0
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> IgdbClient:
+        client_id, secret = settings.require_igdb_credentials()
+        return cls(
+            client_id=client_id,
+            client_secret=secret,
+            base_url=settings.igdb_api_base_url,
+            token_url=settings.twitch_token_url,
+            timeout=timeout_from(
+                connect=settings.http_connect_timeout, read=settings.http_read_timeout
+            ),
+            retry=RetryPolicy(
+                max_attempts=settings.igdb_max_attempts,
+                initial_wait=settings.retry_initial_wait_seconds,
+                max_wait=settings.retry_max_wait_seconds,
+            ),
+            limiter=limiter_for(
+                client_id,
+                per_second=settings.igdb_requests_per_second,
+                max_in_flight=settings.igdb_max_in_flight,
+            ),
+            caches=process_caches(settings.igdb_cache_ttl_seconds),
+            steam_source_id=settings.igdb_steam_source_id,
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> Self:
+        await self._http.__aenter__()
+        self._token_lock = asyncio.Lock()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._http.__aexit__(exc_type, exc, tb)
+
+    # -- public lookups ------------------------------------------------------------------------
+
+    async def lookup_steam_apps(
+        self, app_ids: Iterable[int], *, titles: Iterable[str] = (), titles_if_free: bool = False
+    ) -> SteamLookup:
+        """IGDB games per Steam app id (all entries) and per exact title, from cache or IGDB.
+
+        With `titles_if_free`, titles are looked up only when they fit into the requests the app
+        ids need anyway (the free sub-query slots), so asking never costs an extra request.
+        """
+        result = SteamLookup()
+        pending_ids: list[int] = []
+        for app_id in dict.fromkeys(app_ids):
+            found, games = self._caches.apps.get(app_id)
+            if found:
+                result.by_app_id[app_id] = list(games or ())
+            else:
+                pending_ids.append(app_id)
+        pending_titles: list[str] = []
+        for title in dict.fromkeys(titles):
+            found, games = self._caches.titles.get(title)
+            if found:
+                result.by_title[title] = list(games or ())
+            else:
+                pending_titles.append(title)
+        id_chunks = plan_chunks(len(pending_ids))
+        title_chunks = plan_chunks(len(pending_titles))
+        if titles_if_free:
+            free = -id_chunks % MAX_SUBQUERIES if id_chunks else 0
+            if title_chunks > free:
+                pending_titles, title_chunks = [], 0
+        subqueries = [
+            self._steam_subquery(index, chunk)
+            for index, chunk in enumerate(_spread(pending_ids, id_chunks))
+        ] + [
+            self._title_subquery(index, chunk)
+            for index, chunk in enumerate(_spread(pending_titles, title_chunks))
+        ]
+        rows = await self._run(subqueries)
+        games_by_app: dict[int, list[IgdbGame]] = {app_id: [] for app_id in pending_ids}
+        games_by_title: dict[str, list[IgdbGame]] = {title: [] for title in pending_titles}
+        for (kind, _), found_rows in rows.items():
+            for row in found_rows:
+                if kind == "steam":
+                    self._collect_external(row, games_by_app)
+                else:
+                    game = IgdbGame.model_validate(row)
+                    if game.name in games_by_title:
+                        games_by_title[game.name].append(game)
+        for app_id, app_games in games_by_app.items():
+            app_games.sort(key=lambda game: game.id)
+            self._caches.apps.put(app_id, tuple(app_games))
+            result.by_app_id[app_id] = app_games
+        for title, title_games in games_by_title.items():
+            title_games.sort(key=lambda game: game.id)
+            self._caches.titles.put(title, tuple(title_games))
+            result.by_title[title] = title_games
+        return result
+
+    async def get_games_by_steam_app_ids(
+        self, app_ids: Iterable[int]
+    ) -> dict[int, IgdbGame | None]:
+        """The preferred IGDB game per Steam app id (see `choose_entry`), or None."""
+        lookup = await self.lookup_steam_apps(app_ids)
+        return {app_id: choose_entry(games) for app_id, games in lookup.by_app_id.items()}
+
+    async def get_game_by_steam_app_id(self, app_id: int) -> IgdbGame | None:
+        return (await self.get_games_by_steam_app_ids([app_id])).get(app_id)
+
+    async def get_games_by_ids(self, ids: Iterable[int]) -> dict[int, IgdbGame]:
+        """Games by IGDB id, in as few requests as the count allows."""
+        unique = list(dict.fromkeys(int(game_id) for game_id in ids))
+        subqueries = [
+            _SubQuery(
+                key=("games", index),
+                endpoint="games",
+                select=q.fields(q.GAME_FIELDS),
+                where=f"id = {q.id_list(chunk)}",
+            )
+            for index, chunk in enumerate(
+                _spread(unique, plan_chunks(len(unique), per_chunk=LIMIT))
+            )
+        ]
+        rows = await self._run(subqueries)
+        games = (IgdbGame.model_validate(row) for found in rows.values() for row in found)
+        return {game.id: game for game in games}
+
+    async def search_games(self, title: str, *, limit: int = 10) -> list[IgdbGame]:
+        """IGDB's full-text search (best effort), main entries first: for manual linking."""
+        cleaned = " ".join(title.split())[:200]
+        if not cleaned:
+            return []
+        body = q.query(
+            select=q.fields(q.GAME_FIELDS),
+            search=cleaned,
+            where="version_parent = null",
+            limit=max(1, min(limit, 50)),
+        )
+        rows = _rows.validate_python(await self._post("/games", body))
+        return [IgdbGame.model_validate(row) for row in rows]
+
+    # -- planning and pagination ---------------------------------------------------------------
+
+    def _steam_subquery(self, index: int, app_ids: Sequence[int]) -> _SubQuery:
+        uids = q.string_list(str(int(app_id)) for app_id in app_ids)
+        return _SubQuery(
+            key=("steam", index),
+            endpoint="external_games",
+            select="uid," + q.fields(q.GAME_FIELDS, prefix="game."),
+            where=f"external_game_source = {self._steam_source} & uid = {uids}",
+        )
+
+    def _title_subquery(self, index: int, titles: Sequence[str]) -> _SubQuery:
+        return _SubQuery(
+            key=("title", index),
+            endpoint="games",
+            select=q.fields(q.GAME_FIELDS),
+            where=f"name = {q.string_list(titles)}",
+        )
+
+    @staticmethod
+    def _collect_external(row: dict[str, Any], into: dict[int, list[IgdbGame]]) -> None:
+        try:
+            external = ExternalGame.model_validate(row)
+        except ValidationError:
+            log.warning("igdb.unreadable_row", row_id=row.get("id"))
+            return
+        if external.game is None or external.uid is None or not external.uid.isdigit():
+            return
+        games = into.get(int(external.uid))
+        if games is not None and all(game.id != external.game.id for game in games):
+            games.append(external.game)
+
+    async def _run(self, subqueries: list[_SubQuery]) -> dict[tuple[str, int], list[Any]]:
+        """Run sub-queries packed into multiqueries; follow full pages until every one is done."""
+        collected: dict[tuple[str, int], list[Any]] = {sub.key: [] for sub in subqueries}
+        pending = subqueries
+        while pending:
+            batches = [
+                pending[start : start + MAX_SUBQUERIES]
+                for start in range(0, len(pending), MAX_SUBQUERIES)
+            ]
+            answers = await asyncio.gather(*(self._multiquery(batch) for batch in batches))
+            pending = []
+            for batch, answer in zip(batches, answers, strict=True):
+                for sub, rows in zip(batch, answer, strict=True):
+                    collected[sub.key].extend(rows)
+                    if len(rows) >= LIMIT:
+                        pending.append(
+                            _SubQuery(
+                                sub.key, sub.endpoint, sub.select, sub.where, sub.offset + LIMIT
+                            )
+                        )
+        return collected
+
+    async def _multiquery(self, batch: list[_SubQuery]) -> list[list[Any]]:
+        blocks = [
+            q.multiquery_block(
+                sub.endpoint,
+                f"{sub.key[0]}-{sub.key[1]}-{sub.offset}",
+                q.query(
+                    select=sub.select,
+                    where=sub.where,
+                    sort="id asc",
+                    limit=LIMIT,
+                    offset=sub.offset,
+                ),
+            )
+            for sub in batch
+        ]
+        payload = await self._post("/multiquery", "\n".join(blocks))
+        try:
+            results = _results.validate_python(payload)
+        except ValidationError:
+            raise UpstreamUnavailableError("IGDB sent an unreadable multiquery answer") from None
+        if len(results) != len(batch):
+            raise UpstreamUnavailableError(
+                f"IGDB answered {len(results)} of {len(batch)} sub-queries"
+            )
+        return [result.result or [] for result in results]
+
+    # -- HTTP, tokens and errors -----------------------------------------------------------------
+
+    async def _token(self, *, stale: str | None = None) -> str:
+        """A cached app token, replaced 60 s before expiry or when `stale` was refused."""
+        assert self._token_lock is not None, "use IgdbClient as an async context manager"
+        cache_key = (self._token_url, self._client_id)
+        async with self._token_lock:
+            found, token = self._caches.tokens.get(cache_key)
+            if found and token is not None and token != stale:
+                return token
+            fresh = await self._fetch_token()
+            lifetime = max(fresh.expires_in - TOKEN_REFRESH_MARGIN, 0.0)
+            self._caches.tokens.put(cache_key, fresh.access_token, ttl=lifetime)
+            log.info("igdb.token_issued", expires_in=fresh.expires_in)
+            return fresh.access_token
+
+    async def _fetch_token(self) -> TwitchToken:
+        form = {
+            "client_id": self._client_id,
+            "client_secret": self._client_secret.get_secret_value(),
+            "grant_type": "client_credentials",
+        }
+        response = await self._send("POST", self._token_url, data=form, upstream="twitch")
+        if response.status_code in (400, 401, 403):
+            raise IgdbAuthError(
+                f"Twitch refused the IGDB credentials (HTTP {response.status_code}: "
+                f"{_message(response)}); check IGDB_CLIENT_ID and IGDB_CLIENT_SECRET"
+            )
+        if response.status_code != 200:
+            raise UpstreamUnavailableError(f"Twitch answered HTTP {response.status_code}")
+        try:
+            return TwitchToken.model_validate_json(response.content)
+        except ValidationError:
+            raise UpstreamUnavailableError("Twitch sent an unreadable token answer") from None
+
+    async def _post(self, path: str, body: str) -> Any:
+        token = await self._token()
+        response = await self._send("POST", path, content=body, token=token)
+        if response.status_code == 401:
+            log.info("igdb.token_refused", action="refresh once")
+            token = await self._token(stale=token)
+            response = await self._send("POST", path, content=body, token=token)
+            if response.status_code == 401:
+                raise IgdbAuthError("IGDB refused a freshly issued token; check IGDB_CLIENT_ID")
+        if response.status_code == 400:
+            raise IgdbQueryError(f"IGDB rejected the query to {path}: {_message(response)}")
+        if response.status_code in (403, 404):
+            raise IgdbQueryError(
+                f"IGDB answered HTTP {response.status_code} to {path}; check IGDB_API_BASE_URL"
+            )
+        if response.status_code != 200:
+            raise UpstreamUnavailableError(f"IGDB answered HTTP {response.status_code} to {path}")
+        try:
+            return response.json()
+        except ValueError:
+            raise UpstreamUnavailableError(f"IGDB sent unreadable JSON for {path}") from None
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        upstream: str = "igdb",
+        token: str | None = None,
+        content: str | None = None,
+        data: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """One logical request with the shared retry policy; errors translated on the way out."""
+        headers = {"Client-ID": self._client_id}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if content is not None:
+            headers["Content-Type"] = "text/plain"
+        try:
+            async for attempt in self._retry.retrying(upstream=upstream):
+                with attempt:
+                    return await self._attempt(
+                        method, url, headers, content, data, attempt.retry_state.attempt_number
+                    )
+        except RetryableResponseError as exc:
+            if exc.status_code == 429:
+                raise IgdbRateLimitedError(
+                    f"{upstream} kept answering 429 Too Many Requests; try again later"
+                ) from None
+            raise UpstreamUnavailableError(
+                f"{upstream} answered HTTP {exc.status_code} after retries"
+            ) from None
+        except httpx.TimeoutException as exc:
+            raise UpstreamUnavailableError(
+                f"{upstream} did not answer in time ({type(exc).__name__})"
+            ) from None
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailableError(
+                f"cannot reach {upstream} ({type(exc).__name__})"
+            ) from None
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        content: str | None,
+        data: dict[str, str] | None,
+        attempt_number: int,
+    ) -> httpx.Response:
+        async with self._limiter.slot():
+            started = time.perf_counter()
+            self.requests_sent += 1
+            response = await self._http.request(
+                method, url, headers=headers, content=content, data=data
+            )
+        log.debug(
+            "igdb.request",
+            path=httpx.URL(url).path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        if response.status_code == 429:
+            # Everyone backs off together: the limit is per client id, not per coroutine.
+            retry_after = parse_retry_after(response)
+            self._limiter.pause(
+                retry_after
+                if retry_after is not None
+                else self._retry.wait_seconds(attempt_number, None)
+            )
+            raise RetryableResponseError(429, retry_after=0.0)
+        if response.status_code >= 500:
+            raise RetryableResponseError(response.status_code, parse_retry_after(response))
+        return response
+
+
+def _message(response: httpx.Response) -> str:
+    """A short, secret-free description of an error body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase or "no details"
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        body = body[0]
+    if isinstance(body, dict):
+        text = body.get("cause") or body.get("message") or body.get("title") or ""
+        return str(text)[:300] or "no details"
+    return "no details"
+
+
+MAIN_GAME, STANDALONE_EXPANSION, REMAKE, REMASTER, EXPANDED_GAME, PORT, FORK = (
+    0,
+    4,
+    8,
+    9,
+    10,
+    11,
+    12,
+)
+_GAME_LIKE = frozenset({STANDALONE_EXPANSION, REMAKE, REMASTER, EXPANDED_GAME, PORT, FORK})
+
+
+def entry_rank(game: IgdbGame) -> tuple[int, int]:
+    """Lower is preferred: main games, then other game types, then editions, then add-ons."""
+    if game.version_parent is not None:
+        return (3, game.id)  # an edition of another entry ("GOTY", "Deluxe")
+    if game.game_type in (MAIN_GAME, None) and game.parent_game is None:
+        return (0, game.id)
+    if game.game_type in _GAME_LIKE:
+        return (1, game.id)
+    if game.game_type == MAIN_GAME:
+        return (2, game.id)
+    return (4, game.id)  # DLC, bundles, packs, updates, mods, episodes …
+
+
+def choose_entry(games: Sequence[IgdbGame]) -> IgdbGame | None:
+    """The entry a Steam app id stands for, deterministically: a main game first, then other
+    game types, then editions, then add-ons; ties go to the lowest IGDB id."""
+    return min(games, key=entry_rank) if games else None
