@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -159,3 +160,197 @@ def steam_command(
             highlight=False,
         ),
     )
+
+
+LocationOption = Annotated[
+    str,
+    typer.Option(
+        "--location", "-l", help="A stored CSV: s3://bucket/key, file:///path or a local path."
+    ),
+]
+
+
+@contextmanager
+def stage_progress(description: str, *, enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A Rich progress display on a terminal; silent when stdout is not a TTY or for --json."""
+    if not enabled:
+        yield lambda step, done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stdout,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def report(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{description}: {step}", completed=done, total=total)
+
+        yield report
+
+
+@app.command("enrich")
+def enrich_command(
+    user_id: UserIdOption,
+    location: LocationOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Stage 2: classify the apps of a raw CSV, match games to IGDB, store the enriched CSV."""
+    from lambdas.clients.s3 import storage_from_settings
+    from lambdas.services.enrichment import enrich_library
+
+    settings = load_settings()
+    storage = call(lambda: storage_from_settings(settings), as_json=as_json)
+    with stage_progress("Enriching", enabled=is_terminal() and not as_json) as progress:
+        result = run_async(
+            enrich_library(
+                user_id=user_id,
+                location=location,
+                settings=settings,
+                storage=storage,
+                now=utc_now(),
+                progress=progress,
+            ),
+            as_json=as_json,
+        )
+    stats = result.stats
+    emit(
+        {
+            "success": True,
+            "user_id": user_id,
+            "s3_enriched_location": result.location,
+            "stats": stats.model_dump(),
+        },
+        as_json=as_json,
+        human=lambda: stdout.print(
+            f"{stats.processed} apps: [green]{stats.matched} matched[/] "
+            f"({stats.matched_by_title} by title), [yellow]{stats.unmatched} need review[/], "
+            f"{stats.filtered} filtered as non-games; stored at {result.location}",
+            highlight=False,
+        ),
+    )
+
+
+db_app = typer.Typer(
+    name="db",
+    help="Create, upgrade and check the app's database schema.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="Database URL; default DATABASE_URL, else the local SQLite file.",
+        show_default=False,
+    ),
+]
+
+
+def _database_settings(database_url: str | None) -> Settings:
+    from pydantic import SecretStr
+
+    if database_url:
+        return load_settings(database_url=SecretStr(database_url))
+    return load_settings()
+
+
+@db_app.command("upgrade")
+def db_upgrade_command(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
+    """Create the schema, or upgrade it (an app database Prisma made is adopted in place)."""
+    from lambdas.services.schema import upgrade
+
+    url = _database_settings(database_url).resolved_database_url
+    revision = call(lambda: upgrade(url), as_json=as_json)
+    emit(
+        {"success": True, "revision": revision},
+        as_json=as_json,
+        human=lambda: stdout.print(f"Database schema at revision [bold]{revision}[/]"),
+    )
+
+
+@db_app.command("check")
+def db_check_command(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
+    """Compare the live schema with the models and the configured LibraryItem statuses;
+    exits non-zero, listing every difference, when they disagree."""
+    from lambdas.errors import SchemaDriftError
+    from lambdas.services.schema import check
+
+    settings = _database_settings(database_url)
+    statuses = (settings.library_status_unplayed, settings.library_status_played)
+    problems = call(
+        lambda: check(settings.resolved_database_url, library_statuses=statuses),
+        as_json=as_json,
+    )
+    if as_json:
+        code = SchemaDriftError.code if problems else None
+        stdout.print_json(
+            json.dumps({"success": not problems, "error_code": code, "problems": problems})
+        )
+    elif problems:
+        stderr.print(f"[bold red]{SchemaDriftError.code}[/]: the schema differs from the models:")
+        for problem in problems:
+            stderr.print(f"  - {problem}", highlight=False, markup=False)
+    else:
+        stdout.print("Database schema matches the models.")
+    if problems:
+        raise typer.Exit(SchemaDriftError.exit_code)
+
+
+@app.command("sandbox")
+def sandbox_command(
+    port: Annotated[
+        int, typer.Option("--port", "-p", help="Port to listen on (0 = any free port).")
+    ] = 8765,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated world.")] = 42,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
+    latency_ms: Annotated[
+        float | None, typer.Option("--latency-ms", help="Added latency, every service.")
+    ] = None,
+    error_rate: Annotated[
+        float | None, typer.Option("--error-rate", help="Share of requests answered 5xx.")
+    ] = None,
+    token_expires_in: Annotated[
+        int | None, typer.Option("--token-expires-in", help="Twitch token lifetime (s).")
+    ] = None,
+    rate_limit: Annotated[
+        bool, typer.Option("--rate-limit/--no-rate-limit", help="Steam and IGDB rate limits.")
+    ] = True,
+    pagination_rows: Annotated[
+        int,
+        typer.Option("--pagination-rows", help="Give one app this many IGDB rows (0 = off)."),
+    ] = 0,
+    knob: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--knob", "-k", help="service.knob=value (repeatable), e.g. igdb.latency_ms=100."
+        ),
+    ] = None,
+) -> None:
+    """Run the local Steam / Twitch / IGDB emulator until Ctrl-C; prints URLs, users, exports."""
+    from lambdas.sandbox import SandboxError, serve_forever
+
+    try:
+        serve_forever(
+            port=port,
+            seed=seed,
+            host=host,
+            knob_assignments=knob or (),
+            latency_ms=latency_ms,
+            error_rate=error_rate,
+            rate_limit=rate_limit,
+            expires_in=token_expires_in,
+            pagination_rows=pagination_rows,
+            on_ready=lambda text: stdout.print(text, highlight=False, markup=False, soft_wrap=True),
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    except SandboxError as exc:
+        stderr.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(1) from None

@@ -69,6 +69,9 @@ class EnrichmentStats(BaseModel):
     matched: int = 0
     unmatched: int = 0
     filtered: int = 0
+    matched_by_title: int = 0
+    reused: int = Field(default=0, description="rows taken from the previous enriched CSV")
+    filtered_by_kind: dict[str, int] = Field(default_factory=dict)
 
 
 class IgdbEnrichmentResponse(_Response):

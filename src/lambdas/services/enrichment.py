@@ -1,0 +1,147 @@
+"""Stage 2: raw CSV → classify every app → match games to IGDB in bulk → enriched CSV."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+import structlog
+
+from lambdas.clients.igdb import IgdbClient, SteamLookup, choose_entry
+from lambdas.clients.s3 import Storage, enriched_key_for, validate_user_id
+from lambdas.config import Settings
+from lambdas.models.events import EnrichmentStats
+from lambdas.models.igdb import IgdbGame
+from lambdas.models.rows import EnrichedGameRow, MatchMethod, MatchStatus, RawGameRow
+from lambdas.services.classifier import Classification, classify_steam_app
+from lambdas.services.csv_codec import decode_rows, encode_rows
+from lambdas.services.matching import build_row, decide_title_match, title_variants
+
+log = structlog.get_logger()
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichmentResult:
+    location: str
+    stats: EnrichmentStats
+    igdb_requests: int
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    return None
+
+
+async def enrich_library(
+    *,
+    user_id: str,
+    location: str,
+    settings: Settings,
+    storage: Storage,
+    now: datetime,
+    transport: httpx.AsyncBaseTransport | None = None,
+    progress: Progress = _no_progress,
+) -> EnrichmentResult:
+    """Run stage 2 on a stored raw CSV and store the enriched CSV beside it."""
+    validate_user_id(user_id)
+    started = time.perf_counter()
+    raw_rows = decode_rows(storage.get(location, user_id=user_id), RawGameRow, what="raw CSV")
+    key = storage.key_of(location, user_id=user_id)
+    verdicts = [classify_steam_app(row.name) for row in raw_rows]
+    games = [row for row, verdict in zip(raw_rows, verdicts, strict=True) if verdict.enrich]
+    progress("classified", len(raw_rows), len(raw_rows))
+    requests = 0
+    lookup = SteamLookup()
+    if games:
+        async with IgdbClient.from_settings(settings, transport=transport) as igdb:
+            lookup = await _lookup(igdb, games, fallback=settings.title_fallback)
+            requests = igdb.requests_sent
+    progress("matched", len(games), len(games))
+    enriched = [
+        _enrich(row, verdict, lookup, fallback=settings.title_fallback, now=now)
+        for row, verdict in zip(raw_rows, verdicts, strict=True)
+    ]
+    stats = summarize(enriched)
+    enriched_location = storage.put(enriched_key_for(key), encode_rows(enriched, EnrichedGameRow))
+    log.info(
+        "stage.finished",
+        stage="igdb_enrichment",
+        location=enriched_location,
+        igdb_requests=requests,
+        duration_s=round(time.perf_counter() - started, 3),
+        **stats.model_dump(exclude={"filtered_by_kind"}),
+    )
+    return EnrichmentResult(location=enriched_location, stats=stats, igdb_requests=requests)
+
+
+async def _lookup(igdb: IgdbClient, games: Sequence[RawGameRow], *, fallback: bool) -> SteamLookup:
+    """Ids first; titles ride along when they fit, else one more round for the unmatched."""
+    app_ids = [row.appid for row in games]
+    titles = [variant for row in games for variant in title_variants(row.name)] if fallback else []
+    lookup = await igdb.lookup_steam_apps(app_ids, titles=titles, titles_if_free=True)
+    if fallback:
+        missing = [
+            variant
+            for row in games
+            if not lookup.by_app_id.get(row.appid)
+            for variant in title_variants(row.name)
+            if variant not in lookup.by_title
+        ]
+        if missing:
+            more = await igdb.lookup_steam_apps([], titles=missing)
+            lookup.by_title.update(more.by_title)
+    return lookup
+
+
+def _enrich(
+    row: RawGameRow,
+    verdict: Classification,
+    lookup: SteamLookup,
+    *,
+    fallback: bool,
+    now: datetime,
+) -> EnrichedGameRow:
+    if not verdict.enrich:
+        return build_row(row, verdict, game=None, method=MatchMethod.NONE, now=now)
+    chosen = choose_entry(lookup.by_app_id.get(row.appid, []))
+    if chosen is not None:
+        return build_row(row, verdict, game=chosen, method=MatchMethod.STEAM_APP_ID, now=now)
+    if not fallback:
+        return build_row(row, verdict, game=None, method=MatchMethod.NONE, now=now)
+    found: list[IgdbGame] = [
+        game for variant in title_variants(row.name) for game in lookup.by_title.get(variant, [])
+    ]
+    match, candidates = decide_title_match(row.name, found)
+    if match is None:
+        return build_row(
+            row, verdict, game=None, method=MatchMethod.NONE, candidates=candidates, now=now
+        )
+    return build_row(row, verdict, game=match, method=MatchMethod.TITLE, now=now)
+
+
+def summarize(rows: Sequence[EnrichedGameRow]) -> EnrichmentStats:
+    """processed = all rows; filtered = non-games; matched + unmatched = games."""
+    statuses = Counter(row.match_status for row in rows)
+    return EnrichmentStats(
+        processed=len(rows),
+        matched=statuses[MatchStatus.MATCHED],
+        unmatched=statuses[MatchStatus.UNMATCHED],
+        filtered=statuses[MatchStatus.FILTERED],
+        matched_by_title=sum(
+            1
+            for row in rows
+            if row.match_status is MatchStatus.MATCHED and row.match_method is MatchMethod.TITLE
+        ),
+        filtered_by_kind=dict(
+            sorted(
+                Counter(
+                    row.kind.value for row in rows if row.match_status is MatchStatus.FILTERED
+                ).items()
+            )
+        ),
+    )
