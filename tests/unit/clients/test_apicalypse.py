@@ -39,7 +39,7 @@ def test_query_and_block() -> None:
     assert (
         q.multiquery_block("games", "g-0", "fields name;") == 'query games "g-0" { fields name; };'
     )
-    with pytest.raises(ValueError, match="1..500"):
+    with pytest.raises(ValueError, match=r"1\.\.500"):
         q.query(select="name", limit=501)
     with pytest.raises(ValueError, match="endpoint"):
         q.multiquery_block('games "x" {', "n", "fields name;")
