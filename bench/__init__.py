@@ -1,0 +1,1 @@
+"""Benchmarks and measurement reports; they print figures and never assert timings."""
