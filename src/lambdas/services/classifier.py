@@ -30,7 +30,7 @@ Order (rule name → kind):
 14. video → VIDEO                      "… Trailer", "…: The Movie", "… Documentary", making-of
 15. sdk_or_mod_tools → TOOL            SDK, mod/authoring/workshop tools, creation/assembly kit,
                                        "… Tools", character creator, redistributables, runtimes
-16. media_application → APPLICATION    "… Video Editor", "… Photo Editor" …
+16. media_application → APPLICATION    "… Video Editor", "… Photo Editor", "… Capture Utility" …
 17. editor → TOOL                      "… (Level|Map|Mission) Editor"
 18. art_and_reading → BONUS_CONTENT    art book, wallpapers, comics, e-books, guides, manuals
 19. preorder → DLC                     pre-order / pre-purchase / sign-up bonuses
@@ -256,6 +256,11 @@ _RULES: Final[tuple[_Rule, ...]] = (
         _APP,
         _NS + r"(?:video|photo|image|audio|music|sound|sprite|pixel|vector|3d) "
         r"(?:editor|editing software|maker)\b",
+        # Steam's software catalogue names products by what they do, at the end of the name.
+        _NS + r"(?:capture utility|screen recorder|audio visuali[sz]er|font (?:designer|creator)"
+        r"|photo retouch|streaming suite|input mapper|paint 3d|desktop companion|vr desktop)"
+        + _NUM
+        + "$",
     ),
     _rule(
         "editor",
