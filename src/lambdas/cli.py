@@ -65,7 +65,7 @@ def load_settings(**overrides: Any) -> Settings:
     except ConfigurationError as exc:
         fail(exc, as_json=False)
     if overrides:
-        settings = settings.model_copy(update=overrides)
+        settings = Settings(**{**settings.model_dump(), **overrides})  # validated, unlike a copy
     configure_logging(level=settings.log_level, log_format=settings.log_format)
     register_secrets(settings.secret_values())
     return settings

@@ -88,6 +88,11 @@ def process_caches(ttl: float) -> ProcessCaches:
     return _process_caches[ttl]
 
 
+def reset_process_caches() -> None:
+    """Forget every cached token and lookup of this process (tests and benchmarks)."""
+    _process_caches.clear()
+
+
 def plan_chunks(count: int, *, per_chunk: int = MAX_KEYS_PER_SUBQUERY) -> int:
     """How many sub-queries `count` keys need."""
     return math.ceil(count / per_chunk) if count else 0
