@@ -37,7 +37,7 @@ def _reset_caches() -> None:
     get_settings.cache_clear()
     from lambdas.handlers import _runtime
 
-    _runtime._container_settings.cache_clear()
+    _runtime._container_context.cache_clear()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from lambdas.config import Settings, get_settings
 from lambdas.errors import InvalidEventError, PermanentError, TransientError
 from lambdas.logging import bind_invocation, configure_logging, register_secrets
 from lambdas.models.events import _Event, _Response
+from lambdas.services.stages import StageContext
 
 log = structlog.get_logger()
 
@@ -24,12 +25,17 @@ E = TypeVar("E", bound=_Event)
 
 
 @cache
-def _container_settings() -> Settings:
-    """Settings and logging for this container; secrets are fetched here, once."""
+def _container_context() -> StageContext:
+    """Settings, logging and storage for this container; secrets are fetched here, once."""
     settings = get_settings()
     configure_logging(level=settings.log_level, log_format=settings.log_format or "json")
     register_secrets(settings.secret_values())
-    return settings
+    return StageContext.from_settings(settings)
+
+
+def container_settings() -> Settings:
+    """This container's settings (for handlers outside the three stages)."""
+    return _container_context().settings
 
 
 def new_import_id() -> str:
@@ -43,7 +49,7 @@ def run_stage(
     stage: str,
     event_model: type[E],
     response_model: type[_Response],
-    work: Callable[[E, Settings], Coroutine[Any, Any, BaseModel]],
+    work: Callable[[E, StageContext], Coroutine[Any, Any, BaseModel]],
 ) -> dict[str, Any]:
     """Parse → work → serialize. Permanent errors become `success: false`; transient ones raise."""
     raw = raw_event if isinstance(raw_event, dict) else {}
@@ -53,7 +59,7 @@ def run_stage(
     bind_invocation(context, stage=stage, user_id=user_id, import_id=import_id)
     started = time.perf_counter()
     try:
-        settings = _container_settings()
+        context = _container_context()
         try:
             event = event_model.model_validate(raw_event)
         except ValidationError as exc:
@@ -63,7 +69,7 @@ def run_stage(
             )
             raise InvalidEventError(f"the {stage} event is invalid: {problems}") from None
         event = event.model_copy(update={"import_id": import_id})
-        response = asyncio.run(work(event, settings))
+        response = asyncio.run(work(event, context))
     except PermanentError as exc:
         log.warning("stage.failed", error_code=exc.code, error=exc.message)
         return response_model.failure(exc, user_id=user_id, import_id=import_id).model_dump(

@@ -7,6 +7,8 @@ the next stage.
 
 from __future__ import annotations
 
+from typing import Self
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lambdas.errors import PipelineError
@@ -31,7 +33,7 @@ class _Response(BaseModel):
     @classmethod
     def failure(
         cls, error: PipelineError, *, user_id: str | None = None, import_id: str | None = None
-    ) -> _Response:
+    ) -> Self:
         return cls(
             success=False,
             user_id=user_id,

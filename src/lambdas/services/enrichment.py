@@ -33,7 +33,7 @@ class EnrichmentResult:
     igdb_requests: int
 
 
-def _no_progress(step: str, done: int, total: int) -> None:
+def no_progress(step: str, done: int, total: int) -> None:
     return None
 
 
@@ -45,7 +45,7 @@ async def enrich_library(
     storage: Storage,
     now: datetime,
     transport: httpx.AsyncBaseTransport | None = None,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
 ) -> EnrichmentResult:
     """Run stage 2 on a stored raw CSV and store the enriched CSV beside it."""
     validate_user_id(user_id)

@@ -1,0 +1,141 @@
+"""The three stages as the state machine sees them: one event model in, one response model out.
+
+Handlers and the in-process pipeline call these same functions, so the CLI runs exactly what
+Step Functions runs. Errors propagate as exceptions here; callers turn permanent ones into
+`success: false` responses with the response model's `failure`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+
+import httpx
+import structlog
+from sqlalchemy.engine import Engine
+
+from lambdas.clients.s3 import Storage, storage_from_settings, validate_user_id
+from lambdas.config import Settings
+from lambdas.models.events import (
+    DatabaseImportEvent,
+    DatabaseImportResponse,
+    IgdbEnrichmentEvent,
+    IgdbEnrichmentResponse,
+    ImportStats,
+    SteamImportEvent,
+    SteamImportResponse,
+)
+from lambdas.models.rows import EnrichedGameRow
+from lambdas.services.csv_codec import decode_rows
+from lambdas.services.enrichment import Progress, enrich_library, no_progress
+from lambdas.services.steam_import import import_steam_library
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """What a stage needs besides its event: settings, storage, the clock, test doubles."""
+
+    settings: Settings
+    storage: Storage
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    transport: httpx.AsyncBaseTransport | None = None
+    engine: Engine | None = None
+    progress: Progress | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StageContext:
+        return cls(settings=settings, storage=storage_from_settings(settings))
+
+    def database(self) -> Engine:
+        return (
+            self.engine
+            if self.engine is not None
+            else engine_for(self.settings.resolved_database_url)
+        )
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    """One engine (and connection pool) per database URL and process."""
+    from lambdas.services.engine import create_engine
+
+    return create_engine(url)
+
+
+async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamImportResponse:
+    assert event.import_id is not None, "the caller assigns the import id"
+    result = await import_steam_library(
+        user_id=event.user_id,
+        account=event.steam_id64,
+        settings=context.settings,
+        storage=context.storage,
+        now=context.now(),
+        import_id=event.import_id,
+        transport=context.transport,
+    )
+    return SteamImportResponse(
+        success=True,
+        user_id=event.user_id,
+        import_id=event.import_id,
+        s3_location=result.location,
+        game_count=result.game_count,
+        steam_id64=str(result.steam_id64),
+    )
+
+
+async def enrichment_stage(
+    event: IgdbEnrichmentEvent, context: StageContext
+) -> IgdbEnrichmentResponse:
+    result = await enrich_library(
+        user_id=event.user_id,
+        location=event.s3_location,
+        settings=context.settings,
+        storage=context.storage,
+        now=context.now(),
+        transport=context.transport,
+        progress=context.progress or no_progress,
+    )
+    return IgdbEnrichmentResponse(
+        success=True,
+        user_id=event.user_id,
+        import_id=event.import_id,
+        s3_enriched_location=result.location,
+        stats=result.stats,
+    )
+
+
+async def database_stage(
+    event: DatabaseImportEvent, context: StageContext
+) -> DatabaseImportResponse:
+    from lambdas.services.database import import_rows
+
+    validate_user_id(event.user_id)
+    started = time.perf_counter()
+    rows = decode_rows(
+        context.storage.get(event.s3_enriched_location, user_id=event.user_id),
+        EnrichedGameRow,
+        what="enriched CSV",
+    )
+    written = import_rows(
+        context.database(),
+        user_id=event.user_id,
+        rows=rows,
+        status_unplayed=context.settings.library_status_unplayed,
+        status_played=context.settings.library_status_played,
+    )
+    stats = ImportStats.model_validate(written.model_dump())
+    log.info(
+        "stage.finished",
+        stage="database_import",
+        rows=len(rows),
+        duration_s=round(time.perf_counter() - started, 3),
+        **stats.model_dump(),
+    )
+    return DatabaseImportResponse(
+        success=True, user_id=event.user_id, import_id=event.import_id, stats=stats
+    )
