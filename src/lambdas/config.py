@@ -65,6 +65,16 @@ class Settings(BaseSettings):
     igdb_cache_ttl_seconds: float = Field(default=3600.0, ge=0)
     igdb_steam_source_id: int = Field(default=1, ge=1, description="external_game_sources: Steam")
     title_fallback: bool = Field(default=True, description="match unmapped games by exact title")
+    enrichment_reuse_days: float = Field(default=30, ge=0, description="reuse recent matches")
+    unmatched_recheck_hours: float = Field(default=24, ge=0, description="re-ask IGDB after")
+
+    # AWS orchestration: the SQS intake starts executions; the scheduled sync fills the intake.
+    state_machine_arn: str | None = Field(
+        default=None, description="the import state machine the SQS starter starts executions of"
+    )
+    import_queue_url: str | None = Field(
+        default=None, description="the SQS intake queue the scheduled sync sends requests to"
+    )
 
     # Logging.
     log_level: str = "INFO"

@@ -106,6 +106,10 @@ class Storage(Protocol):
         """Keys under a prefix, sorted."""
         ...
 
+    def location_of(self, key: str) -> str:
+        """The location URI of a key."""
+        ...
+
 
 def _check_location_text(location: str) -> None:
     if not isinstance(location, str) or not location.strip():
@@ -149,6 +153,9 @@ class LocalStorage:
             ) from exc
         log.debug("storage.put", key=key, bytes=len(data))
         return path.as_uri()
+
+    def location_of(self, key: str) -> str:
+        return (self.root / key).as_uri()
 
     def key_of(self, location: str, *, user_id: str) -> str:
         _check_location_text(location)
@@ -211,6 +218,9 @@ class S3Storage:
         except BotoCoreError as exc:
             raise _translate_boto_error(exc, f"cannot write s3://{self.bucket}/{key}") from exc
         log.debug("storage.put", key=key, bytes=len(data))
+        return self.location_of(key)
+
+    def location_of(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 
     def key_of(self, location: str, *, user_id: str) -> str:

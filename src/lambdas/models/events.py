@@ -47,6 +47,7 @@ class SteamImportEvent(_Event):
     """Stage 1 input; `steam_id64` may also be a vanity name or a profile URL."""
 
     steam_id64: str = Field(min_length=1, max_length=4096)
+    refresh_metadata: bool = False
 
     @field_validator("steam_id64", mode="before")
     @classmethod
@@ -56,12 +57,14 @@ class SteamImportEvent(_Event):
 
 class SteamImportResponse(_Response):
     s3_location: str | None = None
+    refresh_metadata: bool = False
     game_count: int = 0
     steam_id64: str | None = None
 
 
 class IgdbEnrichmentEvent(_Event):
     s3_location: str = Field(min_length=1, max_length=4096)
+    refresh_metadata: bool = Field(default=False, description="ignore the previous enriched CSV")
 
 
 class EnrichmentStats(BaseModel):

@@ -6,14 +6,15 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 import structlog
 
 from lambdas.clients.igdb import IgdbClient, SteamLookup, choose_entry
-from lambdas.clients.s3 import Storage, enriched_key_for, validate_user_id
+from lambdas.clients.s3 import Storage, enriched_key_for, user_prefix, validate_user_id
 from lambdas.config import Settings
+from lambdas.errors import LocationNotFoundError, MalformedCsvError
 from lambdas.models.events import EnrichmentStats
 from lambdas.models.igdb import IgdbGame
 from lambdas.models.rows import EnrichedGameRow, MatchMethod, MatchStatus, RawGameRow
@@ -46,14 +47,32 @@ async def enrich_library(
     now: datetime,
     transport: httpx.AsyncBaseTransport | None = None,
     progress: Progress = no_progress,
+    refresh_metadata: bool = False,
 ) -> EnrichmentResult:
-    """Run stage 2 on a stored raw CSV and store the enriched CSV beside it."""
+    """Run stage 2 on a stored raw CSV and store the enriched CSV beside it.
+
+    Games the user's previous enriched CSV settled recently are taken from it instead of IGDB
+    (matched ones for `enrichment_reuse_days`, unmatched ones for `unmatched_recheck_hours`),
+    unless `refresh_metadata` asks for a full lookup.
+    """
     validate_user_id(user_id)
     started = time.perf_counter()
     raw_rows = decode_rows(storage.get(location, user_id=user_id), RawGameRow, what="raw CSV")
     key = storage.key_of(location, user_id=user_id)
     verdicts = [classify_steam_app(row.name) for row in raw_rows]
-    games = [row for row, verdict in zip(raw_rows, verdicts, strict=True) if verdict.enrich]
+    previous = {} if refresh_metadata else _previous_rows(storage, user_id, key)
+    reused = {
+        row.appid: _reuse(previous[row.appid], row)
+        for row, verdict in zip(raw_rows, verdicts, strict=True)
+        if verdict.enrich
+        and row.appid in previous
+        and _still_fresh(previous[row.appid], now=now, settings=settings)
+    }
+    games = [
+        row
+        for row, verdict in zip(raw_rows, verdicts, strict=True)
+        if verdict.enrich and row.appid not in reused
+    ]
     progress("classified", len(raw_rows), len(raw_rows))
     requests = 0
     lookup = SteamLookup()
@@ -63,10 +82,11 @@ async def enrich_library(
             requests = igdb.requests_sent
     progress("matched", len(games), len(games))
     enriched = [
-        _enrich(row, verdict, lookup, fallback=settings.title_fallback, now=now)
+        reused.get(row.appid)
+        or _enrich(row, verdict, lookup, fallback=settings.title_fallback, now=now)
         for row, verdict in zip(raw_rows, verdicts, strict=True)
     ]
-    stats = summarize(enriched)
+    stats = summarize(enriched).model_copy(update={"reused": len(reused)})
     enriched_location = storage.put(enriched_key_for(key), encode_rows(enriched, EnrichedGameRow))
     log.info(
         "stage.finished",
@@ -77,6 +97,44 @@ async def enrich_library(
         **stats.model_dump(exclude={"filtered_by_kind"}),
     )
     return EnrichmentResult(location=enriched_location, stats=stats, igdb_requests=requests)
+
+
+def _previous_rows(storage: Storage, user_id: str, key: str) -> dict[int, EnrichedGameRow]:
+    """The rows of the user's latest earlier enriched CSV (the checkpoint), if one is readable."""
+    current = enriched_key_for(key)
+    earlier = [
+        found
+        for found in storage.list_keys(user_prefix(user_id))
+        if found.endswith("-enriched.csv") and found < current
+    ]
+    if not earlier:
+        return {}
+    try:
+        rows = decode_rows(
+            storage.get(storage.location_of(earlier[-1]), user_id=user_id),
+            EnrichedGameRow,
+            what="previous enriched CSV",
+        )
+    except (MalformedCsvError, LocationNotFoundError) as exc:
+        log.warning("enrichment.checkpoint_unusable", key=earlier[-1], error=exc.message)
+        return {}
+    return {row.appid: row for row in rows}
+
+
+def _still_fresh(row: EnrichedGameRow, *, now: datetime, settings: Settings) -> bool:
+    if row.enriched_at is None:
+        return False
+    age = now - row.enriched_at
+    if row.match_status is MatchStatus.UNMATCHED:
+        return age <= timedelta(hours=settings.unmatched_recheck_hours)
+    if row.igdb_id is None:
+        return False
+    return age <= timedelta(days=settings.enrichment_reuse_days)
+
+
+def _reuse(previous: EnrichedGameRow, raw: RawGameRow) -> EnrichedGameRow:
+    """The earlier verdict and metadata with today's playtimes, name and icon."""
+    return EnrichedGameRow.model_validate({**previous.model_dump(), **raw.model_dump()})
 
 
 async def _lookup(igdb: IgdbClient, games: Sequence[RawGameRow], *, fallback: bool) -> SteamLookup:

@@ -83,6 +83,7 @@ async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamIm
         user_id=event.user_id,
         import_id=event.import_id,
         s3_location=result.location,
+        refresh_metadata=event.refresh_metadata,
         game_count=result.game_count,
         steam_id64=str(result.steam_id64),
     )
@@ -99,6 +100,7 @@ async def enrichment_stage(
         now=context.now(),
         transport=context.transport,
         progress=context.progress or no_progress,
+        refresh_metadata=event.refresh_metadata,
     )
     return IgdbEnrichmentResponse(
         success=True,

@@ -1,0 +1,161 @@
+"""Runs stage 1 → 2 → 3 in one process, passing exactly what Step Functions passes between them.
+
+Each stage receives the previous stage's whole response as its event, as the state machine does;
+a response with `success: false` (or a transient error) stops the run at that stage with its
+error. A later stage can be resumed from a stored location.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, ValidationError
+
+from lambdas.errors import InvalidEventError, PipelineError
+from lambdas.logging import bound_run
+from lambdas.models.events import (
+    DatabaseImportEvent,
+    DatabaseImportResponse,
+    IgdbEnrichmentEvent,
+    IgdbEnrichmentResponse,
+    SteamImportEvent,
+    SteamImportResponse,
+    _Event,
+    _Response,
+)
+from lambdas.services.stages import StageContext, database_stage, enrichment_stage, steam_stage
+
+log = structlog.get_logger()
+
+
+class Stage(StrEnum):
+    STEAM = "steam"
+    ENRICH = "enrich"
+    LOAD = "load"
+
+
+@dataclass(frozen=True, slots=True)
+class StageRun:
+    stage: Stage
+    response: _Response
+    seconds: float
+    transient: bool = False
+
+
+@dataclass(slots=True)
+class PipelineResult:
+    """Every stage that ran, in order; the last one failed when `success` is False."""
+
+    user_id: str
+    import_id: str
+    runs: list[StageRun] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return bool(self.runs) and all(run.response.success for run in self.runs)
+
+    @property
+    def failed(self) -> StageRun | None:
+        return next((run for run in self.runs if not run.response.success), None)
+
+    def response(self, stage: Stage) -> Any:
+        return next((run.response for run in self.runs if run.stage is stage), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        failed = self.failed
+        return {
+            "success": self.success,
+            "user_id": self.user_id,
+            "import_id": self.import_id,
+            "failed_stage": failed.stage.value if failed else None,
+            "error_code": failed.response.error_code if failed else None,
+            "error": failed.response.error if failed else None,
+            "stages": {
+                run.stage.value: {
+                    **run.response.model_dump(mode="json"),
+                    "seconds": round(run.seconds, 3),
+                }
+                for run in self.runs
+            },
+        }
+
+
+_STAGES: tuple[tuple[Stage, type[_Event], type[_Response], Callable[..., Awaitable[Any]]], ...] = (
+    (Stage.STEAM, SteamImportEvent, SteamImportResponse, steam_stage),
+    (Stage.ENRICH, IgdbEnrichmentEvent, IgdbEnrichmentResponse, enrichment_stage),
+    (Stage.LOAD, DatabaseImportEvent, DatabaseImportResponse, database_stage),
+)
+
+
+async def run_pipeline(
+    *,
+    first_event: dict[str, Any],
+    context: StageContext,
+    import_id: str,
+    from_stage: Stage = Stage.STEAM,
+    on_stage: Callable[[Stage], None] | None = None,
+) -> PipelineResult:
+    """Run the stages from `from_stage` on; `first_event` is that stage's event.
+
+    From `steam`: `{user_id, steam_id64}`; from `enrich`: `{user_id, s3_location}`; from `load`:
+    `{user_id, s3_enriched_location}` (the same events the Lambda handlers take).
+    """
+    user_id = str(first_event.get("user_id", ""))
+    result = PipelineResult(user_id=user_id, import_id=import_id)
+    payload: dict[str, Any] = {**first_event, "import_id": import_id}
+    started_at = [stage for stage, *_ in _STAGES].index(from_stage)
+    with bound_run(import_id=import_id, user_id=user_id):
+        for stage, event_model, response_model, work in _STAGES[started_at:]:
+            if on_stage is not None:
+                on_stage(stage)
+            run = await _run_stage(stage, event_model, response_model, work, payload, context)
+            result.runs.append(run)
+            if not run.response.success:
+                log.warning(
+                    "pipeline.stopped",
+                    stage=stage.value,
+                    error_code=run.response.error_code,
+                    transient=run.transient,
+                )
+                break
+            payload = run.response.model_dump(mode="json")
+        log.info("pipeline.finished", success=result.success, stages=len(result.runs))
+    return result
+
+
+async def _run_stage(
+    stage: Stage,
+    event_model: type[_Event],
+    response_model: type[_Response],
+    work: Callable[..., Awaitable[Any]],
+    payload: dict[str, Any],
+    context: StageContext,
+) -> StageRun:
+    started = time.perf_counter()
+    user_id = payload.get("user_id") if isinstance(payload.get("user_id"), str) else None
+    import_id = payload.get("import_id")
+    try:
+        try:
+            event = event_model.model_validate(payload)
+        except ValidationError as exc:
+            raise InvalidEventError(
+                f"the {stage.value} stage cannot start: {_problems(exc)}"
+            ) from None
+        response: BaseModel = await work(event, context)
+        assert isinstance(response, _Response)
+        return StageRun(stage, response, time.perf_counter() - started)
+    except PipelineError as exc:
+        failure = response_model.failure(exc, user_id=user_id, import_id=import_id)
+        return StageRun(stage, failure, time.perf_counter() - started, transient=exc.transient)
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
+        for error in exc.errors()[:5]
+    )
