@@ -17,6 +17,9 @@ The tree::
     │   ├── LocationNotFoundError      LOCATION_NOT_FOUND
     │   ├── MalformedCsvError          MALFORMED_CSV
     │   ├── UserNotFoundError          USER_NOT_FOUND
+    │   ├── ImportedGameNotFoundError  GAME_NOT_FOUND
+    │   ├── IgdbGameNotFoundError      IGDB_GAME_NOT_FOUND
+    │   ├── NotAGameError              NOT_A_GAME
     │   ├── SchemaDriftError           SCHEMA_DRIFT
     │   ├── ConfigurationError         CONFIGURATION_ERROR
     │   └── InvalidEventError          INVALID_EVENT
@@ -154,6 +157,27 @@ class UserNotFoundError(PermanentError):
 
     code = "USER_NOT_FOUND"
     exit_code = 66
+
+
+class ImportedGameNotFoundError(PermanentError):
+    """The user has no imported Steam app with this app id."""
+
+    code = "GAME_NOT_FOUND"
+    exit_code = 66
+
+
+class IgdbGameNotFoundError(PermanentError):
+    """IGDB has no game with this id."""
+
+    code = "IGDB_GAME_NOT_FOUND"
+    exit_code = 66
+
+
+class NotAGameError(PermanentError):
+    """A manual link to an IGDB entry that is a DLC, bundle, pack, update or mod."""
+
+    code = "NOT_A_GAME"
+    exit_code = 65
 
 
 class SchemaDriftError(PermanentError):

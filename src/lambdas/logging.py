@@ -92,6 +92,18 @@ def _guard_library_loggers() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+class _StderrLogger:
+    """Writes to whatever `sys.stderr` is at call time (test runners swap and close it)."""
+
+    def __init__(self, *_: Any) -> None:
+        pass
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
 def _in_lambda() -> bool:
     return "AWS_LAMBDA_FUNCTION_NAME" in os.environ
 
@@ -132,7 +144,9 @@ def configure_logging(
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=out),
+        logger_factory=(
+            structlog.PrintLoggerFactory(file=stream) if stream is not None else _StderrLogger
+        ),
         cache_logger_on_first_use=False,
     )
 

@@ -24,7 +24,6 @@ from lambdas.models.events import (
     DatabaseImportResponse,
     IgdbEnrichmentEvent,
     IgdbEnrichmentResponse,
-    ImportStats,
     SteamImportEvent,
     SteamImportResponse,
 )
@@ -123,14 +122,13 @@ async def database_stage(
         EnrichedGameRow,
         what="enriched CSV",
     )
-    written = import_rows(
+    stats = import_rows(
         context.database(),
         user_id=event.user_id,
         rows=rows,
         status_unplayed=context.settings.library_status_unplayed,
         status_played=context.settings.library_status_played,
     )
-    stats = ImportStats.model_validate(written.model_dump())
     log.info(
         "stage.finished",
         stage="database_import",

@@ -94,6 +94,7 @@ def test_invalid_steam_id_without_any_configuration() -> None:
         "error": response["error"],
         "error_code": "INVALID_STEAM_ID",
         "s3_location": None,
+        "refresh_metadata": False,
         "game_count": 0,
         "steam_id64": None,
     }

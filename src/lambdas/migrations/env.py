@@ -1,0 +1,32 @@
+"""Alembic environment: runs revisions on the connection `lambdas.services.schema` hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from lambdas.models.db import metadata
+
+
+def run_migrations() -> None:
+    """Run the pending revisions inside the caller's transaction (online mode only)."""
+    connection = context.config.attributes.get("connection")
+    if context.is_offline_mode() or not isinstance(connection, Connection):
+        raise RuntimeError(
+            "run migrations through lambdas.services.schema.upgrade (steam-import db upgrade), "
+            "which passes an open connection"
+        )
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        transaction_per_migration=False,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+# Alembic installs `context.config` only while it executes this file; importing it elsewhere
+# (documentation tools, import sweeps) must not run anything.
+if hasattr(context, "config"):
+    run_migrations()

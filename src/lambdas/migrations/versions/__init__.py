@@ -1,0 +1,1 @@
+"""Alembic revision scripts (loaded by path by Alembic)."""

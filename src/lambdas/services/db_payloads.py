@@ -1,0 +1,241 @@
+"""Turn enriched CSV rows into the per-table records stage 3 writes, deduplicated, with no I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from lambdas.errors import MalformedCsvError
+from lambdas.models.db import IgdbMatchStatus
+from lambdas.models.rows import EnrichedGameRow, GenreRef, MatchStatus, PlatformRef
+
+#: LibraryItem.platform for each Steam playtime counter, in tie-breaking order.
+STEAM_PLATFORMS: tuple[tuple[str, str], ...] = (
+    ("playtime_windows_forever", "PC (Microsoft Windows)"),
+    ("playtime_mac_forever", "Mac"),
+    ("playtime_linux_forever", "Linux"),
+    ("playtime_deck_forever", "Steam Deck"),
+)
+#: How timestamps travel inside JSON payloads: SQLAlchemy's SQLite storage format, which
+#: PostgreSQL parses as well.
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+_EPOCH = datetime(1970, 1, 1)
+_SLUG_JUNK = re.compile(r"[^\w]+")
+
+Record = dict[str, Any]
+_Ref = TypeVar("_Ref", GenreRef, PlatformRef)
+
+
+@dataclass(frozen=True)
+class ImportPayload:
+    """Everything one import writes, table by table, as JSON-ready records."""
+
+    imported_games: list[Record] = field(default_factory=list)
+    genres: list[Record] = field(default_factory=list)
+    platforms: list[Record] = field(default_factory=list)
+    games: list[Record] = field(default_factory=list)
+    game_genres: list[Record] = field(default_factory=list)
+    game_platforms: list[Record] = field(default_factory=list)
+    library_items: list[Record] = field(default_factory=list)
+
+
+def format_timestamp(value: datetime | None) -> str | None:
+    """A naive UTC timestamp as payload text (aware values are converted to UTC first)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.strftime(TIMESTAMP_FORMAT)
+
+
+def unix_to_timestamp(seconds: int | None) -> str | None:
+    """Unix seconds (Steam, IGDB) as payload text; None and 0 ("never") stay None."""
+    if not seconds:
+        return None
+    return format_timestamp(_EPOCH + timedelta(seconds=seconds))
+
+
+def slugify(title: str) -> str:
+    """A URL slug from a title, keeping letters of every script (used when IGDB gave none)."""
+    return _SLUG_JUNK.sub("-", title.casefold()).strip("-_")
+
+
+def build_payload(
+    rows: Iterable[EnrichedGameRow],
+    *,
+    new_id: Callable[[], str],
+    status_unplayed: str,
+    status_played: str,
+) -> ImportPayload:
+    """The records stage 3 writes for `rows`; `new_id` makes ids for rows that turn out new.
+
+    - Only MATCHED and UNMATCHED rows become ImportedGame records; FILTERED rows (non-games) are
+      left out. A Steam app id seen twice keeps its first row.
+    - Several Steam apps may match one IGDB game: the Game record takes the lowest app id as its
+      `steamAppId`, and the LibraryItem looks at the minutes summed over those apps.
+    - A LibraryItem's status is `status_played` when the summed playtime is above zero, else
+      `status_unplayed`; its platform comes from `choose_platform`.
+    - Genre and platform records are unique by IGDB id, then by name and by slug (lowest IGDB id
+      wins), because all three are unique in the app's tables.
+    - Game slugs are IGDB's (or the title's, slugified, when IGDB gave none); two games of one
+      import wanting the same slug: the lower IGDB id keeps it, the other gets
+      ``{slug}-{igdbId}`` (the writer applies the same rule against the database).
+    """
+    kept: dict[int, EnrichedGameRow] = {}
+    for row in rows:
+        if row.match_status is not MatchStatus.FILTERED:
+            kept.setdefault(row.appid, row)
+    games: dict[int, list[EnrichedGameRow]] = {}
+    for row in kept.values():
+        if row.match_status is MatchStatus.MATCHED:
+            if row.igdb_id is None:
+                raise MalformedCsvError(f"app {row.appid} is MATCHED but has no igdb_id")
+            games.setdefault(row.igdb_id, []).append(row)
+    by_game = {igdb: sorted(apps, key=lambda r: r.appid) for igdb, apps in sorted(games.items())}
+    matched = [row for apps in by_game.values() for row in apps]
+    genres = _unique_refs(ref for row in matched for ref in row.genres)
+    platforms = _unique_refs(ref for row in matched for ref in row.platforms)
+    return ImportPayload(
+        imported_games=[_imported_game(row, new_id()) for row in kept.values()],
+        genres=[genre_record(ref, new_id()) for ref in genres],
+        platforms=[platform_record(ref, new_id()) for ref in platforms],
+        games=_games(by_game, new_id),
+        game_genres=_links(by_game, "genreIgdbId", lambda r: r.genres),
+        game_platforms=_links(by_game, "platformIgdbId", lambda r: r.platforms),
+        library_items=[
+            record
+            for igdb_id, apps in by_game.items()
+            for record in _library_items(igdb_id, apps, status_unplayed, status_played)
+        ],
+    )
+
+
+def _imported_game(row: EnrichedGameRow, record_id: str) -> Record:
+    status = (
+        IgdbMatchStatus.MATCHED
+        if row.match_status is MatchStatus.MATCHED
+        else IgdbMatchStatus.UNMATCHED
+    )
+    return {
+        "id": record_id,
+        "name": row.name,
+        "storefrontGameId": str(row.appid),
+        "playtime": row.playtime_forever,
+        "playtimeWindows": row.playtime_windows_forever,
+        "playtimeMac": row.playtime_mac_forever,
+        "playtimeLinux": row.playtime_linux_forever,
+        "lastPlayedAt": unix_to_timestamp(row.rtime_last_played),
+        "img_icon_url": row.img_icon_url or None,
+        "igdbMatchStatus": status.value,
+    }
+
+
+def _unique_refs(refs: Iterable[_Ref]) -> list[_Ref]:
+    by_id: dict[int, _Ref] = {}
+    for ref in refs:
+        by_id.setdefault(ref.id, ref)
+    names: set[str] = set()
+    slugs: set[str] = set()
+    unique: list[_Ref] = []
+    for ref in sorted(by_id.values(), key=lambda r: r.id):
+        if ref.name in names or ref.slug in slugs:
+            continue
+        names.add(ref.name)
+        slugs.add(ref.slug)
+        unique.append(ref)
+    return unique
+
+
+def genre_record(ref: GenreRef, record_id: str) -> Record:
+    """The Genre record of an IGDB genre."""
+    return {
+        "id": record_id,
+        "igdbId": ref.id,
+        "name": ref.name,
+        "slug": ref.slug,
+        "checksum": ref.checksum,
+    }
+
+
+def platform_record(ref: PlatformRef, record_id: str) -> Record:
+    """The Platform record of an IGDB platform."""
+    return {
+        "id": record_id,
+        "igdbId": ref.id,
+        "name": ref.name,
+        "slug": ref.slug,
+        "abbreviation": ref.abbreviation,
+        "alternativeName": ref.alternative_name,
+        "generation": ref.generation,
+        "platformFamily": ref.platform_family,
+        "platformType": ref.platform_type,
+        "checksum": ref.checksum,
+    }
+
+
+def _games(by_game: dict[int, list[EnrichedGameRow]], new_id: Callable[[], str]) -> list[Record]:
+    records: list[Record] = []
+    taken: set[str] = set()
+    for igdb_id, apps in by_game.items():
+        row = apps[0]
+        title = row.igdb_name or row.name
+        slug = row.igdb_slug or slugify(title) or f"igdb-{igdb_id}"
+        if slug in taken:
+            slug = f"{slug}-{igdb_id}"
+        taken.add(slug)
+        records.append(
+            {
+                "id": new_id(),
+                "igdbId": igdb_id,
+                "title": title,
+                "description": row.igdb_summary,
+                "coverImage": row.cover_url,
+                "releaseDate": unix_to_timestamp(row.igdb_first_release_date),
+                "steamAppId": row.appid,
+                "slug": slug,
+                "franchiseId": row.igdb_franchise_id,
+            }
+        )
+    return records
+
+
+def _links(
+    by_game: dict[int, list[EnrichedGameRow]],
+    key: str,
+    refs: Callable[[EnrichedGameRow], Sequence[GenreRef | PlatformRef]],
+) -> list[Record]:
+    pairs = {(igdb, ref.id) for igdb, apps in by_game.items() for r in apps for ref in refs(r)}
+    return [{"gameIgdbId": game, key: other} for game, other in sorted(pairs)]
+
+
+def _library_items(
+    igdb_id: int, apps: list[EnrichedGameRow], status_unplayed: str, status_played: str
+) -> list[Record]:
+    played = sum(app.playtime_forever for app in apps) > 0
+    status = status_played if played else status_unplayed
+    platform = choose_platform(apps)
+    return [
+        {
+            "igdbId": igdb_id,
+            "storefrontGameId": str(app.appid),
+            "status": status,
+            "platform": platform,
+        }
+        for app in apps
+    ]
+
+
+def choose_platform(apps: Sequence[EnrichedGameRow]) -> str | None:
+    """Where the user played most, summed over `apps`: the largest of Steam's Windows, Mac, Linux
+    and Steam Deck minutes, ties going to that order; None when Steam counted no per-platform
+    minutes (never played, or played before Steam counted them), as the platform is unknown."""
+    best_label: str | None = None
+    best_minutes = 0
+    for attribute, label in STEAM_PLATFORMS:
+        minutes = sum(int(getattr(app, attribute)) for app in apps)
+        if minutes > best_minutes:
+            best_label, best_minutes = label, minutes
+    return best_label

@@ -1,0 +1,188 @@
+"""The sandbox's generated world: determinism, proportions and ground-truth consistency."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from typing import Any
+
+import pytest
+
+from lambdas.sandbox import (
+    AppKind,
+    Catalogue,
+    CatalogueConfig,
+    MatchSource,
+    MatchStatus,
+    generate_catalogue,
+)
+from lambdas.sandbox.names import normalize
+from lambdas.sandbox.reference_data import FILTERED_GAME_TYPES
+
+SMALL = CatalogueConfig(seed=7, game_apps=600, igdb_only_games=60)
+
+
+@pytest.fixture(scope="module")
+def world() -> Catalogue:
+    return generate_catalogue(CatalogueConfig(seed=42))
+
+
+@pytest.fixture(scope="module")
+def steam_rows(world: Catalogue) -> dict[str, list[dict[str, Any]]]:
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in world.tables["external_games"]:
+        if row["external_game_source"] == 1:
+            rows[row["uid"]].append(row)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def games(world: Catalogue) -> dict[int, dict[str, Any]]:
+    return {g["id"]: g for g in world.tables["games"]}
+
+
+def test_same_seed_same_world() -> None:
+    first, second = generate_catalogue(SMALL), generate_catalogue(SMALL)
+
+    assert first.apps == second.apps
+    assert first.tables == second.tables
+
+
+def test_other_seed_other_world() -> None:
+    other = generate_catalogue(CatalogueConfig(seed=8, game_apps=600, igdb_only_games=60))
+
+    assert other.apps != generate_catalogue(SMALL).apps
+
+
+def test_every_app_kind_and_status_occurs(world: Catalogue) -> None:
+    kinds = Counter(app.truth.kind for app in world.apps.values())
+    statuses = Counter(app.truth.status for app in world.apps.values())
+
+    assert set(kinds) == set(AppKind)
+    assert set(statuses) == set(MatchStatus)
+    assert len(world.apps) > 22_000
+
+
+def test_about_85_percent_of_game_apps_are_mapped(world: Catalogue, steam_rows: Any) -> None:
+    game_apps = [a for a in world.apps.values() if a.truth.kind is AppKind.GAME]
+    mapped = [a for a in game_apps if str(a.appid) in steam_rows]
+
+    assert 0.82 < len(mapped) / len(game_apps) < 0.88
+
+
+def test_multi_entry_uids_are_rare_and_small(world: Catalogue, steam_rows: Any) -> None:
+    sizes = [len(rows) for rows in steam_rows.values()]
+    several = sum(1 for n in sizes if n > 1)
+
+    assert max(sizes) <= 3
+    assert 0.03 <= several / len(sizes) <= 0.05
+
+
+def test_uids_are_strings_of_app_ids(world: Catalogue, steam_rows: Any) -> None:
+    assert all(isinstance(uid, str) and int(uid) in world.apps for uid in steam_rows)
+
+
+def test_ground_truth_agrees_with_the_igdb_rows(
+    world: Catalogue, steam_rows: Any, games: dict[int, dict[str, Any]]
+) -> None:
+    for app in world.apps.values():
+        truth = app.truth
+        mapped = sorted(r["game"] for r in steam_rows.get(str(app.appid), []))
+        assert mapped == sorted(truth.mapped_igdb_ids), truth
+        if truth.status is MatchStatus.MATCHED and truth.match_source is MatchSource.EXTERNAL_GAMES:
+            chosen = games[truth.igdb_id]  # type: ignore[index]
+            assert chosen["game_type"] not in FILTERED_GAME_TYPES
+            preferred = [
+                g for g in mapped if games[g]["game_type"] == 0 and "version_parent" not in games[g]
+            ]
+            assert preferred in ([truth.igdb_id], [])
+        if truth.status is MatchStatus.FILTERED and mapped:
+            assert all(games[g]["game_type"] in FILTERED_GAME_TYPES for g in mapped)
+        if truth.kind is not AppKind.GAME:
+            assert truth.status is MatchStatus.FILTERED
+        if truth.status is MatchStatus.UNMATCHED:
+            assert not mapped
+
+
+def test_title_fallback_and_ambiguous_names(
+    world: Catalogue, steam_rows: Any, games: dict[int, dict[str, Any]]
+) -> None:
+    by_name: dict[str, list[int]] = defaultdict(list)
+    by_key: dict[str, set[int]] = defaultdict(set)
+    for game in games.values():
+        by_name[game["name"]].append(game["id"])
+        by_key[normalize(game["name"])].add(game["id"])
+    fallback = [world.truth(a) for a in world.pools["title_fallback"]]
+    ambiguous = [world.truth(a) for a in world.pools["ambiguous"]]
+    unmatched = [world.truth(a) for a in world.pools["unmatched"]]
+
+    assert len(fallback) > 50
+    assert len(ambiguous) > 20
+    for truth in fallback:
+        assert truth.match_source is MatchSource.TITLE
+        assert by_name[truth.name] == [truth.igdb_id]
+        assert str(truth.appid) not in steam_rows
+    for truth in ambiguous:
+        assert truth.status is MatchStatus.UNMATCHED
+        assert sorted(by_name[truth.name]) == sorted(truth.candidates)
+        assert len(truth.candidates) >= 2
+    for truth in unmatched:
+        assert normalize(truth.name) not in by_key
+
+
+def test_trap_titles_are_mapped_games(world: Catalogue) -> None:
+    traps = [world.truth(a) for a in world.pools["trap_title"]]
+    names = " ".join(t.name for t in traps)
+
+    for word in ("Test Drive", "Demon's Souls", "The Expanse", "Season of", "Server Wars"):
+        assert word in names
+    assert all(t.kind is AppKind.GAME and t.status is MatchStatus.MATCHED for t in traps)
+
+
+def test_non_game_names_look_like_steam_names(world: Catalogue) -> None:
+    patterns = {
+        AppKind.SOUNDTRACK: r"Soundtrack|OST",
+        AppKind.DEMO: r"Demo",
+        AppKind.BETA: r"Playtest|Public Test|Beta",
+        AppKind.SERVER: r"Dedicated Server",
+        AppKind.TOOL: r"SDK|Editor|Tools",
+        AppKind.BONUS_CONTENT: r"Art ?[Bb]ook|Wallpapers|Strategy Guide",
+        AppKind.VIDEO: r"Trailer|Movie|Documentary",
+        AppKind.MULTIPLAYER_COMPONENT: r"Multiplayer",
+    }
+    for app in world.apps.values():
+        pattern = patterns.get(app.truth.kind)
+        if pattern:
+            assert re.search(pattern, app.name), app.name
+
+
+def test_hard_characters_occur_in_names(world: Catalogue) -> None:
+    names = [a.name for a in world.apps.values()]
+
+    for needle in ('"', ",", "\\", "™", "®", "🚀", "の", "é"):
+        assert any(needle in n for n in names), needle
+
+
+def test_some_games_lack_dates_or_covers(games: dict[int, dict[str, Any]]) -> None:
+    assert any("first_release_date" not in g for g in games.values())
+    assert any("cover" not in g for g in games.values())
+    assert any("version_parent" in g for g in games.values())
+    assert any("parent_game" in g for g in games.values())
+    assert {g["game_type"] for g in games.values()} >= {0, 1, 3, 5, 13, 14}
+
+
+def test_slugs_are_unique(games: dict[int, dict[str, Any]]) -> None:
+    slugs = [g["slug"] for g in games.values()]
+
+    assert len(slugs) == len(set(slugs))
+
+
+def test_pagination_app_is_off_by_default_and_optional(world: Catalogue) -> None:
+    config = CatalogueConfig(seed=3, game_apps=200, igdb_only_games=10, pagination_rows=600)
+
+    paged = generate_catalogue(config)
+
+    assert world.pagination_appid is None
+    assert paged.pagination_appid is not None
+    rows = [r for r in paged.tables["external_games"] if r["uid"] == str(paged.pagination_appid)]
+    assert len(rows) == 600
