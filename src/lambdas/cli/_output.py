@@ -1,0 +1,139 @@
+"""What every command shares: options, settings, Rich output, errors as exit codes, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from lambdas.config import Settings, get_settings
+from lambdas.errors import ConfigurationError, InvalidSteamIdError, PipelineError
+from lambdas.logging import configure_logging, register_secrets
+from lambdas.models.steam import parse_steam_account
+
+stdout = Console()
+stderr = Console(stderr=True)
+T = TypeVar("T")
+
+UserIdOption = Annotated[
+    str, typer.Option("--user-id", "-u", help="The app's User.id the games belong to.")
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object on stdout, for scripts.")
+]
+
+
+def _steam_account(value: str) -> str:
+    """Typer parser: fail at parse time, with a usage error, on text no Steam id can be."""
+    try:
+        parse_steam_account(value)
+    except InvalidSteamIdError as exc:
+        raise typer.BadParameter(exc.message) from None
+    return value
+
+
+SteamOption = Annotated[
+    str,
+    typer.Option(
+        "--steam",
+        "-s",
+        help="SteamID64, STEAM_X:Y:Z, [U:1:N], a steamcommunity.com profile URL, "
+        "or a custom URL name.",
+        callback=_steam_account,
+    ),
+]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings for this run (environment, .env, then explicit overrides); logging configured."""
+    try:
+        settings = get_settings()
+    except ConfigurationError as exc:
+        fail(exc, as_json=False)
+    if overrides:
+        settings = Settings(**{**settings.model_dump(), **overrides})  # validated, unlike a copy
+    configure_logging(level=settings.log_level, log_format=settings.log_format)
+    register_secrets(settings.secret_values())
+    return settings
+
+
+def fail(error: PipelineError, *, as_json: bool) -> NoReturn:
+    """Report a pipeline error (code and message, no traceback) and exit with its code."""
+    if as_json:
+        stdout.print_json(
+            json.dumps({"success": False, "error_code": error.code, "error": error.message})
+        )
+    else:
+        stderr.print(f"[bold red]error[/] [red]{error.code}[/]: {error.message}", highlight=False)
+    raise typer.Exit(error.exit_code)
+
+
+def run_async(coroutine: Coroutine[Any, Any, T], *, as_json: bool) -> T:
+    """Run one service call; pipeline errors end the process with their exit code."""
+    try:
+        return asyncio.run(coroutine)
+    except PipelineError as exc:
+        fail(exc, as_json=as_json)
+
+
+def call(function: Callable[[], T], *, as_json: bool) -> T:
+    """Run one synchronous service call with the same error reporting."""
+    try:
+        return function()
+    except PipelineError as exc:
+        fail(exc, as_json=as_json)
+
+
+def emit(payload: dict[str, Any], *, as_json: bool, human: Callable[[], None]) -> None:
+    """Print the result: JSON for scripts, or the human rendering."""
+    if as_json:
+        stdout.print_json(json.dumps(payload, default=str))
+    else:
+        human()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+LocationOption = Annotated[
+    str,
+    typer.Option(
+        "--location", "-l", help="A stored CSV: s3://bucket/key, file:///path or a local path."
+    ),
+]
+
+
+@contextmanager
+def stage_progress(description: str, *, enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A Rich progress display on a terminal; silent when stdout is not a TTY or for --json."""
+    if not enabled:
+        yield lambda step, done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stdout,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def report(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{description}: {step}", completed=done, total=total)
+
+        yield report
