@@ -5,7 +5,7 @@ Each module registers its commands on the one Typer app; this package imports th
 
 from __future__ import annotations
 
-from lambdas.cli import db, sandbox, stages
+from lambdas.cli import db, demo, review, sandbox, stages
 from lambdas.cli._app import app
 
-__all__ = ["app", "db", "sandbox", "stages"]
+__all__ = ["app", "db", "demo", "review", "sandbox", "stages"]

@@ -17,6 +17,7 @@ from lambdas.config import Settings, get_settings
 from lambdas.errors import ConfigurationError, InvalidSteamIdError, PipelineError
 from lambdas.logging import configure_logging, register_secrets
 from lambdas.models.steam import parse_steam_account
+from lambdas.pipeline import PipelineResult
 
 stdout = Console()
 stderr = Console(stderr=True)
@@ -30,7 +31,7 @@ JsonOption = Annotated[
 ]
 
 
-def _steam_account(value: str) -> str:
+def steam_account(value: str) -> str:
     """Typer parser: fail at parse time, with a usage error, on text no Steam id can be."""
     try:
         parse_steam_account(value)
@@ -46,7 +47,7 @@ SteamOption = Annotated[
         "-s",
         help="SteamID64, STEAM_X:Y:Z, [U:1:N], a steamcommunity.com profile URL, "
         "or a custom URL name.",
-        callback=_steam_account,
+        callback=steam_account,
     ),
 ]
 
@@ -137,3 +138,26 @@ def stage_progress(description: str, *, enabled: bool) -> Iterator[Callable[[str
             bar.update(task, description=f"{description}: {step}", completed=done, total=total)
 
         yield report
+
+
+def finish(result: PipelineResult, *, as_json: bool, title: str) -> None:
+    """Print a pipeline result and exit with the failed stage's code (0 on success)."""
+    from lambdas.cli._render import print_import_summary
+
+    if as_json:
+        stdout.print_json(json.dumps(result.as_dict(), default=str))
+    else:
+        print_import_summary(result, title=title)
+    failed = result.failed
+    if failed is not None:
+        raise typer.Exit(exit_code_of(failed.response.error_code, transient=failed.transient))
+
+
+def exit_code_of(code: str | None, *, transient: bool) -> int:
+    """The documented exit code of an error code (errors.py), 1 when unknown."""
+    from lambdas.errors import all_error_types
+
+    for error_type in all_error_types():
+        if error_type.code == code:
+            return error_type.exit_code
+    return 75 if transient else 1

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Annotated
+
+import typer
+
 from lambdas.cli._app import app
 from lambdas.cli._output import (
     JsonOption,
@@ -10,13 +15,16 @@ from lambdas.cli._output import (
     UserIdOption,
     call,
     emit,
+    finish,
     is_terminal,
     load_settings,
     run_async,
     stage_progress,
     stdout,
+    steam_account,
     utc_now,
 )
+from lambdas.pipeline import Stage
 
 
 @app.command("steam")
@@ -99,3 +107,119 @@ def enrich_command(
             highlight=False,
         ),
     )
+
+
+EnrichedLocationOption = Annotated[
+    str,
+    typer.Option("--location", "-l", help="The enriched CSV stage 2 stored (s3://… or a path)."),
+]
+
+
+@app.command("load")
+def load_command(
+    user_id: UserIdOption,
+    location: EnrichedLocationOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Stage 3: write an enriched CSV into the app's database in one transaction."""
+    from lambdas.models.events import DatabaseImportEvent
+    from lambdas.services.stages import StageContext, database_stage
+
+    settings = load_settings()
+    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+    response = run_async(
+        database_stage(
+            DatabaseImportEvent(user_id=user_id, s3_enriched_location=location), context
+        ),
+        as_json=as_json,
+    )
+    stats = response.stats
+    emit(
+        response.model_dump(mode="json"),
+        as_json=as_json,
+        human=lambda: stdout.print(
+            f"Imported games: {stats.imported_games_created} new, "
+            f"{stats.imported_games_updated} updated; games: {stats.games_created} new, "
+            f"{stats.games_updated} updated; library items: {stats.library_items_created} new",
+            highlight=False,
+        ),
+    )
+
+
+FromStageOption = Annotated[
+    Stage,
+    typer.Option("--from-stage", help="Resume at this stage from a stored --location."),
+]
+
+
+@app.command("run")
+def run_command(
+    user_id: UserIdOption,
+    steam: Annotated[
+        str | None,
+        typer.Option(
+            "--steam",
+            "-s",
+            help="SteamID64, STEAM_X:Y:Z, [U:1:N], profile URL or custom URL name.",
+            callback=lambda value: steam_account(value) if value is not None else None,
+        ),
+    ] = None,
+    create_user: Annotated[
+        bool, typer.Option("--create-user", help="Create the user first (standalone use).")
+    ] = False,
+    refresh_metadata: Annotated[
+        bool,
+        typer.Option("--refresh-metadata", help="Ask IGDB again for every game, reusing nothing."),
+    ] = False,
+    from_stage: FromStageOption = Stage.STEAM,
+    location: Annotated[
+        str | None,
+        typer.Option("--location", "-l", help="With --from-stage: the stored CSV to resume from."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The whole import: Steam → IGDB matching → database, as the state machine runs it."""
+    from lambdas.handlers._runtime import new_import_id
+    from lambdas.pipeline import run_pipeline
+    from lambdas.services.imports import import_user_library, prepare_database
+    from lambdas.services.stages import StageContext
+
+    if from_stage is Stage.STEAM and steam is None:
+        raise typer.BadParameter("--steam is required (unless resuming with --from-stage)")
+    if from_stage is not Stage.STEAM and location is None:
+        raise typer.BadParameter("--from-stage needs the --location to resume from")
+    settings = load_settings()
+    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+    call(lambda: prepare_database(settings, context), as_json=as_json)
+    with stage_progress("Importing", enabled=is_terminal() and not as_json) as progress:
+        context = replace(context, progress=progress)
+        if from_stage is Stage.STEAM:
+            assert steam is not None
+            result = run_async(
+                import_user_library(
+                    context=context,
+                    user_id=user_id,
+                    steam_account=steam,
+                    import_id=new_import_id(),
+                    create_user=create_user,
+                    refresh_metadata=refresh_metadata,
+                    on_stage=lambda stage: progress(stage.value, 0, 0),
+                ),
+                as_json=as_json,
+            )
+        else:
+            key = "s3_location" if from_stage is Stage.ENRICH else "s3_enriched_location"
+            result = run_async(
+                run_pipeline(
+                    first_event={
+                        "user_id": user_id,
+                        key: location,
+                        "refresh_metadata": refresh_metadata,
+                    },
+                    context=context,
+                    import_id=new_import_id(),
+                    from_stage=from_stage,
+                ),
+                as_json=as_json,
+            )
+    finish(result, as_json=as_json, title=f"Steam import for {user_id}")

@@ -1,0 +1,45 @@
+"""Human renderings of pipeline results: the summary table `run`, `demo` and `sync` print."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from lambdas.cli._output import stderr, stdout
+from lambdas.pipeline import PipelineResult, Stage
+
+_STAGE_TITLES = {Stage.STEAM: "Steam", Stage.ENRICH: "IGDB matching", Stage.LOAD: "Database"}
+
+
+def print_import_summary(result: PipelineResult, *, title: str) -> None:
+    """What an import did, in the words of the person who started it."""
+    failed = result.failed
+    if failed is not None:
+        stderr.print(
+            f"[bold red]error[/] [red]{failed.response.error_code}[/] in the "
+            f"{_STAGE_TITLES[failed.stage]} stage: {failed.response.error}",
+            highlight=False,
+        )
+    steam = result.response(Stage.STEAM)
+    enrich = result.response(Stage.ENRICH)
+    load = result.response(Stage.LOAD)
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    if steam is not None and steam.success:
+        table.add_row("games processed", str(steam.game_count))
+    if load is not None and load.success:
+        table.add_row("added to the library", str(load.stats.library_items_created))
+        table.add_row("new imported games", str(load.stats.imported_games_created))
+        table.add_row("updated imported games", str(load.stats.imported_games_updated))
+    if enrich is not None and enrich.success:
+        stats = enrich.stats
+        table.add_row("matched to IGDB", f"{stats.matched} ({stats.matched_by_title} by title)")
+        table.add_row("unmatched: needs review", str(stats.unmatched))
+        if stats.reused:
+            table.add_row("reused from the last import", str(stats.reused))
+        table.add_row("filtered as non-games", str(stats.filtered))
+        for kind, count in stats.filtered_by_kind.items():
+            table.add_row(f"  {kind.lower().replace('_', ' ')}", str(count))
+    for run in result.runs:
+        table.add_row(f"time: {_STAGE_TITLES[run.stage]}", f"{run.seconds:.2f} s")
+    stdout.print(table)

@@ -1,0 +1,81 @@
+"""`steam-import demo`: the whole pipeline against the in-process sandbox, on embedded defaults."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lambdas.cli._app import app
+from lambdas.cli._output import (
+    JsonOption,
+    call,
+    finish,
+    is_terminal,
+    load_settings,
+    run_async,
+    stage_progress,
+    stdout,
+)
+
+DEMO_USER_ID = "demo-user"
+
+
+@app.command("demo")
+def demo_command(
+    user: Annotated[
+        str,
+        typer.Option("--user", help="Which sandbox user to import: small, medium, large, huge."),
+    ] = "medium",
+    as_json: JsonOption = False,
+) -> None:
+    """Import a sandbox user's library end to end: no account, key or server needed.
+
+    Starts the local emulator of Steam, Twitch and IGDB on a loopback port, stores files in the
+    data folder and writes to the local SQLite database (unless S3_BUCKET / DATABASE_URL say
+    otherwise), creates the user `demo-user`, and prints what the import did.
+    """
+    from dataclasses import replace
+
+    from lambdas.handlers._runtime import new_import_id
+    from lambdas.sandbox import Sandbox
+    from lambdas.services.imports import import_user_library, prepare_database
+    from lambdas.services.stages import StageContext
+
+    if user not in ("small", "medium", "large", "huge"):
+        raise typer.BadParameter("choose small, medium, large or huge", param_hint="--user")
+    base = load_settings()
+    with Sandbox(seed=42) as sandbox:
+        settings = load_settings(
+            **{name.lower(): value for name, value in sandbox.env().items()},
+            database_url=base.database_url,
+        )
+        context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+        call(lambda: prepare_database(settings, context), as_json=as_json)
+        account = sandbox.users.by_name(user)
+        if not as_json:
+            stdout.print(
+                f"Sandbox at {sandbox.base_url}; importing [bold]{account.persona_name}[/] "
+                f"({account.steamid64}) for user {DEMO_USER_ID}, database "
+                f"{_shown_database(settings.resolved_database_url)}",
+                highlight=False,
+            )
+        with stage_progress("Demo import", enabled=is_terminal() and not as_json) as progress:
+            result = run_async(
+                import_user_library(
+                    context=replace(context, progress=progress),
+                    user_id=DEMO_USER_ID,
+                    steam_account=str(account.steamid64),
+                    import_id=new_import_id(),
+                    create_user=True,
+                    on_stage=lambda stage: progress(stage.value, 0, 0),
+                ),
+                as_json=as_json,
+            )
+    finish(result, as_json=as_json, title=f"Demo import of the sandbox's {user} library")
+
+
+def _shown_database(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,205 @@
+"""`steam-import unmatched | link | ignore | search | sync`: review and keeping libraries fresh."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lambdas.cli._app import app
+from lambdas.cli._output import (
+    JsonOption,
+    UserIdOption,
+    call,
+    emit,
+    load_settings,
+    run_async,
+    stdout,
+)
+
+AppIdOption = Annotated[int, typer.Option("--app-id", "-a", min=1, help="The Steam app id.")]
+
+
+@app.command("unmatched")
+def unmatched_command(user_id: UserIdOption, as_json: JsonOption = False) -> None:
+    """The review list: imported games no IGDB game was matched to, with candidates."""
+    from lambdas.services.review import list_unmatched
+    from lambdas.services.stages import StageContext
+
+    settings = load_settings()
+    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+    games = call(
+        lambda: list_unmatched(context.database(), context.storage, user_id=user_id),
+        as_json=as_json,
+    )
+    if as_json:
+        payload = [
+            {
+                "app_id": game.app_id,
+                "name": game.name,
+                "playtime": game.playtime,
+                "imported_at": game.imported_at.isoformat(),
+                "candidates": [candidate.model_dump() for candidate in game.candidates],
+            }
+            for game in games
+        ]
+        stdout.print_json(json.dumps({"success": True, "unmatched": payload}))
+        return
+    table = Table(title=f"{len(games)} games need review")
+    for column in ("app id", "name", "playtime", "imported", "candidates (IGDB id: name, year)"):
+        table.add_column(column)
+    for game in games:
+        table.add_row(
+            str(game.app_id),
+            game.name,
+            f"{game.playtime // 60} h {game.playtime % 60} min",
+            f"{game.imported_at:%Y-%m-%d}",
+            "; ".join(
+                f"{candidate.igdb_id}: {candidate.name}"
+                + (f", {candidate.year}" if candidate.year else "")
+                for candidate in game.candidates
+            )
+            or "—",
+        )
+    stdout.print(table)
+
+
+@app.command("link")
+def link_command(
+    user_id: UserIdOption,
+    app_id: AppIdOption,
+    igdb_id: Annotated[int, typer.Option("--igdb-id", "-i", min=1, help="The IGDB game id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Link an imported game to an IGDB game, exactly as if it had matched automatically."""
+    from lambdas.clients.igdb import IgdbClient
+    from lambdas.services.review import LinkResult, link_game
+    from lambdas.services.stages import StageContext
+
+    settings = load_settings()
+    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+
+    async def link() -> LinkResult:
+        async with IgdbClient.from_settings(settings) as igdb:
+            return await link_game(
+                context.database(),
+                igdb,
+                user_id=user_id,
+                app_id=app_id,
+                igdb_id=igdb_id,
+                settings=settings,
+            )
+
+    result = run_async(link(), as_json=as_json)
+    emit(
+        {"success": True, "user_id": user_id, **asdict(result)},
+        as_json=as_json,
+        human=lambda: stdout.print(
+            f"Linked app {app_id} to IGDB game {igdb_id} ({result.title})"
+            + ("; added to the library." if result.library_item_created else "."),
+            highlight=False,
+        ),
+    )
+
+
+@app.command("ignore")
+def ignore_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption = False) -> None:
+    """Ignore an imported game: it never enters the library, now or on later imports."""
+    from lambdas.services.review import ignore_game
+    from lambdas.services.stages import StageContext
+
+    settings = load_settings()
+    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+    call(lambda: ignore_game(context.database(), user_id=user_id, app_id=app_id), as_json=as_json)
+    emit(
+        {"success": True, "user_id": user_id, "app_id": app_id, "status": "IGNORED"},
+        as_json=as_json,
+        human=lambda: stdout.print(f"App {app_id} is ignored for {user_id}."),
+    )
+
+
+@app.command("search")
+def search_command(
+    title: Annotated[str, typer.Argument(help="The game's title.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=50)] = 10,
+    as_json: JsonOption = False,
+) -> None:
+    """IGDB candidates for a title, to pick the id for `link`."""
+    from lambdas.clients.igdb import IgdbClient
+    from lambdas.services.review import search_candidates
+
+    settings = load_settings()
+
+    async def search() -> list[dict[str, object]]:
+        async with IgdbClient.from_settings(settings) as igdb:
+            games = await search_candidates(igdb, title, limit=limit)
+        return [
+            {
+                "igdb_id": game.id,
+                "name": game.name,
+                "year": game.release_year,
+                "game_type": game.game_type,
+                "slug": game.slug,
+            }
+            for game in games
+        ]
+
+    found = run_async(search(), as_json=as_json)
+    if as_json:
+        stdout.print_json(json.dumps({"success": True, "results": found}))
+        return
+    table = Table(title=f"IGDB results for {title!r}")
+    for column in ("IGDB id", "name", "year", "type"):
+        table.add_column(column)
+    for item in found:
+        table.add_row(
+            *(
+                str(item[key]) if item[key] is not None else "—"
+                for key in ("igdb_id", "name", "year", "game_type")
+            )
+        )
+    stdout.print(table)
+
+
+@app.command("sync")
+def sync_command(as_json: JsonOption = False) -> None:
+    """Re-import every user with a Steam account connected; one failure stops none."""
+    from lambdas.handlers._runtime import new_import_id
+    from lambdas.services.stages import StageContext
+    from lambdas.services.sync import sync_all
+
+    settings = load_settings()
+    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+    summary = run_async(sync_all(context=context, new_import_id=new_import_id), as_json=as_json)
+    if as_json:
+        stdout.print_json(
+            json.dumps(
+                {
+                    "success": summary.failed == 0,
+                    "users": len(summary.results),
+                    "failed": summary.failed,
+                    "results": [result.as_dict() for result in summary.results],
+                },
+                default=str,
+            )
+        )
+    else:
+        table = Table(title=f"Sync: {summary.succeeded} of {len(summary.results)} users imported")
+        for column in ("user", "result", "games", "new in library"):
+            table.add_column(column)
+        for result in summary.results:
+            failed = result.failed
+            steam = result.as_dict()["stages"].get("steam", {})
+            load = result.as_dict()["stages"].get("load", {})
+            table.add_row(
+                result.user_id,
+                "ok" if failed is None else f"{failed.response.error_code}",
+                str(steam.get("game_count", "—")),
+                str(load.get("stats", {}).get("library_items_created", "—")),
+            )
+        stdout.print(table)
+    if summary.failed:
+        raise typer.Exit(1)
