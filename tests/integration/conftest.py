@@ -5,6 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from tests.integration.databases import (  # noqa: F401 - fixtures for every integration test
+    db_url,
+    engine,
+    pg_migrated_url,
+    pg_server,
+    private_db_url,
+    sqlite_template,
+)
 
 from lambdas.sandbox import Sandbox
 

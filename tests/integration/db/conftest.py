@@ -1,125 +1,13 @@
-"""Database fixtures: a real PostgreSQL database per session (dropped at the end) and SQLite files.
-
-Tests that take `db_url`, `engine` or `user_id` run once per backend, with ids `sqlite` and
-`postgresql`. PostgreSQL is the server at 127.0.0.1:5432 (trust auth, user postgres), or the admin
-URL in STEAM_IMPORT_TEST_POSTGRES.
-"""
+"""Database-test fixtures: a User row in each backend's fresh database."""
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-import sqlalchemy
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from tests.integration.databases import USER_ID
 
-from lambdas.models.db import User, metadata
-from lambdas.services.engine import create_engine
-from lambdas.services.schema import upgrade
-
-ADMIN_URL = os.environ.get(
-    "STEAM_IMPORT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-BACKENDS = ["sqlite", "postgresql"]
-USER_ID = "cuser0000000000000000000001"
-
-
-class PostgresServer:
-    """Creates uniquely named test databases and drops them all at the end of the session."""
-
-    def __init__(self, admin_url: str) -> None:
-        self._admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        self._url = sqlalchemy.engine.make_url(admin_url)
-        self._created: list[str] = []
-
-    def create(self) -> str:
-        name = f"steam_import_test_{secrets.token_hex(5)}"
-        with self._admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        self._created.append(name)
-        return self._url.set(database=name).render_as_string(hide_password=False)
-
-    def drop_all(self) -> None:
-        with self._admin.connect() as connection:
-            for name in self._created:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self._admin.dispose()
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PostgresServer]:
-    server = PostgresServer(ADMIN_URL)
-    try:
-        with server._admin.connect():
-            pass
-    except OperationalError as exc:
-        pytest.fail(f"PostgreSQL is needed at {ADMIN_URL} for the database tests: {exc}")
-    yield server
-    server.drop_all()
-
-
-@pytest.fixture(scope="session")
-def pg_migrated_url(pg_server: PostgresServer) -> str:
-    url = pg_server.create()
-    upgrade(url)
-    return url
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sqlite-template") / "migrated.db"
-    upgrade(f"sqlite:///{path}")
-    return path
-
-
-def _empty_tables(url: str) -> None:
-    engine = create_engine(url)
-    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
-def _fresh_url(
-    backend: str, tmp_path: Path, sqlite_template: Path, request: pytest.FixtureRequest
-) -> str:
-    if backend == "sqlite":
-        path = tmp_path / "steam-import.db"
-        shutil.copy(sqlite_template, path)
-        return f"sqlite:///{path}"
-    url: str = request.getfixturevalue("pg_migrated_url")
-    _empty_tables(url)
-    return url
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
-    """A migrated, empty database of each backend (PostgreSQL: the session's, emptied)."""
-    return _fresh_url(request.param, tmp_path, sqlite_template, request)
-
-
-@pytest.fixture(params=BACKENDS)
-def private_db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
-    """A migrated database of each backend that the test may alter (PostgreSQL: a new one)."""
-    if request.param == "sqlite":
-        return _fresh_url("sqlite", tmp_path, sqlite_template, request)
-    server: PostgresServer = request.getfixturevalue("pg_server")
-    url = server.create()
-    upgrade(url)
-    return url
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = create_engine(db_url)
-    yield engine
-    engine.dispose()
+from lambdas.models.db import User
 
 
 def add_user(engine: Engine, user_id: str = USER_ID) -> str:

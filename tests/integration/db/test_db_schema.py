@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from tests.integration.db.conftest import PostgresServer, add_user
+from tests.integration.databases import PostgresServer
+from tests.integration.db.conftest import add_user
 from tests.integration.db.helpers import rows
 from tests.unit.db.factories import row
 
