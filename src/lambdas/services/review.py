@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from lambdas.clients.igdb import IgdbClient
@@ -144,8 +145,8 @@ async def link_game(
         raise IgdbGameNotFoundError(f"IGDB has no game with id {igdb_id}")
     with database_errors(), engine.begin() as connection:
         found = connection.execute(
-            select(ImportedGame).where(*_steam_game(user_id, app_id))
-        ).scalar_one_or_none()
+            select(ImportedGame.__table__).where(*_steam_game(user_id, app_id))
+        ).first()
         if found is None:
             raise ImportedGameNotFoundError(f"user {user_id!r} has no imported Steam app {app_id}")
         row = _linked_row(found, game)
@@ -169,7 +170,7 @@ async def link_game(
     return LinkResult(app_id=app_id, igdb_id=igdb_id, title=game.name, library_item_created=created)
 
 
-def _linked_row(imported: ImportedGame, game: IgdbGame) -> EnrichedGameRow:
+def _linked_row(imported: Row[Any], game: IgdbGame) -> EnrichedGameRow:
     raw = RawGameRow(
         appid=int(imported.storefrontGameId or 0),
         name=imported.name,

@@ -1,0 +1,332 @@
+"""The whole import against the sandbox: PostgreSQL + S3, embedded defaults, re-import, review,
+incremental enrichment, private profiles and sync."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+from tests.integration.databases import _empty_tables
+from tests.integration.db.helpers import count, one, rows
+from tests.integration.pipeline.conftest import sandbox_settings_for
+
+from lambdas.clients.igdb import IgdbClient, reset_process_caches
+from lambdas.clients.s3 import S3Storage
+from lambdas.errors import (
+    IgdbGameNotFoundError,
+    ImportedGameNotFoundError,
+    NotAGameError,
+)
+from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
+from lambdas.pipeline import PipelineResult, Stage, run_pipeline
+from lambdas.sandbox import Sandbox
+from lambdas.services.csv_codec import decode_rows, encode_rows
+from lambdas.services.engine import create_engine
+from lambdas.services.imports import import_user_library, prepare_database
+from lambdas.services.review import ignore_game, link_game, list_unmatched
+from lambdas.services.stages import StageContext
+from lambdas.services.sync import sync_all
+from lambdas.services.users import connect_steam, ensure_user
+
+USER = "user-1"
+
+
+def run(context: StageContext, sandbox: Sandbox, kind: str, **kwargs: Any) -> PipelineResult:
+    return asyncio.run(
+        import_user_library(
+            context=context,
+            user_id=kwargs.pop("user_id", USER),
+            steam_account=str(sandbox.users.by_name(kind).steamid64),
+            import_id=kwargs.pop("import_id", f"imp-{kind}"),
+            create_user=kwargs.pop("create_user", True),
+            **kwargs,
+        )
+    )
+
+
+def data_requests(sandbox: Sandbox) -> int:
+    igdb = sandbox.stats().requests.get("igdb", {})
+    return sum(sum(statuses.values()) for statuses in igdb.values())
+
+
+def test_large_user_on_postgresql_and_s3(
+    fresh_sandbox: Sandbox,
+    pg_migrated_url: str,
+    s3_server: str,
+    s3_bucket: str,
+    tmp_path: Path,
+) -> None:
+    _empty_tables(pg_migrated_url)
+    engine = create_engine(pg_migrated_url)
+    settings = sandbox_settings_for(
+        fresh_sandbox,
+        tmp_path,
+        database_url=SecretStr(pg_migrated_url),
+        s3_bucket=s3_bucket,
+        s3_endpoint_url=s3_server,
+    )
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    context = StageContext(settings=settings, storage=S3Storage(s3_bucket, client), engine=engine)
+    try:
+        first = run(context, fresh_sandbox, "large")
+        assert first.success, first.as_dict()
+        steam = first.response(Stage.STEAM)
+        enrich = first.response(Stage.ENRICH)
+        load = first.response(Stage.LOAD)
+        assert steam.s3_location.startswith(f"s3://{s3_bucket}/imports/{USER}/")
+        assert enrich.s3_enriched_location.startswith(f"s3://{s3_bucket}/imports/{USER}/")
+        assert steam.game_count == len(fresh_sandbox.ground_truth("large"))
+        games = enrich.stats.matched + enrich.stats.unmatched
+        assert count(engine, "ImportedGame") == games == load.stats.imported_games_created
+        assert load.stats.library_items_created == count(engine, "LibraryItem") > 1000
+        assert one(engine, "User", id=USER)["steamId64"] == steam.steam_id64
+
+        fresh_sandbox.reset_stats()
+        before = {
+            table: count(engine, table)
+            for table in ("ImportedGame", "Game", "LibraryItem", "Genre", "Platform", "GameGenre")
+        }
+        again = run(context, fresh_sandbox, "large", import_id="imp-again")
+        assert again.success
+        stats = again.response(Stage.LOAD).stats
+        assert stats.imported_games_created == stats.games_created == 0
+        assert stats.library_items_created == 0
+        enriched = decode_rows(
+            context.storage.get(again.response(Stage.ENRICH).s3_enriched_location, user_id=USER),
+            EnrichedGameRow,
+        )
+        settled = [row for row in enriched if row.enriched_at is not None]  # games + IGDB-filtered
+        assert again.response(Stage.ENRICH).stats.reused == len(settled) >= games
+        assert data_requests(fresh_sandbox) == 0
+        assert before == {table: count(engine, table) for table in before}
+    finally:
+        engine.dispose()
+
+
+def test_embedded_defaults(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
+    settings = sandbox_settings_for(fresh_sandbox, tmp_path)
+    context = StageContext.from_settings(settings)
+    prepare_database(settings, context)
+    result = run(context, fresh_sandbox, "small")
+    assert result.success, result.as_dict()
+    database = settings.data_dir / "steam-import.db"
+    assert database.exists()
+    with sqlite3.connect(database) as connection:
+        imported = connection.execute('SELECT count(*) FROM "ImportedGame"').fetchone()[0]
+    assert imported == result.response(Stage.LOAD).stats.imported_games_created > 0
+    names = sorted(path.name for path in (settings.data_dir / "imports" / USER).iterdir())
+    assert len(names) == 2
+    assert names[0].endswith("-enriched.csv")
+    assert names[1].endswith("-raw.csv")
+
+
+def test_demo_in_a_fresh_folder(tmp_path: Path) -> None:
+    command = Path(sys.executable).parent / "steam-import"
+    completed = subprocess.run(
+        [str(command), "demo", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    summary = json.loads(completed.stdout)
+    assert summary["success"] is True
+    assert 450 <= summary["stages"]["steam"]["game_count"] <= 550
+    database = tmp_path / ".steam-import" / "steam-import.db"
+    with sqlite3.connect(database) as connection:
+        items = connection.execute('SELECT count(*) FROM "LibraryItem"').fetchone()[0]
+        users = connection.execute('SELECT id FROM "User"').fetchall()
+    assert items == summary["stages"]["load"]["stats"]["library_items_created"] > 0
+    assert users == [("demo-user",)]
+
+
+def test_reimport_adds_and_updates_and_never_deletes(
+    fresh_sandbox: Sandbox, context: StageContext, engine: Engine
+) -> None:
+    full = run(context, fresh_sandbox, "medium")
+    assert full.success
+    raw_location = full.response(Stage.STEAM).s3_location
+    raw = decode_rows(context.storage.get(raw_location, user_id=USER), RawGameRow)
+    imported_before = count(engine, "ImportedGame")
+
+    # An earlier, smaller library: a tenth of the games missing, less time played.
+    shrunk = [
+        row.model_copy(update={"playtime_forever": row.playtime_forever // 2})
+        for index, row in enumerate(raw)
+        if index % 10
+    ]
+    location = context.storage.put(
+        f"imports/{USER}/00000000T000000000000Z-older-raw.csv", encode_rows(shrunk, RawGameRow)
+    )
+    partial = asyncio.run(
+        run_pipeline(
+            first_event={"user_id": USER, "s3_location": location},
+            context=context,
+            import_id="older",
+            from_stage=Stage.ENRICH,
+        )
+    )
+    assert partial.success, partial.as_dict()
+    stats = partial.response(Stage.LOAD).stats
+    assert stats.imported_games_created == 0
+    assert stats.imported_games_updated > 0  # playtimes went down in this fetch
+    assert count(engine, "ImportedGame") == imported_before  # missing games are not deleted
+
+    played = next(row for row in shrunk if row.playtime_forever > 10)
+    stored = one(engine, "ImportedGame", storefrontGameId=str(played.appid))
+    assert stored["playtime"] == played.playtime_forever
+
+    current = run(context, fresh_sandbox, "medium", import_id="current")
+    assert current.response(Stage.LOAD).stats.imported_games_updated > 0
+    restored = one(engine, "ImportedGame", storefrontGameId=str(played.appid))
+    original = next(row for row in raw if row.appid == played.appid)
+    assert restored["playtime"] == original.playtime_forever
+
+
+def test_incremental_enrichment_and_refresh(fresh_sandbox: Sandbox, context: StageContext) -> None:
+    assert run(context, fresh_sandbox, "medium").success
+    fresh_sandbox.reset_stats()
+    second = run(context, fresh_sandbox, "medium", import_id="second")
+    enriched = decode_rows(
+        context.storage.get(second.response(Stage.ENRICH).s3_enriched_location, user_id=USER),
+        EnrichedGameRow,
+    )
+    looked_up = [row for row in enriched if row.enriched_at is not None]
+    assert second.response(Stage.ENRICH).stats.reused == len(looked_up) > 0
+    assert {row.match_status for row in looked_up} == {
+        MatchStatus.MATCHED,
+        MatchStatus.UNMATCHED,
+        MatchStatus.FILTERED,
+    }
+    assert data_requests(fresh_sandbox) == 0
+    reset_process_caches()
+    refreshed = run(context, fresh_sandbox, "medium", import_id="third", refresh_metadata=True)
+    assert refreshed.response(Stage.ENRICH).stats.reused == 0
+    assert data_requests(fresh_sandbox) >= 1
+    assert refreshed.response(Stage.LOAD).stats.imported_games_created == 0
+
+
+def test_link_and_ignore(fresh_sandbox: Sandbox, context: StageContext, engine: Engine) -> None:
+    assert run(context, fresh_sandbox, "medium").success
+    waiting = list_unmatched(engine, context.storage, user_id=USER)
+    assert waiting and all(game.app_id for game in waiting)
+    with_candidate = next(game for game in waiting if game.candidates)
+    plain = next(game for game in waiting if game is not with_candidate)
+    items_before = count(engine, "LibraryItem")
+
+    async def link(app_id: int, igdb_id: int) -> Any:
+        async with IgdbClient.from_settings(context.settings) as igdb:
+            return await link_game(
+                engine,
+                igdb,
+                user_id=USER,
+                app_id=app_id,
+                igdb_id=igdb_id,
+                settings=context.settings,
+            )
+
+    target = with_candidate.candidates[0].igdb_id
+    linked = asyncio.run(link(with_candidate.app_id, target))
+    assert linked.library_item_created
+    record = one(engine, "ImportedGame", storefrontGameId=str(with_candidate.app_id))
+    assert record["igdbMatchStatus"] == "MATCHED"
+    game = one(engine, "Game", igdbId=target)
+    assert game["title"] and game["slug"]
+    assert count(engine, "LibraryItem") == items_before + 1
+    assert asyncio.run(link(with_candidate.app_id, target)).library_item_created is False
+
+    ignore_game(engine, user_id=USER, app_id=plain.app_id)
+    assert (
+        one(engine, "ImportedGame", storefrontGameId=str(plain.app_id))["igdbMatchStatus"]
+        == "IGNORED"
+    )
+
+    again = run(context, fresh_sandbox, "medium", import_id="after-review")
+    assert again.success
+    assert (
+        one(engine, "ImportedGame", storefrontGameId=str(plain.app_id))["igdbMatchStatus"]
+        == "IGNORED"
+    )
+    assert (
+        one(engine, "ImportedGame", storefrontGameId=str(with_candidate.app_id))["igdbMatchStatus"]
+        == "MATCHED"
+    )
+    assert again.response(Stage.LOAD).stats.library_items_created == 0
+    remaining = {game.app_id for game in list_unmatched(engine, context.storage, user_id=USER)}
+    assert with_candidate.app_id not in remaining and plain.app_id not in remaining
+
+    with pytest.raises(ImportedGameNotFoundError):
+        asyncio.run(link(999_999_999, target))
+    with pytest.raises(IgdbGameNotFoundError):
+        asyncio.run(link(plain.app_id, 987_654_321))
+    dlc = next(
+        app.igdb_id
+        for app in fresh_sandbox.ground_truth("medium")
+        if app.status.value == "FILTERED" and app.igdb_id is not None
+    )
+    with pytest.raises(NotAGameError):
+        asyncio.run(link(plain.app_id, dlc))
+    with pytest.raises(ImportedGameNotFoundError):
+        ignore_game(engine, user_id=USER, app_id=999_999_999)
+
+
+def test_private_profile_end_to_end(fresh_sandbox: Sandbox, tmp_path: Path, db_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from lambdas.cli import app
+
+    env = {**fresh_sandbox.env(), "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": db_url}
+    private = fresh_sandbox.users.private_profile.steamid64
+    result = CliRunner().invoke(
+        app, ["run", "--user-id", USER, "--steam", str(private), "--create-user"], env=env
+    )
+    assert result.exit_code == 67, result.output
+    assert "PRIVATE_PROFILE" in result.output
+    assert "Privacy" in result.output or "privacy" in result.output
+    engine = create_engine(db_url)
+    try:
+        assert count(engine, "ImportedGame") == 0
+        assert count(engine, "LibraryItem") == 0
+    finally:
+        engine.dispose()
+    assert not list((tmp_path / "data").rglob("*.csv"))
+
+
+def test_sync_continues_past_a_failing_user(
+    fresh_sandbox: Sandbox, context: StageContext, engine: Engine
+) -> None:
+    for user_id, kind in (("alice", "small"), ("bob", "private_profile"), ("carol", "empty")):
+        ensure_user(engine, user_id=user_id, create=True)
+        connect_steam(
+            engine, user_id=user_id, steam_id64=fresh_sandbox.users.by_name(kind).steamid64
+        )
+    ensure_user(engine, user_id="dave", create=True)  # no Steam account: not synced
+
+    counter = iter(range(100))
+    summary = asyncio.run(sync_all(context=context, new_import_id=lambda: f"sync-{next(counter)}"))
+    outcome = {
+        result.user_id: (
+            result.success,
+            result.failed.response.error_code if result.failed else None,
+        )
+        for result in summary.results
+    }
+    assert outcome == {
+        "alice": (True, None),
+        "bob": (False, "PRIVATE_PROFILE"),
+        "carol": (True, None),
+    }
+    assert (summary.succeeded, summary.failed) == (2, 1)
+    assert rows(engine, "ImportedGame", userId="bob") == []
+    assert len(rows(engine, "ImportedGame", userId="alice")) > 0
