@@ -1,0 +1,118 @@
+"""The commands a person types, through Typer's runner, against the sandbox and a real database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from lambdas.cli import app
+from lambdas.sandbox import Sandbox
+
+USER = "cli-user"
+
+
+@pytest.fixture
+def cli(fresh_sandbox: Sandbox, tmp_path: Path, db_url: str) -> Any:
+    env = {
+        **fresh_sandbox.env(),
+        "DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": db_url,
+        "RETRY_INITIAL_WAIT_SECONDS": "0.01",
+    }
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0) -> Any:
+        result = runner.invoke(app, list(args), env=env)
+        assert result.exit_code == code, result.output
+        return json.loads(result.stdout) if "--json" in args else result.output
+
+    return invoke
+
+
+def test_stage_by_stage_then_review(cli: Any, fresh_sandbox: Sandbox) -> None:
+    small = fresh_sandbox.users.small.steamid64
+    cli("run", "--user-id", USER, "--steam", small, "--create-user", "--json")  # creates the user
+    raw = cli("steam", "--user-id", USER, "--steam", small, "--json")
+    assert raw["game_count"] == len(fresh_sandbox.ground_truth("small"))
+    enriched = cli("enrich", "--user-id", USER, "--location", raw["s3_location"], "--json")
+    stats = enriched["stats"]
+    assert stats["processed"] == raw["game_count"]
+    loaded = cli(
+        "load", "--user-id", USER, "--location", enriched["s3_enriched_location"], "--json"
+    )
+    assert loaded["success"] is True
+    assert loaded["stats"]["imported_games_created"] == 0  # the first run created them
+
+    resumed = cli(
+        "run",
+        "--user-id",
+        USER,
+        "--from-stage",
+        "load",
+        "--location",
+        enriched["s3_enriched_location"],
+        "--json",
+    )
+    assert list(resumed["stages"]) == ["load"]
+
+    waiting = cli("unmatched", "--user-id", USER, "--json")["unmatched"]
+    assert len(waiting) == stats["unmatched"]
+    human = cli("unmatched", "--user-id", USER)
+    assert "need review" in human
+
+    found = cli("search", waiting[0]["name"], "--json")["results"]
+    assert isinstance(found, list)
+    ignored = cli("ignore", "--user-id", USER, "--app-id", str(waiting[0]["app_id"]), "--json")
+    assert ignored["status"] == "IGNORED"
+    assert len(cli("unmatched", "--user-id", USER, "--json")["unmatched"]) == len(waiting) - 1
+
+    cli("ignore", "--user-id", USER, "--app-id", "999999999", code=66)
+    cli("link", "--user-id", USER, "--app-id", "1", "--igdb-id", "999999999", code=66)
+
+
+def test_errors_become_exit_codes(cli: Any, fresh_sandbox: Sandbox) -> None:
+    out = cli("run", "--user-id", "nobody", "--steam", fresh_sandbox.users.small.steamid64, code=66)
+    assert "USER_NOT_FOUND" in out and "--create-user" in out
+    cli("run", "--user-id", USER, "--steam", "not-an-id", code=2)  # a usage error, at parse time
+    cli("run", "--user-id", USER, code=2)  # --steam is required without --from-stage
+    cli("run", "--user-id", USER, "--from-stage", "enrich", code=2)  # --location is required
+    cli("enrich", "--user-id", USER, "--location", "/etc/passwd", code=77)  # FORBIDDEN_LOCATION
+    failed = cli(
+        "run",
+        "--user-id",
+        USER,
+        "--steam",
+        fresh_sandbox.users.private_games.steamid64,
+        "--create-user",
+        "--json",
+        code=67,
+    )
+    assert (failed["failed_stage"], failed["error_code"]) == ("steam", "PRIVATE_PROFILE")
+
+
+def test_sync_reports_every_user(cli: Any, fresh_sandbox: Sandbox) -> None:
+    cli(
+        "run",
+        "--user-id",
+        "u-small",
+        "--steam",
+        fresh_sandbox.users.small.steamid64,
+        "--create-user",
+        "--json",
+    )
+    cli(
+        "run",
+        "--user-id",
+        "u-empty",
+        "--steam",
+        fresh_sandbox.users.empty.steamid64,
+        "--create-user",
+        "--json",
+    )
+    summary = cli("sync", "--json")
+    assert (summary["users"], summary["failed"]) == (2, 0)
+    assert "Sync: 2 of 2" in cli("sync")
