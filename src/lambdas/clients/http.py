@@ -5,10 +5,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
 
 import httpx
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+if TYPE_CHECKING:
+    from lambdas.config import Settings
 
 log = structlog.get_logger()
 
@@ -31,6 +36,14 @@ class RetryPolicy:
     max_attempts: int = 5
     initial_wait: float = 0.5
     max_wait: float = 20.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, max_attempts: int) -> RetryPolicy:
+        return cls(
+            max_attempts=max_attempts,
+            initial_wait=settings.retry_initial_wait_seconds,
+            max_wait=settings.retry_max_wait_seconds,
+        )
 
     def wait_seconds(self, attempt: int, retry_after: float | None) -> float:
         """Retry-After when the server sent one, else full-jitter exponential backoff."""
@@ -104,3 +117,41 @@ def _describe(exc: BaseException | None) -> str:
 
 def timeout_from(*, connect: float, read: float) -> httpx.Timeout:
     return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+
+
+def timeout_from_settings(settings: Settings) -> httpx.Timeout:
+    return timeout_from(connect=settings.http_connect_timeout, read=settings.http_read_timeout)
+
+
+class PooledClient:
+    """Base of our upstream clients: one pooled connection per run, used as `async with`."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeout: httpx.Timeout | None,
+        transport: httpx.AsyncBaseTransport | None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout or timeout_from(connect=5.0, read=30.0),
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "steam-library-import"},
+        )
+
+    async def _opened(self) -> None:
+        """Called once the connection pool is open (subclasses set up per-run state here)."""
+
+    async def __aenter__(self) -> Self:
+        await self._http.__aenter__()
+        await self._opened()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._http.__aexit__(exc_type, exc, tb)

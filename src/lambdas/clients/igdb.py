@@ -13,8 +13,7 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
@@ -23,10 +22,11 @@ from pydantic import SecretStr, TypeAdapter, ValidationError
 from lambdas.clients import apicalypse as q
 from lambdas.clients.cache import TtlCache
 from lambdas.clients.http import (
+    PooledClient,
     RetryableResponseError,
     RetryPolicy,
     parse_retry_after,
-    timeout_from,
+    timeout_from_settings,
 )
 from lambdas.clients.rate_limit import RateLimiter, limiter_for
 from lambdas.errors import (
@@ -103,7 +103,7 @@ def _spread(items: Sequence[Any], chunks: int) -> list[Sequence[Any]]:
     return [items[start : start + size] for start in range(0, len(items), size)] if size else []
 
 
-class IgdbClient:
+class IgdbClient(PooledClient):
     """One pooled IGDB connection per run; use as `async with IgdbClient(...) as igdb`."""
 
     def __init__(
@@ -120,6 +120,7 @@ class IgdbClient:
         steam_source_id: int = 1,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        super().__init__(base_url=base_url, timeout=timeout, transport=transport)
         self._client_id = client_id
         self._client_secret = client_secret
         self._token_url = token_url
@@ -127,12 +128,6 @@ class IgdbClient:
         self._limiter = limiter or RateLimiter()
         self._caches = caches or ProcessCaches(ttl=3600)
         self._steam_source = int(steam_source_id)
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            timeout=timeout or timeout_from(connect=5.0, read=30.0),
-            transport=transport,
-            headers={"Accept": "application/json", "User-Agent": "steam-library-import"},
-        )
         self._token_lock: asyncio.Lock | None = None
         self.requests_sent = 0
 
@@ -146,14 +141,8 @@ class IgdbClient:
             client_secret=secret,
             base_url=settings.igdb_api_base_url,
             token_url=settings.twitch_token_url,
-            timeout=timeout_from(
-                connect=settings.http_connect_timeout, read=settings.http_read_timeout
-            ),
-            retry=RetryPolicy(
-                max_attempts=settings.igdb_max_attempts,
-                initial_wait=settings.retry_initial_wait_seconds,
-                max_wait=settings.retry_max_wait_seconds,
-            ),
+            timeout=timeout_from_settings(settings),
+            retry=RetryPolicy.from_settings(settings, max_attempts=settings.igdb_max_attempts),
             limiter=limiter_for(
                 client_id,
                 per_second=settings.igdb_requests_per_second,
@@ -164,18 +153,8 @@ class IgdbClient:
             transport=transport,
         )
 
-    async def __aenter__(self) -> Self:
-        await self._http.__aenter__()
+    async def _opened(self) -> None:
         self._token_lock = asyncio.Lock()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._http.__aexit__(exc_type, exc, tb)
 
     # -- public lookups ------------------------------------------------------------------------
 

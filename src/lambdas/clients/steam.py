@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import TYPE_CHECKING, Self, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 import structlog
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from lambdas.clients.http import (
+    PooledClient,
     RetryableResponseError,
     RetryPolicy,
     raise_if_retryable,
-    timeout_from,
+    timeout_from_settings,
 )
 from lambdas.errors import (
     ConfigurationError,
@@ -42,7 +42,7 @@ _EResultNoMatch = 42
 _MAX_SUMMARY_IDS = 100
 
 
-class SteamClient:
+class SteamClient(PooledClient):
     """One pooled connection to Steam per run; use as `async with SteamClient(...) as steam`."""
 
     def __init__(
@@ -54,14 +54,9 @@ class SteamClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        super().__init__(base_url=base_url, timeout=timeout, transport=transport)
         self._api_key = api_key
         self._retry = retry or RetryPolicy()
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            timeout=timeout or timeout_from(connect=5.0, read=30.0),
-            transport=transport,
-            headers={"Accept": "application/json", "User-Agent": "steam-library-import"},
-        )
 
     @classmethod
     def from_settings(
@@ -70,28 +65,10 @@ class SteamClient:
         return cls(
             api_key=settings.require_steam_api_key(),
             base_url=settings.steam_api_base_url,
-            timeout=timeout_from(
-                connect=settings.http_connect_timeout, read=settings.http_read_timeout
-            ),
-            retry=RetryPolicy(
-                max_attempts=settings.steam_max_attempts,
-                initial_wait=settings.retry_initial_wait_seconds,
-                max_wait=settings.retry_max_wait_seconds,
-            ),
+            timeout=timeout_from_settings(settings),
+            retry=RetryPolicy.from_settings(settings, max_attempts=settings.steam_max_attempts),
             transport=transport,
         )
-
-    async def __aenter__(self) -> Self:
-        await self._http.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._http.__aexit__(exc_type, exc, tb)
 
     async def resolve_vanity(self, vanity: str) -> int:
         """The SteamID64 behind a custom URL name; PROFILE_NOT_FOUND when there is none."""
