@@ -1,0 +1,164 @@
+"""The SAM template agrees with the code: handlers, settings, secrets, IGDB's limits, security."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pytest
+from tests.unit.infra.documents import INFRA, functions, resources, template
+
+from lambdas.config import Settings
+
+IGDB_REQUESTS_PER_SECOND = 4  # per client id, all processes together
+IGDB_MAX_IN_FLIGHT = 8
+
+
+def statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in function.get("Policies", [])
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in policy["Statement"]
+    ]
+
+
+def actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def test_every_function_runs_an_importable_handler_on_the_intended_runtime() -> None:
+    assert len(functions()) == 5
+    for name, function in functions().items():
+        assert function["Runtime"] == "python3.12", name
+        assert function["Architectures"] == ["x86_64"], name
+        assert isinstance(function["Timeout"], int) and function["Timeout"] <= 900, name
+        assert 128 <= function["MemorySize"] <= 10240, name
+        module, _, attribute = function["Handler"].rpartition(".")
+        assert module.startswith("lambdas.handlers."), name
+        assert callable(getattr(importlib.import_module(module), attribute)), name
+    assert (INFRA / "build.sh").is_file()
+    assert template()["Globals"]["Function"]["CodeUri"] == "../build/lambda.zip"
+
+
+def test_every_environment_variable_is_a_setting() -> None:
+    for name, function in functions().items():
+        for variable in function["Environment"]["Variables"]:
+            assert variable.lower() in Settings.model_fields, f"{name} sets unknown {variable}"
+
+
+def test_each_function_reads_exactly_the_secrets_its_environment_names() -> None:
+    for name, function in functions().items():
+        named = [
+            value
+            for variable, value in function["Environment"]["Variables"].items()
+            if variable.endswith("_SECRET_ARN")
+        ]
+        readable = [
+            statement["Resource"]
+            for statement in statements(function)
+            if "secretsmanager:GetSecretValue" in actions(statement)
+        ]
+        assert readable == named, name
+        everything = [s for s in statements(function) if s["Resource"] == "*"]
+        assert everything == [], f"{name} has a statement on every resource"
+
+
+def test_storage_permissions_stay_under_the_imports_prefix() -> None:
+    for name, function in functions().items():
+        for statement in statements(function):
+            for action in actions(statement):
+                if not action.startswith("s3:"):
+                    continue
+                resource = statement["Resource"]
+                if action == "s3:ListBucket":
+                    prefix = statement["Condition"]["StringLike"]["s3:prefix"]
+                    assert prefix == "imports/*", name
+                else:
+                    assert resource == {"Fn::Sub": "${ImportsBucket.Arn}/imports/*"}, name
+
+
+@pytest.mark.parametrize("concurrency", [1, 2, 4])
+def test_enrichment_concurrency_keeps_igdb_s_limits_across_all_containers(
+    concurrency: int,
+) -> None:
+    parameter = template()["Parameters"]["IgdbConcurrency"]
+    assert concurrency in parameter["AllowedValues"]
+    share = template()["Mappings"]["IgdbShare"][str(concurrency)]
+    rate, in_flight = int(share["RequestsPerSecond"]), int(share["MaxInFlight"])
+    assert concurrency * rate <= IGDB_REQUESTS_PER_SECOND
+    assert concurrency * in_flight <= IGDB_MAX_IN_FLIGHT
+    Settings(igdb_requests_per_second=rate, igdb_max_in_flight=in_flight)  # valid values
+
+    enrichment = functions()["IgdbEnrichmentFunction"]
+    assert enrichment["ReservedConcurrentExecutions"] == {"Ref": "IgdbConcurrency"}
+    variables = enrichment["Environment"]["Variables"]
+    for variable, key in (
+        ("IGDB_REQUESTS_PER_SECOND", "RequestsPerSecond"),
+        ("IGDB_MAX_IN_FLIGHT", "MaxInFlight"),
+    ):
+        assert variables[variable] == {
+            "Fn::FindInMap": ["IgdbShare", {"Ref": "IgdbConcurrency"}, key]
+        }
+
+
+def test_stages_that_meet_a_limit_have_reserved_concurrency() -> None:
+    for name, parameter in (
+        ("SteamImportFunction", "SteamConcurrency"),
+        ("DatabaseImportFunction", "DatabaseConcurrency"),
+    ):
+        assert functions()[name]["ReservedConcurrentExecutions"] == {"Ref": parameter}
+
+
+def test_database_clients_run_in_the_vpc() -> None:
+    for name in ("DatabaseImportFunction", "ScheduledSyncFunction"):
+        vpc = functions()[name]["VpcConfig"]
+        assert vpc == {
+            "SubnetIds": {"Ref": "SubnetIds"},
+            "SecurityGroupIds": {"Ref": "SecurityGroupIds"},
+        }
+        assert "DATABASE_SECRET_ARN" in functions()[name]["Environment"]["Variables"]
+
+
+def test_the_intake_queue_reports_partial_batches_and_outlives_the_starter() -> None:
+    starter = functions()["StartImportFunction"]
+    (source,) = starter["Events"].values()
+    assert source["Type"] == "SQS"
+    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = resources("AWS::SQS::Queue")["ImportQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * starter["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["ImportDeadLetterQueue", "Arn"]
+    }
+    assert starter["Environment"]["Variables"]["STATE_MACHINE_ARN"] == {"Ref": "ImportStateMachine"}
+
+
+def test_the_sync_schedule_passes_its_time_for_idempotent_import_ids() -> None:
+    sync = functions()["ScheduledSyncFunction"]
+    (schedule,) = sync["Events"].values()
+    assert schedule["Type"] == "ScheduleV2"
+    assert "<aws.scheduler.scheduled-time>" in schedule["Properties"]["Input"]
+    assert schedule["Properties"]["ScheduleExpression"] == {"Ref": "SyncSchedule"}
+    assert sync["ReservedConcurrentExecutions"] == 1
+
+
+def test_the_bucket_is_private_encrypted_tls_only_and_expires_imports() -> None:
+    bucket = resources("AWS::S3::Bucket")["ImportsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["Prefix"] == "imports/"
+    assert rule["ExpirationInDays"] == {"Ref": "ImportRetentionDays"}
+    (policy,) = resources("AWS::S3::BucketPolicy").values()
+    (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_every_log_group_has_a_retention_and_every_function_uses_one() -> None:
+    groups = resources("AWS::Logs::LogGroup")
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    for name, function in functions().items():
+        assert function["LoggingConfig"]["LogGroup"]["Ref"] in groups, name
