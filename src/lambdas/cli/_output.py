@@ -17,7 +17,7 @@ from lambdas.config import Settings, get_settings
 from lambdas.errors import ConfigurationError, InvalidSteamIdError, PipelineError
 from lambdas.logging import configure_logging, register_secrets
 from lambdas.models.steam import parse_steam_account
-from lambdas.pipeline import PipelineResult
+from lambdas.pipeline import PipelineResult, Stage
 
 stdout = Console()
 stderr = Console(stderr=True)
@@ -58,9 +58,12 @@ def load_settings(**overrides: Any) -> Settings:
         settings = get_settings()
     except ConfigurationError as exc:
         fail(exc, as_json=False)
+    level = settings.log_level
+    if "log_level" not in settings.model_fields_set and sys.stderr.isatty():
+        level = "WARNING"  # a person at a terminal reads the summary; scripts get every event
     if overrides:
         settings = Settings(**{**settings.model_dump(), **overrides})  # validated, unlike a copy
-    configure_logging(level=settings.log_level, log_format=settings.log_format)
+    configure_logging(level=level, log_format=settings.log_format)
     register_secrets(settings.secret_values())
     return settings
 
@@ -161,3 +164,9 @@ def exit_code_of(code: str | None, *, transient: bool) -> int:
         if error_type.code == code:
             return error_type.exit_code
     return 75 if transient else 1
+
+
+def stage_step(stage: Stage) -> tuple[str, int, int]:
+    """A progress step for the stage about to run: its name, how many are done, of how many."""
+    stages = list(Stage)
+    return stage.value, stages.index(stage), len(stages)

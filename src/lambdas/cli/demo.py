@@ -15,6 +15,7 @@ from lambdas.cli._output import (
     load_settings,
     run_async,
     stage_progress,
+    stage_step,
     stdout,
 )
 
@@ -35,8 +36,6 @@ def demo_command(
     data folder and writes to the local SQLite database (unless S3_BUCKET / DATABASE_URL say
     otherwise), creates the user `demo-user`, and prints what the import did.
     """
-    from dataclasses import replace
-
     from lambdas.handlers._runtime import new_import_id
     from lambdas.sandbox import Sandbox
     from lambdas.services.imports import import_user_library, prepare_database
@@ -63,12 +62,12 @@ def demo_command(
         with stage_progress("Demo import", enabled=is_terminal() and not as_json) as progress:
             result = run_async(
                 import_user_library(
-                    context=replace(context, progress=progress),
+                    context=context,
                     user_id=DEMO_USER_ID,
                     steam_account=str(account.steamid64),
                     import_id=new_import_id(),
                     create_user=True,
-                    on_stage=lambda stage: progress(stage.value, 0, 0),
+                    on_stage=lambda stage: progress(*stage_step(stage)),
                 ),
                 as_json=as_json,
             )

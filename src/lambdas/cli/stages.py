@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -20,6 +19,7 @@ from lambdas.cli._output import (
     load_settings,
     run_async,
     stage_progress,
+    stage_step,
     stdout,
     steam_account,
     utc_now,
@@ -192,7 +192,6 @@ def run_command(
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
     call(lambda: prepare_database(settings, context), as_json=as_json)
     with stage_progress("Importing", enabled=is_terminal() and not as_json) as progress:
-        context = replace(context, progress=progress)
         if from_stage is Stage.STEAM:
             assert steam is not None
             result = run_async(
@@ -203,7 +202,7 @@ def run_command(
                     import_id=new_import_id(),
                     create_user=create_user,
                     refresh_metadata=refresh_metadata,
-                    on_stage=lambda stage: progress(stage.value, 0, 0),
+                    on_stage=lambda stage: progress(*stage_step(stage)),
                 ),
                 as_json=as_json,
             )
@@ -219,6 +218,7 @@ def run_command(
                     context=context,
                     import_id=new_import_id(),
                     from_stage=from_stage,
+                    on_stage=lambda stage: progress(*stage_step(stage)),
                 ),
                 as_json=as_json,
             )
