@@ -8,8 +8,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+#: Bounds of the database columns the integers land in (PostgreSQL INTEGER; Steam's uint32 Unix
+#: times; Unix seconds a timestamp can hold, years 1-9999), so an out-of-range value in a stored
+#: CSV is MALFORMED_CSV when read instead of a database error halfway through stage 3.
+INT4_MAX = 2**31 - 1
+INT4_MIN = -(2**31)
+UINT32_MAX = 2**32 - 1
+UNIX_SECONDS_MIN = -62_135_596_800
+UNIX_SECONDS_MAX = 253_402_300_799
+Int4 = Annotated[int, Field(ge=INT4_MIN, le=INT4_MAX)]
+Minutes = Annotated[int, Field(ge=0, le=INT4_MAX)]
 
 
 class _Row(BaseModel):
@@ -19,16 +31,16 @@ class _Row(BaseModel):
 class RawGameRow(_Row):
     """One owned app as Steam reported it (times in minutes, `rtime_last_played` in Unix s)."""
 
-    appid: int = Field(ge=1, le=2**32 - 1)
+    appid: int = Field(ge=1, le=UINT32_MAX)
     name: str
-    playtime_forever: int = Field(default=0, ge=0)
-    playtime_2weeks: int = Field(default=0, ge=0)
-    playtime_windows_forever: int = Field(default=0, ge=0)
-    playtime_mac_forever: int = Field(default=0, ge=0)
-    playtime_linux_forever: int = Field(default=0, ge=0)
-    playtime_deck_forever: int = Field(default=0, ge=0)
-    playtime_disconnected: int = Field(default=0, ge=0)
-    rtime_last_played: int = Field(default=0, ge=0, description="0 = never played")
+    playtime_forever: Minutes = 0
+    playtime_2weeks: Minutes = 0
+    playtime_windows_forever: Minutes = 0
+    playtime_mac_forever: Minutes = 0
+    playtime_linux_forever: Minutes = 0
+    playtime_deck_forever: Minutes = 0
+    playtime_disconnected: Minutes = 0
+    rtime_last_played: int = Field(default=0, ge=0, le=UINT32_MAX, description="0 = never played")
     img_icon_url: str = ""
     has_community_visible_stats: bool = False
 
@@ -65,30 +77,30 @@ class MatchMethod(StrEnum):
 
 
 class GenreRef(_Row):
-    id: int
+    id: Int4
     name: str
     slug: str
     checksum: str | None = None
 
 
 class PlatformRef(_Row):
-    id: int
+    id: Int4
     name: str
     slug: str
     abbreviation: str | None = None
     alternative_name: str | None = None
-    generation: int | None = None
-    platform_family: int | None = None
-    platform_type: int | None = None
+    generation: Int4 | None = None
+    platform_family: Int4 | None = None
+    platform_type: Int4 | None = None
     checksum: str | None = None
 
 
 class Candidate(_Row):
     """A possible IGDB game for an unmatched app, shown in the review list."""
 
-    igdb_id: int
+    igdb_id: Int4
     name: str
-    year: int | None = None
+    year: Int4 | None = None
 
 
 class EnrichedGameRow(RawGameRow):
@@ -98,13 +110,15 @@ class EnrichedGameRow(RawGameRow):
     classifier_rule: str
     match_status: MatchStatus
     match_method: MatchMethod = MatchMethod.NONE
-    igdb_id: int | None = None
+    igdb_id: Int4 | None = None
     igdb_name: str | None = None
     igdb_slug: str | None = None
     igdb_summary: str | None = None
-    igdb_first_release_date: int | None = Field(default=None, description="Unix seconds")
-    igdb_game_type: int | None = None
-    igdb_franchise_id: int | None = None
+    igdb_first_release_date: int | None = Field(
+        default=None, ge=UNIX_SECONDS_MIN, le=UNIX_SECONDS_MAX, description="Unix seconds"
+    )
+    igdb_game_type: Int4 | None = None
+    igdb_franchise_id: Int4 | None = None
     igdb_cover_image_id: str | None = None
     cover_url: str | None = None
     genres: list[GenreRef] = Field(default_factory=list)

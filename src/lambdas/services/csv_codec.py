@@ -131,14 +131,21 @@ def _check_header(header: Sequence[str], expected: list[str], what: str) -> None
     duplicated = sorted({column for column in header if list(header).count(column) > 1})
     problems = []
     if missing:
-        problems.append(f"missing {', '.join(missing)}")
+        problems.append(f"missing {_listed(missing)}")
     if extra:
-        problems.append(f"unexpected {', '.join(extra[:10])}")
+        problems.append(f"unexpected {_listed(extra)}")
     if duplicated:
-        problems.append(f"duplicated {', '.join(duplicated)}")
+        problems.append(f"duplicated {_listed(duplicated)}")
     if not problems:
         problems.append("columns are in a different order")
     raise MalformedCsvError(f"the {what} header does not match: {'; '.join(problems)}")
+
+
+def _listed(columns: Sequence[str], *, most: int = 5, width: int = 40) -> str:
+    """Column names for a message, bounded: a hostile header must not make a megabyte error."""
+    shown = [name if len(name) <= width else name[: width - 3] + "..." for name in columns[:most]]
+    more = f" and {len(columns) - most} more" if len(columns) > most else ""
+    return ", ".join(shown) + more
 
 
 def _parse_record(

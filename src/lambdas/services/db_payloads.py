@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from lambdas.errors import MalformedCsvError
 from lambdas.models.db import IgdbMatchStatus
-from lambdas.models.rows import EnrichedGameRow, GenreRef, MatchStatus, PlatformRef
+from lambdas.models.rows import INT4_MAX, EnrichedGameRow, GenreRef, MatchStatus, PlatformRef
 
 #: LibraryItem.platform for each Steam playtime counter, in tie-breaking order.
 STEAM_PLATFORMS: tuple[tuple[str, str], ...] = (
@@ -194,7 +194,9 @@ def _games(by_game: dict[int, list[EnrichedGameRow]], new_id: Callable[[], str])
                 "description": row.igdb_summary,
                 "coverImage": row.cover_url,
                 "releaseDate": unix_to_timestamp(row.igdb_first_release_date),
-                "steamAppId": row.appid,
+                # Steam app ids are uint32; Game.steamAppId is an INTEGER, so one beyond its
+                # range (none exists today) is left unset rather than failing the import.
+                "steamAppId": row.appid if row.appid <= INT4_MAX else None,
                 "slug": slug,
                 "franchiseId": row.igdb_franchise_id,
             }

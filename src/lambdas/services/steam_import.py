@@ -13,7 +13,7 @@ from lambdas.clients.s3 import Storage, raw_key, run_stamp, validate_user_id
 from lambdas.clients.steam import SteamClient
 from lambdas.config import Settings
 from lambdas.errors import PrivateProfileError, ProfileNotFoundError
-from lambdas.models.rows import RawGameRow
+from lambdas.models.rows import INT4_MAX, UINT32_MAX, RawGameRow
 from lambdas.models.steam import OwnedGame, PlayerSummary, SteamAccountRef, parse_steam_account
 from lambdas.services.csv_codec import encode_rows
 
@@ -60,24 +60,30 @@ async def fetch_library(steam: SteamClient, ref: SteamAccountRef) -> SteamLibrar
 
 
 def _unique_by_appid(games: list[OwnedGame]) -> list[OwnedGame]:
-    return list({game.appid: game for game in games if game.appid > 0}.values())
+    return list({game.appid: game for game in games if 0 < game.appid <= UINT32_MAX}.values())
 
 
 def to_raw_row(game: OwnedGame) -> RawGameRow:
+    """The stored row of one owned app; Steam's text loses NUL characters (no CSV reader or
+    PostgreSQL text column takes them) and its numbers are clamped to what the columns hold."""
     return RawGameRow(
         appid=game.appid,
-        name=game.name,
-        playtime_forever=max(game.playtime_forever, 0),
-        playtime_2weeks=max(game.playtime_2weeks, 0),
-        playtime_windows_forever=max(game.playtime_windows_forever, 0),
-        playtime_mac_forever=max(game.playtime_mac_forever, 0),
-        playtime_linux_forever=max(game.playtime_linux_forever, 0),
-        playtime_deck_forever=max(game.playtime_deck_forever, 0),
-        playtime_disconnected=max(game.playtime_disconnected, 0),
-        rtime_last_played=max(game.rtime_last_played, 0),
-        img_icon_url=game.img_icon_url,
+        name=game.name.replace("\x00", ""),
+        playtime_forever=_minutes(game.playtime_forever),
+        playtime_2weeks=_minutes(game.playtime_2weeks),
+        playtime_windows_forever=_minutes(game.playtime_windows_forever),
+        playtime_mac_forever=_minutes(game.playtime_mac_forever),
+        playtime_linux_forever=_minutes(game.playtime_linux_forever),
+        playtime_deck_forever=_minutes(game.playtime_deck_forever),
+        playtime_disconnected=_minutes(game.playtime_disconnected),
+        rtime_last_played=game.rtime_last_played if 0 < game.rtime_last_played <= UINT32_MAX else 0,
+        img_icon_url=game.img_icon_url.replace("\x00", ""),
         has_community_visible_stats=game.has_community_visible_stats,
     )
+
+
+def _minutes(value: int) -> int:
+    return min(max(value, 0), INT4_MAX)
 
 
 async def import_steam_library(
