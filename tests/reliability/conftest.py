@@ -1,0 +1,164 @@
+"""The reliability suite's plugin and fixtures: the figures (faults injected / survived, hostile
+inputs tried / handled, rows lost, secret leaks), a sandbox, a PostgreSQL database of its own, and
+a harness that runs the real pipeline.
+
+Tests count through the `reliability` fixture; `pytest_terminal_summary` prints the figures at the
+end of the run, only when a reliability test recorded something.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from tests.reliability.support import (
+    FIGURES,
+    Figures,
+    Harness,
+    PostgresDatabases,
+    Snapshot,
+    empty_tables,
+    rows_in,
+    sandbox_settings,
+)
+
+from lambdas.clients.igdb import reset_process_caches
+from lambdas.clients.s3 import LocalStorage
+from lambdas.sandbox import Sandbox
+from lambdas.services.engine import create_engine
+from lambdas.services.schema import upgrade
+
+ADMIN_URL = os.environ.get(
+    "STEAM_IMPORT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SANDBOX_SEED = 42
+
+
+@pytest.fixture
+def reliability() -> Figures:
+    """The suite's figures; tests record every fault, hostile input, lost row and leak."""
+    return FIGURES
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
+    if not FIGURES.recorded:
+        return
+    terminalreporter.write_sep("=", "reliability figures")
+    for line in FIGURES.lines():
+        terminalreporter.write_line(line)
+    broken = sorted(
+        name for name, count in FIGURES.faults.items() if FIGURES.faults_survived[name] < count
+    ) + sorted(
+        name for name, count in FIGURES.hostile.items() if FIGURES.hostile_handled[name] < count
+    )
+    if broken:
+        terminalreporter.write_line(f"not survived / not handled: {', '.join(broken)}")
+
+
+# -- upstreams -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def rel_sandbox() -> Iterator[Sandbox]:
+    """The emulator, with real IGDB/Steam limits, for this suite alone."""
+    with Sandbox(seed=SANDBOX_SEED) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox(rel_sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The suite's sandbox with initial knobs and zeroed counters, restored after the test."""
+    rel_sandbox.reset()
+    yield rel_sandbox
+    rel_sandbox.reset()
+
+
+@pytest.fixture(autouse=True)
+def cold_igdb_caches() -> Iterator[None]:
+    """Every test starts like a new process: no IGDB token, no cached lookups."""
+    reset_process_caches()
+    yield
+    reset_process_caches()
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[PostgresDatabases]:
+    server = PostgresDatabases(ADMIN_URL)
+    try:
+        with server.admin.connect():
+            pass
+    except OperationalError as exc:
+        pytest.fail(f"PostgreSQL is needed at {ADMIN_URL} for the reliability suite: {exc}")
+    yield server
+    server.drop_all()
+
+
+@pytest.fixture(scope="session")
+def rel_db_url(pg_databases: PostgresDatabases) -> str:
+    url = pg_databases.create()
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def db_engine(rel_db_url: str) -> Iterator[Engine]:
+    """The suite's migrated PostgreSQL database, emptied before the test."""
+    engine = create_engine(rel_db_url)
+    empty_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def harness(sandbox: Sandbox, db_engine: Engine, rel_db_url: str, tmp_path: Path) -> Harness:
+    """The pipeline over the sandbox, a per-test local folder and the emptied database, with the
+    test user created."""
+    settings = sandbox_settings(sandbox, tmp_path / "data", database_url=SecretStr(rel_db_url))
+    harness = Harness(
+        sandbox=sandbox,
+        engine=db_engine,
+        db_url=rel_db_url,
+        storage=LocalStorage(settings.data_dir),
+        settings=settings,
+    )
+    harness.ensure_user()
+    return harness
+
+
+@pytest.fixture(scope="session")
+def clean_state(
+    rel_sandbox: Sandbox, rel_db_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Snapshot:
+    """The database after one clean, fault-free import of the test library: every retry after a
+    fault must end in exactly this state."""
+    rel_sandbox.reset()
+    reset_process_caches()
+    engine = create_engine(rel_db_url)
+    empty_tables(engine)
+    data = tmp_path_factory.mktemp("clean-run") / "data"
+    harness = Harness(
+        sandbox=rel_sandbox,
+        engine=engine,
+        db_url=rel_db_url,
+        storage=LocalStorage(data),
+        settings=sandbox_settings(rel_sandbox, data, database_url=SecretStr(rel_db_url)),
+    )
+    harness.ensure_user()
+    result = harness.run()
+    assert result.success, result.as_dict()
+    state = harness.snapshot()
+    empty_tables(engine)
+    engine.dispose()
+    reset_process_caches()
+    rel_sandbox.reset()
+    assert rows_in(state) > 1000  # 353 imported games, 302 games, their links and items
+    return state
