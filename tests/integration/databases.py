@@ -32,32 +32,56 @@ USER_ID = "cuser0000000000000000000001"
 
 
 class PostgresServer:
-    """Creates uniquely named test databases and drops them all at the end of the session."""
+    """Creates uniquely named, migrated databases and drops them at the end of the session."""
 
     def __init__(self, admin_url: str) -> None:
-        self._admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        self._url = sqlalchemy.engine.make_url(admin_url)
+        self.admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.url = sqlalchemy.engine.make_url(admin_url)
         self._created: list[str] = []
+        self._roles: list[str] = []
 
-    def create(self) -> str:
+    def create(self, *, owner: str | None = None) -> str:
         name = f"steam_import_test_{secrets.token_hex(5)}"
-        with self._admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        owned = f' OWNER "{owner}"' if owner else ""
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"{owned}'))
         self._created.append(name)
-        return self._url.set(database=name).render_as_string(hide_password=False)
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create_role(self, name: str, password: str) -> None:
+        """A login role with a password (the password is a test canary, never a real one)."""
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+            connection.execute(
+                text(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}'")  # test-only value
+            )
+        self._roles.append(name)
+
+    def terminate_others(self, database: str) -> None:
+        """End every backend connected to `database` except the admin's own."""
+        with self.admin.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": database},
+            )
 
     def drop_all(self) -> None:
-        with self._admin.connect() as connection:
+        with self.admin.connect() as connection:
             for name in self._created:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self._admin.dispose()
+            for role in self._roles:
+                connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        self.admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
     server = PostgresServer(ADMIN_URL)
     try:
-        with server._admin.connect():
+        with server.admin.connect():
             pass
     except OperationalError as exc:
         pytest.fail(f"PostgreSQL is needed at {ADMIN_URL} for the database tests: {exc}")

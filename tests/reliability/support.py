@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from tests.integration.databases import PostgresServer
 
 from lambdas.clients.s3 import Storage
 from lambdas.config import Settings
@@ -109,54 +109,10 @@ def _kinds(names: Counter[str]) -> int:
 
 FIGURES = Figures()
 
+PostgresDatabases = PostgresServer  # the reliability suite's name for the shared helper
+
 
 # -- PostgreSQL ----------------------------------------------------------------------------------
-
-
-class PostgresDatabases:
-    """Creates uniquely named, migrated databases and drops them at the end of the session."""
-
-    def __init__(self, admin_url: str) -> None:
-        self.admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        self.url = sqlalchemy.engine.make_url(admin_url)
-        self._created: list[str] = []
-        self._roles: list[str] = []
-
-    def create(self, *, owner: str | None = None) -> str:
-        name = f"steam_import_rel_{secrets.token_hex(5)}"
-        owned = f' OWNER "{owner}"' if owner else ""
-        with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"{owned}'))
-        self._created.append(name)
-        return self.url.set(database=name).render_as_string(hide_password=False)
-
-    def create_role(self, name: str, password: str) -> None:
-        """A login role with a password (the password is a test canary, never a real one)."""
-        with self.admin.connect() as connection:
-            connection.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
-            connection.execute(
-                text(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}'")  # test-only value
-            )
-        self._roles.append(name)
-
-    def terminate_others(self, database: str) -> None:
-        """End every backend connected to `database` except the admin's own."""
-        with self.admin.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": database},
-            )
-
-    def drop_all(self) -> None:
-        with self.admin.connect() as connection:
-            for name in self._created:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            for role in self._roles:
-                connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
-        self.admin.dispose()
 
 
 def empty_tables(engine: Engine) -> None:
