@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -11,6 +13,8 @@ from typing import TYPE_CHECKING, Self
 import httpx
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from lambdas.errors import TransientError, UpstreamUnavailableError
 
 if TYPE_CHECKING:
     from lambdas.config import Settings
@@ -77,6 +81,32 @@ class RetryPolicy:
             before_sleep=before_sleep,
             reraise=True,
         )
+
+
+@contextmanager
+def upstream_errors(
+    upstream: str, *, rate_limited: type[TransientError], about: str = ""
+) -> Iterator[None]:
+    """Translate what the retry policy gave up on into our transient errors, once, here."""
+    try:
+        yield
+    except RetryableResponseError as exc:
+        if exc.status_code == 429:
+            raise rate_limited(
+                f"{upstream} kept answering 429 Too Many Requests{about}; try again later"
+            ) from None
+        raise UpstreamUnavailableError(
+            f"{upstream} answered HTTP {exc.status_code}{about} after retries; "
+            "it may be down for maintenance"
+        ) from None
+    except httpx.TimeoutException as exc:
+        raise UpstreamUnavailableError(
+            f"{upstream} did not answer{about} in time ({type(exc).__name__})"
+        ) from None
+    except httpx.TransportError as exc:
+        raise UpstreamUnavailableError(
+            f"cannot reach {upstream}{about} ({type(exc).__name__})"
+        ) from None
 
 
 def is_retryable(exc: BaseException) -> bool:

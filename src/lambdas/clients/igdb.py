@@ -27,6 +27,7 @@ from lambdas.clients.http import (
     RetryPolicy,
     parse_retry_after,
     timeout_from_settings,
+    upstream_errors,
 )
 from lambdas.clients.rate_limit import RateLimiter, limiter_for
 from lambdas.errors import (
@@ -359,7 +360,7 @@ class IgdbClient(PooledClient):
             "client_secret": self._client_secret.get_secret_value(),
             "grant_type": "client_credentials",
         }
-        response = await self._send("POST", self._token_url, data=form, upstream="twitch")
+        response = await self._send("POST", self._token_url, data=form, upstream="Twitch")
         if response.status_code in (400, 401, 403):
             raise IgdbAuthError(
                 f"Twitch refused the IGDB credentials (HTTP {response.status_code}: "
@@ -399,7 +400,7 @@ class IgdbClient(PooledClient):
         method: str,
         url: str,
         *,
-        upstream: str = "igdb",
+        upstream: str = "IGDB",
         token: str | None = None,
         content: str | None = None,
         data: dict[str, str] | None = None,
@@ -410,28 +411,12 @@ class IgdbClient(PooledClient):
             headers["Authorization"] = f"Bearer {token}"
         if content is not None:
             headers["Content-Type"] = "text/plain"
-        try:
+        with upstream_errors(upstream, rate_limited=IgdbRateLimitedError):
             async for attempt in self._retry.retrying(upstream=upstream):
                 with attempt:
                     return await self._attempt(
                         method, url, headers, content, data, attempt.retry_state.attempt_number
                     )
-        except RetryableResponseError as exc:
-            if exc.status_code == 429:
-                raise IgdbRateLimitedError(
-                    f"{upstream} kept answering 429 Too Many Requests; try again later"
-                ) from None
-            raise UpstreamUnavailableError(
-                f"{upstream} answered HTTP {exc.status_code} after retries"
-            ) from None
-        except httpx.TimeoutException as exc:
-            raise UpstreamUnavailableError(
-                f"{upstream} did not answer in time ({type(exc).__name__})"
-            ) from None
-        except httpx.TransportError as exc:
-            raise UpstreamUnavailableError(
-                f"cannot reach {upstream} ({type(exc).__name__})"
-            ) from None
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     async def _attempt(

@@ -10,10 +10,10 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from lambdas.clients.http import (
     PooledClient,
-    RetryableResponseError,
     RetryPolicy,
     raise_if_retryable,
     timeout_from_settings,
+    upstream_errors,
 )
 from lambdas.errors import (
     ConfigurationError,
@@ -124,27 +124,11 @@ class SteamClient(PooledClient):
 
     async def _get(self, path: str, params: dict[str, str]) -> httpx.Response:
         query = {**params, "key": self._api_key.get_secret_value()}
-        try:
-            async for attempt in self._retry.retrying(upstream="steam"):
+        with upstream_errors("Steam", rate_limited=SteamRateLimitedError, about=f" to {path}"):
+            async for attempt in self._retry.retrying(upstream="Steam"):
                 with attempt:
                     response = await self._http.get(path, params=query)
                     raise_if_retryable(response)
-        except RetryableResponseError as exc:
-            if exc.status_code == 429:
-                raise SteamRateLimitedError(
-                    f"Steam kept answering 429 Too Many Requests to {path}; try again later"
-                ) from None
-            raise UpstreamUnavailableError(
-                f"Steam answered HTTP {exc.status_code} to {path}; it may be down for maintenance"
-            ) from None
-        except httpx.TimeoutException as exc:
-            raise UpstreamUnavailableError(
-                f"Steam did not answer {path} in time ({type(exc).__name__})"
-            ) from None
-        except httpx.TransportError as exc:
-            raise UpstreamUnavailableError(
-                f"cannot reach Steam for {path} ({type(exc).__name__})"
-            ) from None
         _raise_for_client_error(response, path)
         return response
 
