@@ -13,11 +13,12 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
-from pydantic import SecretStr, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, SecretStr, TypeAdapter, ValidationError
 
 from lambdas.clients import apicalypse as q
 from lambdas.clients.cache import TtlCache
@@ -50,6 +51,48 @@ TOKEN_REFRESH_MARGIN = 60.0  # seconds before expiry a token is replaced
 
 _results = TypeAdapter(list[MultiqueryResult])
 _rows = TypeAdapter(list[dict[str, Any]])
+
+
+class _ExternalGamesAnswer(BaseModel):
+    """One multiquery answer of an `external_games` sub-query, rows already typed."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    name: str
+    result: list[ExternalGame] | None = None
+
+
+class _GamesAnswer(BaseModel):
+    """One multiquery answer of a `games` sub-query, rows already typed."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    name: str
+    result: list[IgdbGame] | None = None
+
+
+@cache
+def _typed_answers(endpoints: tuple[str, ...]) -> TypeAdapter[tuple[Any, ...]]:
+    """A parser for the answers of sub-queries to `endpoints`, in that order."""
+    kinds = tuple(
+        _ExternalGamesAnswer if name == "external_games" else _GamesAnswer for name in endpoints
+    )
+    return TypeAdapter(tuple[kinds])  # type: ignore[valid-type]
+
+
+def _lean(row: Any, shared: dict[Any, Any]) -> Any:
+    """`row` (an ExternalGame or IgdbGame) with equal genres and platforms as one instance each.
+
+    A library's thousands of games name a few dozen genres and platforms; sharing these frozen
+    models makes the games a large lookup holds (and the process cache keeps) far smaller.
+    """
+    if isinstance(row, ExternalGame):
+        return row if row.game is None else row.model_copy(update={"game": _lean(row.game, shared)})
+    game: IgdbGame = row
+    return game.model_copy(
+        update={
+            "genres": [shared.setdefault(genre, genre) for genre in game.genres],
+            "platforms": [shared.setdefault(platform, platform) for platform in game.platforms],
+        }
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +370,22 @@ class IgdbClient(PooledClient):
             )
             for sub in batch
         ]
-        payload = await self._post("/multiquery", "\n".join(blocks))
+        response = await self._post_response("/multiquery", "\n".join(blocks))
+        try:
+            # Fast path: the answer parsed straight into row models, no dicts in between (a
+            # large library's answers would otherwise exist twice in memory, as JSON objects and
+            # as models). Rows are then models, which model_validate passes through unchanged.
+            answers = _typed_answers(tuple(sub.endpoint for sub in batch))
+            parsed = answers.validate_json(response.content)
+        except ValidationError:
+            pass  # anything unusual (a malformed row, a missing answer): the row-by-row path
+        else:
+            shared: dict[Any, Any] = {}
+            return [[_lean(row, shared) for row in answer.result or ()] for answer in parsed]
+        try:
+            payload = response.json()
+        except ValueError:
+            raise UpstreamUnavailableError("IGDB sent unreadable JSON for /multiquery") from None
         try:
             results = _results.validate_python(payload)
         except ValidationError:
@@ -374,6 +432,14 @@ class IgdbClient(PooledClient):
             raise UpstreamUnavailableError("Twitch sent an unreadable token answer") from None
 
     async def _post(self, path: str, body: str) -> Any:
+        response = await self._post_response(path, body)
+        try:
+            return response.json()
+        except ValueError:
+            raise UpstreamUnavailableError(f"IGDB sent unreadable JSON for {path}") from None
+
+    async def _post_response(self, path: str, body: str) -> httpx.Response:
+        """The 200 answer to a POST; refused tokens refreshed once, other statuses translated."""
         token = await self._token()
         response = await self._send("POST", path, content=body, token=token)
         if response.status_code == 401:
@@ -390,10 +456,7 @@ class IgdbClient(PooledClient):
             )
         if response.status_code != 200:
             raise UpstreamUnavailableError(f"IGDB answered HTTP {response.status_code} to {path}")
-        try:
-            return response.json()
-        except ValueError:
-            raise UpstreamUnavailableError(f"IGDB sent unreadable JSON for {path}") from None
+        return response
 
     async def _send(
         self,

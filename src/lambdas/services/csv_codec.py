@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import types
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import Enum
 from functools import cache
@@ -18,8 +19,8 @@ from lambdas.errors import MalformedCsvError
 
 R = TypeVar("R", bound=BaseModel)
 
+_CHECK_SLICE = 1 << 20  # bytes of UTF-8 validated at a time
 MAX_FIELD_BYTES = 1_000_000  # one cell; Steam names are short, JSON lists stay far below this
-_BOM = "\ufeff"
 
 
 def header_of(model: type[BaseModel]) -> list[str]:
@@ -58,16 +59,27 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+class _Utf8Chunks:
+    """A write-only text sink that keeps UTF-8 bytes per write, so no whole-file str is built."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, text: str) -> int:
+        self.chunks.append(text.encode("utf-8"))
+        return len(text)
+
+
 def encode_rows(rows: Iterable[BaseModel], model: type[BaseModel]) -> bytes:
     """The CSV bytes for `rows`, header first; columns in the model's field order."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    sink = _Utf8Chunks()
+    writer = csv.writer(sink, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     columns = header_of(model)
     writer.writerow(columns)
     for row in rows:
         dumped = row.model_dump(mode="json")
         writer.writerow([_cell(dumped[column]) for column in columns])
-    return buffer.getvalue().encode("utf-8")
+    return b"".join(sink.chunks)
 
 
 def decode_rows(
@@ -77,10 +89,21 @@ def decode_rows(
 
     When the model has the `unique` column, a value seen twice is malformed too.
     """
-    text = _decode_text(data, what)
+    return list(iter_rows(data, model, what=what, unique=unique))
+
+
+def iter_rows(
+    data: bytes, model: type[R], *, what: str = "CSV", unique: str | None = "appid"
+) -> Iterator[R]:
+    """`decode_rows` one row at a time, for callers that keep only some of them; the errors are
+    the same, raised when the offending row (or the header) is reached."""
+    _check_text(data, what)
     if csv.field_size_limit() <= MAX_FIELD_BYTES:
         csv.field_size_limit(MAX_FIELD_BYTES + 1)  # our own per-cell check gives the clear error
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # Decoded as it is read (same newline handling as a StringIO with newline=""), so the file
+    # never exists as one str beside its rows; "utf-8-sig" drops one leading BOM.
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.reader(stream, strict=True)
     expected = header_of(model)
     try:
         header = next(reader, None)
@@ -88,7 +111,6 @@ def decode_rows(
             raise MalformedCsvError(f"the {what} is empty: no header row")
         _check_header(header, expected, what)
         kinds = _column_kinds(model)
-        rows: list[R] = []
         check_unique = unique is not None and unique in expected
         seen: dict[object, int] = {}
         for line_number, record in enumerate(reader, start=2):
@@ -101,26 +123,32 @@ def decode_rows(
                         f"from line {seen[value]}"
                     )
                 seen[value] = line_number
-            rows.append(row)
+            yield row
     except csv.Error as exc:
         raise MalformedCsvError(
             f"the {what} is not valid CSV near line {reader.line_num}: {exc}"
         ) from None
-    return rows
 
 
-def _decode_text(data: bytes, what: str) -> str:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MalformedCsvError(
-            f"the {what} is not UTF-8 (byte {exc.start} cannot be decoded)"
-        ) from None
-    if "\x00" in text:
+def _check_text(data: bytes, what: str) -> None:
+    """Refuse data that is not UTF-8, holds NUL bytes, or does not end with a line ending."""
+    # Validated a slice at a time: one str of the whole file can take four bytes a character.
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data), _CHECK_SLICE):
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(
+                view[start : start + _CHECK_SLICE], final=start + _CHECK_SLICE >= len(data)
+            )
+        except UnicodeDecodeError as exc:
+            raise MalformedCsvError(
+                f"the {what} is not UTF-8 (byte {start - pending + exc.start} cannot be decoded)"
+            ) from None
+    if b"\x00" in data:
         raise MalformedCsvError(f"the {what} contains NUL bytes")
-    if text and not text.endswith(("\n", "\r")):
+    if data and not data.endswith((b"\n", b"\r")):
         raise MalformedCsvError(f"the {what} is truncated: its last row has no line ending")
-    return text.removeprefix(_BOM)
 
 
 def _check_header(header: Sequence[str], expected: list[str], what: str) -> None:

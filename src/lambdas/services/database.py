@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 import structlog
@@ -49,7 +49,7 @@ def import_rows(
     engine: Engine,
     *,
     user_id: str,
-    rows: Sequence[EnrichedGameRow],
+    rows: Iterable[EnrichedGameRow],
     status_unplayed: str = LibraryItemStatus.CURIOUS_ABOUT.value,
     status_played: str = LibraryItemStatus.EXPERIENCED.value,
     now: datetime | None = None,
@@ -77,7 +77,7 @@ def import_rows(
     with database_errors(), engine.begin() as connection:
         _prepare(connection, user_id=user_id, statuses=(status_unplayed, status_played))
         stats = _write(connection, payload, user_id=user_id, now=stamp)
-    log.debug("database.import_finished", rows=len(rows), **stats.model_dump())
+    log.debug("database.import_finished", games=len(payload.imported_games), **stats.model_dump())
     return stats
 
 

@@ -84,22 +84,30 @@ def build_payload(
       import wanting the same slug: the lower IGDB id keeps it, the other gets
       ``{slug}-{igdbId}`` (the writer applies the same rule against the database).
     """
-    kept: dict[int, EnrichedGameRow] = {}
+    # Rows are reduced as they arrive to what the records need (the ImportedGame values, and for
+    # matched apps a slotted summary sharing one instance per genre and platform), so a streamed
+    # CSV of a large library never sits in memory as row models.
+    kept: dict[int, Record] = {}
+    games: dict[int, list[_MatchedApp]] = {}
+    shared: dict[Any, Any] = {}
+    unmatchable: int | None = None
     for row in rows:
-        if row.match_status is not MatchStatus.FILTERED:
-            kept.setdefault(row.appid, row)
-    games: dict[int, list[EnrichedGameRow]] = {}
-    for row in kept.values():
+        if row.match_status is MatchStatus.FILTERED or row.appid in kept:
+            continue
+        kept[row.appid] = _imported_values(row)
         if row.match_status is MatchStatus.MATCHED:
             if row.igdb_id is None:
-                raise MalformedCsvError(f"app {row.appid} is MATCHED but has no igdb_id")
-            games.setdefault(row.igdb_id, []).append(row)
+                unmatchable = row.appid if unmatchable is None else unmatchable
+                continue
+            games.setdefault(row.igdb_id, []).append(_MatchedApp.of(row, shared))
+    if unmatchable is not None:
+        raise MalformedCsvError(f"app {unmatchable} is MATCHED but has no igdb_id")
     by_game = {igdb: sorted(apps, key=lambda r: r.appid) for igdb, apps in sorted(games.items())}
     matched = [row for apps in by_game.values() for row in apps]
     genres = _unique_refs(ref for row in matched for ref in row.genres)
     platforms = _unique_refs(ref for row in matched for ref in row.platforms)
     return ImportPayload(
-        imported_games=[_imported_game(row, new_id()) for row in kept.values()],
+        imported_games=[{"id": new_id(), **values} for values in kept.values()],
         genres=[genre_record(ref, new_id()) for ref in genres],
         platforms=[platform_record(ref, new_id()) for ref in platforms],
         games=_games(by_game, new_id),
@@ -113,14 +121,56 @@ def build_payload(
     )
 
 
-def _imported_game(row: EnrichedGameRow, record_id: str) -> Record:
+@dataclass(frozen=True, slots=True)
+class _MatchedApp:
+    """What the Game, link and LibraryItem records need from one matched row."""
+
+    appid: int
+    name: str
+    igdb_name: str | None
+    igdb_slug: str | None
+    igdb_summary: str | None
+    igdb_first_release_date: int | None
+    igdb_franchise_id: int | None
+    cover_url: str | None
+    genres: tuple[GenreRef, ...]
+    platforms: tuple[PlatformRef, ...]
+    playtime_forever: int
+    playtime_windows_forever: int
+    playtime_mac_forever: int
+    playtime_linux_forever: int
+    playtime_deck_forever: int
+
+    @classmethod
+    def of(cls, row: EnrichedGameRow, shared: dict[Any, Any]) -> _MatchedApp:
+        """The summary of `row`; equal genre and platform refs become one instance via `shared`."""
+        return cls(
+            appid=row.appid,
+            name=row.name,
+            igdb_name=row.igdb_name,
+            igdb_slug=row.igdb_slug,
+            igdb_summary=row.igdb_summary,
+            igdb_first_release_date=row.igdb_first_release_date,
+            igdb_franchise_id=row.igdb_franchise_id,
+            cover_url=row.cover_url,
+            genres=tuple(shared.setdefault(ref, ref) for ref in row.genres),
+            platforms=tuple(shared.setdefault(ref, ref) for ref in row.platforms),
+            playtime_forever=row.playtime_forever,
+            playtime_windows_forever=row.playtime_windows_forever,
+            playtime_mac_forever=row.playtime_mac_forever,
+            playtime_linux_forever=row.playtime_linux_forever,
+            playtime_deck_forever=row.playtime_deck_forever,
+        )
+
+
+def _imported_values(row: EnrichedGameRow) -> Record:
+    """The ImportedGame record of `row`, all but its id."""
     status = (
         IgdbMatchStatus.MATCHED
         if row.match_status is MatchStatus.MATCHED
         else IgdbMatchStatus.UNMATCHED
     )
     return {
-        "id": record_id,
         "name": row.name,
         "storefrontGameId": str(row.appid),
         "playtime": row.playtime_forever,
@@ -176,7 +226,7 @@ def platform_record(ref: PlatformRef, record_id: str) -> Record:
     }
 
 
-def _games(by_game: dict[int, list[EnrichedGameRow]], new_id: Callable[[], str]) -> list[Record]:
+def _games(by_game: dict[int, list[_MatchedApp]], new_id: Callable[[], str]) -> list[Record]:
     records: list[Record] = []
     taken: set[str] = set()
     for igdb_id, apps in by_game.items():
@@ -205,16 +255,16 @@ def _games(by_game: dict[int, list[EnrichedGameRow]], new_id: Callable[[], str])
 
 
 def _links(
-    by_game: dict[int, list[EnrichedGameRow]],
+    by_game: dict[int, list[_MatchedApp]],
     key: str,
-    refs: Callable[[EnrichedGameRow], Sequence[GenreRef | PlatformRef]],
+    refs: Callable[[_MatchedApp], Sequence[GenreRef | PlatformRef]],
 ) -> list[Record]:
     pairs = {(igdb, ref.id) for igdb, apps in by_game.items() for r in apps for ref in refs(r)}
     return [{"gameIgdbId": game, key: other} for game, other in sorted(pairs)]
 
 
 def _library_items(
-    igdb_id: int, apps: list[EnrichedGameRow], status_unplayed: str, status_played: str
+    igdb_id: int, apps: list[_MatchedApp], status_unplayed: str, status_played: str
 ) -> list[Record]:
     played = sum(app.playtime_forever for app in apps) > 0
     status = status_played if played else status_unplayed
@@ -230,7 +280,7 @@ def _library_items(
     ]
 
 
-def choose_platform(apps: Sequence[EnrichedGameRow]) -> str | None:
+def choose_platform(apps: Sequence[EnrichedGameRow | _MatchedApp]) -> str | None:
     """Where the user played most, summed over `apps`: the largest of Steam's Windows, Mac, Linux
     and Steam Deck minutes, ties going to that order; None when Steam counted no per-platform
     minutes (never played, or played before Steam counted them), as the platform is unknown."""

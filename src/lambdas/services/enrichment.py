@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,7 +19,7 @@ from lambdas.models.events import EnrichmentStats
 from lambdas.models.igdb import IgdbGame
 from lambdas.models.rows import EnrichedGameRow, MatchMethod, MatchStatus, RawGameRow
 from lambdas.services.classifier import Classification, classify_steam_app
-from lambdas.services.csv_codec import decode_rows, encode_rows
+from lambdas.services.csv_codec import decode_rows, encode_rows, iter_rows
 from lambdas.services.matching import build_row, decide_title_match, title_variants
 
 log = structlog.get_logger()
@@ -60,14 +60,14 @@ async def enrich_library(
     raw_rows = decode_rows(storage.get(location, user_id=user_id), RawGameRow, what="raw CSV")
     key = storage.key_of(location, user_id=user_id)
     verdicts = [classify_steam_app(row.name) for row in raw_rows]
-    previous = {} if refresh_metadata else _previous_rows(storage, user_id, key)
-    reused = {
-        row.appid: _reuse(previous[row.appid], row)
-        for row, verdict in zip(raw_rows, verdicts, strict=True)
-        if verdict.enrich
-        and row.appid in previous
-        and _still_fresh(previous[row.appid], now=now, settings=settings)
+    wanted = {
+        row.appid: row for row, verdict in zip(raw_rows, verdicts, strict=True) if verdict.enrich
     }
+    reused = (
+        {}
+        if refresh_metadata
+        else _reusable(storage, user_id, key, wanted, now=now, settings=settings)
+    )
     games = [
         row
         for row, verdict in zip(raw_rows, verdicts, strict=True)
@@ -81,13 +81,19 @@ async def enrich_library(
             lookup = await _lookup(igdb, games, fallback=settings.title_fallback)
             requests = igdb.requests_sent
     progress("matched", len(games), len(games))
-    enriched = [
-        reused.get(row.appid)
-        or _enrich(row, verdict, lookup, fallback=settings.title_fallback, now=now)
+    # Rows go straight into the CSV encoder and are counted on the way: the enriched rows of a
+    # large library never all sit in memory at once.
+    tally = _Tally()
+    enriched = (
+        tally.count(
+            reused.get(row.appid)
+            or _enrich(row, verdict, lookup, fallback=settings.title_fallback, now=now)
+        )
         for row, verdict in zip(raw_rows, verdicts, strict=True)
-    ]
-    stats = summarize(enriched).model_copy(update={"reused": len(reused)})
-    enriched_location = storage.put(enriched_key_for(key), encode_rows(enriched, EnrichedGameRow))
+    )
+    data = encode_rows(enriched, EnrichedGameRow)
+    stats = tally.stats().model_copy(update={"reused": len(reused)})
+    enriched_location = storage.put(enriched_key_for(key), data)
     log.info(
         "stage.finished",
         stage="igdb_enrichment",
@@ -99,8 +105,21 @@ async def enrich_library(
     return EnrichmentResult(location=enriched_location, stats=stats, igdb_requests=requests)
 
 
-def _previous_rows(storage: Storage, user_id: str, key: str) -> dict[int, EnrichedGameRow]:
-    """The rows of the user's latest earlier enriched CSV (the checkpoint), if one is readable."""
+def _reusable(
+    storage: Storage,
+    user_id: str,
+    key: str,
+    wanted: dict[int, RawGameRow],
+    *,
+    now: datetime,
+    settings: Settings,
+) -> dict[int, EnrichedGameRow]:
+    """Rows of the user's latest earlier enriched CSV (the checkpoint) that are still fresh for a
+    `wanted` game, updated from today's raw row; empty when there is no readable checkpoint.
+
+    The checkpoint is read row by row and only reusable rows are kept, so a large library's
+    previous rows are never all in memory beside today's.
+    """
     current = enriched_key_for(key)
     earlier = [
         found
@@ -109,16 +128,20 @@ def _previous_rows(storage: Storage, user_id: str, key: str) -> dict[int, Enrich
     ]
     if not earlier:
         return {}
+    reusable: dict[int, EnrichedGameRow] = {}
     try:
-        rows = decode_rows(
+        for previous in iter_rows(
             storage.get(storage.location_of(earlier[-1]), user_id=user_id),
             EnrichedGameRow,
             what="previous enriched CSV",
-        )
+        ):
+            raw = wanted.get(previous.appid)
+            if raw is not None and _still_fresh(previous, now=now, settings=settings):
+                reusable[previous.appid] = _reuse(previous, raw)
     except (MalformedCsvError, LocationNotFoundError) as exc:
         log.warning("enrichment.checkpoint_unusable", key=earlier[-1], error=exc.message)
         return {}
-    return {row.appid: row for row in rows}
+    return reusable
 
 
 def _still_fresh(row: EnrichedGameRow, *, now: datetime, settings: Settings) -> bool:
@@ -182,24 +205,36 @@ def _enrich(
     return build_row(row, verdict, game=match, method=MatchMethod.TITLE, now=now)
 
 
-def summarize(rows: Sequence[EnrichedGameRow]) -> EnrichmentStats:
+def summarize(rows: Iterable[EnrichedGameRow]) -> EnrichmentStats:
     """processed = all rows; filtered = non-games; matched + unmatched = games."""
-    statuses = Counter(row.match_status for row in rows)
-    return EnrichmentStats(
-        processed=len(rows),
-        matched=statuses[MatchStatus.MATCHED],
-        unmatched=statuses[MatchStatus.UNMATCHED],
-        filtered=statuses[MatchStatus.FILTERED],
-        matched_by_title=sum(
-            1
-            for row in rows
-            if row.match_status is MatchStatus.MATCHED and row.match_method is MatchMethod.TITLE
-        ),
-        filtered_by_kind=dict(
-            sorted(
-                Counter(
-                    row.kind.value for row in rows if row.match_status is MatchStatus.FILTERED
-                ).items()
-            )
-        ),
-    )
+    tally = _Tally()
+    for row in rows:
+        tally.count(row)
+    return tally.stats()
+
+
+class _Tally:
+    """The counts behind `summarize`, taken one row at a time."""
+
+    def __init__(self) -> None:
+        self.statuses: Counter[MatchStatus] = Counter()
+        self.by_title = 0
+        self.filtered_by_kind: Counter[str] = Counter()
+
+    def count(self, row: EnrichedGameRow) -> EnrichedGameRow:
+        self.statuses[row.match_status] += 1
+        if row.match_status is MatchStatus.MATCHED and row.match_method is MatchMethod.TITLE:
+            self.by_title += 1
+        if row.match_status is MatchStatus.FILTERED:
+            self.filtered_by_kind[row.kind.value] += 1
+        return row
+
+    def stats(self) -> EnrichmentStats:
+        return EnrichmentStats(
+            processed=self.statuses.total(),
+            matched=self.statuses[MatchStatus.MATCHED],
+            unmatched=self.statuses[MatchStatus.UNMATCHED],
+            filtered=self.statuses[MatchStatus.FILTERED],
+            matched_by_title=self.by_title,
+            filtered_by_kind=dict(sorted(self.filtered_by_kind.items())),
+        )

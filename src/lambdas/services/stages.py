@@ -8,14 +8,13 @@ Step Functions runs. Errors propagate as exceptions here; callers turn permanent
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
-import httpx
 import structlog
-from sqlalchemy.engine import Engine
 
 from lambdas.clients.s3 import Storage, storage_from_settings, validate_user_id
 from lambdas.config import Settings
@@ -28,11 +27,18 @@ from lambdas.models.events import (
     SteamImportResponse,
 )
 from lambdas.models.rows import EnrichedGameRow
-from lambdas.services.csv_codec import decode_rows
-from lambdas.services.enrichment import Progress, enrich_library, no_progress
-from lambdas.services.steam_import import import_steam_library
+from lambdas.services.csv_codec import iter_rows
+
+if TYPE_CHECKING:
+    import httpx
+    from sqlalchemy.engine import Engine
+
+    from lambdas.services.enrichment import Progress
 
 log = structlog.get_logger()
+
+# Each stage imports its service when it first runs, so a Lambda handler loads only its own
+# stage's dependencies (stage 3 never loads httpx; stages 1 and 2 never load SQLAlchemy).
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ def engine_for(url: str) -> Engine:
 
 
 async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamImportResponse:
+    from lambdas.services.steam_import import import_steam_library
+
     assert event.import_id is not None, "the caller assigns the import id"
     result = await import_steam_library(
         user_id=event.user_id,
@@ -91,6 +99,8 @@ async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamIm
 async def enrichment_stage(
     event: IgdbEnrichmentEvent, context: StageContext
 ) -> IgdbEnrichmentResponse:
+    from lambdas.services.enrichment import enrich_library, no_progress
+
     result = await enrich_library(
         user_id=event.user_id,
         location=event.s3_location,
@@ -117,22 +127,28 @@ async def database_stage(
 
     validate_user_id(event.user_id)
     started = time.perf_counter()
-    rows = decode_rows(
-        context.storage.get(event.s3_enriched_location, user_id=event.user_id),
-        EnrichedGameRow,
-        what="enriched CSV",
-    )
+    data = context.storage.get(event.s3_enriched_location, user_id=event.user_id)
+    read = 0
+
+    def rows() -> Iterator[EnrichedGameRow]:
+        # Streamed into the writer's payload, so rows it does not write (non-games) and the
+        # decoded rows as a whole are never all in memory beside the payload.
+        nonlocal read
+        for row in iter_rows(data, EnrichedGameRow, what="enriched CSV"):
+            read += 1
+            yield row
+
     stats = import_rows(
         context.database(),
         user_id=event.user_id,
-        rows=rows,
+        rows=rows(),
         status_unplayed=context.settings.library_status_unplayed,
         status_played=context.settings.library_status_played,
     )
     log.info(
         "stage.finished",
         stage="database_import",
-        rows=len(rows),
+        rows=read,
         duration_s=round(time.perf_counter() - started, 3),
         **stats.model_dump(),
     )

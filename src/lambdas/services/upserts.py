@@ -59,18 +59,17 @@ _GAME_PLATFORM: Table = GamePlatform.__table__  # type: ignore[assignment]
 Spec = Sequence[tuple[str, TypeEngine[Any]]]
 
 
-def recordset(
-    connection: Connection, records: list[Record], spec: Spec, *, name: str = "r"
-) -> FromClause:
-    """`records` as a table with the columns of `spec`, bound as a single JSON parameter.
+def recordset(connection: Connection, spec: Spec, *, name: str = "r") -> FromClause:
+    """A table with the columns of `spec`, read from one JSON parameter (see `records_param`).
 
     The database unpacks the array itself (`jsonb_to_recordset` on PostgreSQL, `json_each` on
     SQLite), so an import of 100 or 5,000 games sends the same statements, and no dialect's
     bound-parameter limit (SQLite 32,766, PostgreSQL 65,535) is ever reached: neither database
     needs chunking. Timestamps travel as text in SQLAlchemy's SQLite storage format, which
-    PostgreSQL parses too.
+    PostgreSQL parses too. The JSON is passed at execution, never embedded: the engine's
+    compiled-statement cache would keep an embedded value (megabytes) for the process's life.
     """
-    payload = bindparam(None, json.dumps(records, ensure_ascii=False), type_=Text)
+    payload = bindparam(f"{name}_records", type_=Text)
     if connection.dialect.name == "postgresql":
         unpacked = func.jsonb_to_recordset(cast(payload, postgresql.JSONB))
         return unpacked.table_valued(*(column(n, t) for n, t in spec)).render_derived(
@@ -82,6 +81,11 @@ def recordset(
         for field, kind in spec
     ]
     return select(*fields).select_from(each).subquery(name)
+
+
+def records_param(records: list[Record], *, name: str = "r") -> dict[str, str]:
+    """The execution parameter of the `recordset` called `name`: `records` as a JSON array."""
+    return {f"{name}_records": json.dumps(records, ensure_ascii=False)}
 
 
 def _insert(connection: Connection, table: Table) -> Any:
@@ -126,7 +130,7 @@ def upsert_imported_games(
     stays IGNORED, and a MATCHED row never falls back to UNMATCHED (a manual link survives a run
     that could not match). A NULL icon never erases a stored one.
     """
-    r = recordset(connection, records, _IMPORTED_SPEC)
+    r = recordset(connection, _IMPORTED_SPEC)
     names = [name for name, _ in _IMPORTED_SPEC]
     stmt = _insert(connection, _IMPORTED).from_select(
         [*names, "storefront", "userId", "createdAt", "updatedAt"],
@@ -166,7 +170,7 @@ def upsert_imported_games(
         set_={**values, "updatedAt": new.updatedAt},
         where=and_(old.deletedAt.is_(None), _changed(_IMPORTED, values)),
     ).returning(_IMPORTED.c.id)
-    return list(connection.execute(stmt).scalars())
+    return list(connection.execute(stmt, records_param(records)).scalars())
 
 
 _GENRE_SPEC: Spec = [
@@ -202,7 +206,7 @@ def _upsert_catalogue(
 ) -> None:
     """Upsert by `igdbId`, skipping a record whose name or slug another IGDB id already holds
     (a rename on IGDB's side must not abort the import); NULLs never erase stored values."""
-    r = recordset(connection, records, spec)
+    r = recordset(connection, spec)
     other = table.alias("other")
     clash = exists().where(
         or_(other.c.name == r.c.name, other.c.slug == r.c.slug), other.c.igdbId != r.c.igdbId
@@ -223,7 +227,7 @@ def _upsert_catalogue(
         set_={**values, "updatedAt": new.updatedAt},
         where=_changed(table, values),
     )
-    connection.execute(stmt)
+    connection.execute(stmt, records_param(records))
 
 
 _GAME_SPEC: Spec = [
@@ -250,14 +254,17 @@ def rekey_games_by_steam_app(
     Games whose current IGDB id this import still writes (that game is not gone, only re-linked).
     """
     apps = Counter(record["steamAppId"] for record in records)
-    unique = [record for record in records if apps[record["steamAppId"]] == 1]
-    r = recordset(connection, unique, [("igdbId", _INT), ("steamAppId", _INT)])
-    written = recordset(
-        connection,
-        [{"igdbId": record["igdbId"]} for record in records],
-        [("igdbId", _INT)],
-        name="written",
-    )
+    unique = [
+        {"igdbId": record["igdbId"], "steamAppId": record["steamAppId"]}
+        for record in records
+        if apps[record["steamAppId"]] == 1
+    ]
+    r = recordset(connection, [("igdbId", _INT), ("steamAppId", _INT)])
+    written = recordset(connection, [("igdbId", _INT)], name="written")
+    params = {
+        **records_param(unique),
+        **records_param([{"igdbId": record["igdbId"]} for record in records], name="written"),
+    }
     same_app = _GAME.alias("same_app")
     same_igdb = _GAME.alias("same_igdb")
     first_with_app = (
@@ -276,7 +283,7 @@ def rekey_games_by_steam_app(
         )
         .returning(_GAME.c.id)
     )
-    return list(connection.execute(stmt).scalars())
+    return list(connection.execute(stmt, params).scalars())
 
 
 def upsert_games(connection: Connection, records: list[Record], *, now: datetime) -> list[str]:
@@ -286,7 +293,7 @@ def upsert_games(connection: Connection, records: list[Record], *, now: datetime
     slug of an existing game (app URLs use it). A NULL never erases a stored value; a stored
     steamAppId is kept. A new game whose slug another game holds gets ``{slug}-{igdbId}``.
     """
-    r = recordset(connection, records, _GAME_SPEC)
+    r = recordset(connection, _GAME_SPEC)
     holder = _GAME.alias("holder")
     slug_taken = exists().where(holder.c.slug == r.c.slug, holder.c.igdbId != r.c.igdbId)
     slug = case((slug_taken, r.c.slug + literal("-") + cast(r.c.igdbId, Text)), else_=r.c.slug)
@@ -313,7 +320,7 @@ def upsert_games(connection: Connection, records: list[Record], *, now: datetime
         set_={**values, "updatedAt": new.updatedAt},
         where=_changed(_GAME, values),
     ).returning(_GAME.c.id)
-    return list(connection.execute(stmt).scalars())
+    return list(connection.execute(stmt, records_param(records)).scalars())
 
 
 def link_genres(connection: Connection, records: list[Record]) -> None:
@@ -334,7 +341,7 @@ def _link(
     key: str,
     records: list[Record],
 ) -> None:
-    r = recordset(connection, records, [("gameIgdbId", _INT), (key, _INT)])
+    r = recordset(connection, [("gameIgdbId", _INT), (key, _INT)])
     source = (
         select(_GAME.c.id, target.c.id)
         .select_from(r)
@@ -347,7 +354,7 @@ def _link(
         .from_select(["gameId", target_column], source)
         .on_conflict_do_nothing(index_elements=["gameId", target_column])
     )
-    connection.execute(stmt)
+    connection.execute(stmt, records_param(records))
 
 
 def create_library_items(
@@ -364,7 +371,7 @@ def create_library_items(
         ("status", _TEXT),
         ("platform", _TEXT),
     ]
-    r = recordset(connection, records, spec)
+    r = recordset(connection, spec)
     imported, game, item = _IMPORTED, _GAME, _LIBRARY
     owner = literal(user_id, Text)
     has_item = exists().where(item.c.userId == owner, item.c.gameId == game.c.id)
@@ -404,4 +411,4 @@ def create_library_items(
         )
         .returning(item.c.id)
     )
-    return len(connection.execute(stmt).scalars().all())
+    return len(connection.execute(stmt, records_param(records)).scalars().all())

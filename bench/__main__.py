@@ -1,0 +1,78 @@
+"""`python -m bench`: the §8 benchmarks, printed as tables and saved as JSON under bench/results/.
+
+`--smoke` runs the smallest user on SQLite only (seconds; CI runs it so the runner cannot rot).
+Figures are printed, never asserted: the exit status is non-zero only when a pipeline run fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from bench.databases import DEFAULT_POSTGRES_URL, postgres_available
+from bench.report import print_report
+from bench.runner import REPO, STAGE3_GAMES, Options, run_all
+
+RESULTS = REPO / "bench" / "results"
+SIZES = ("small", "medium", "large", "huge")
+
+
+def parse(argv: list[str]) -> tuple[Options, Path | None]:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="small user, SQLite only, seconds")
+    parser.add_argument(
+        "--sizes", default="medium,large,huge", help="sandbox users, comma-separated"
+    )
+    parser.add_argument("--databases", default="postgresql,sqlite", help="postgresql and/or sqlite")
+    parser.add_argument("--stage3-games", type=int, default=STAGE3_GAMES)
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help="server admin URL")
+    parser.add_argument(
+        "--output", type=Path, default=None, help="JSON file (default bench/results/)"
+    )
+    args = parser.parse_args(argv)
+    if args.smoke:
+        return Options(
+            ("small",), ("sqlite",), args.stage3_games, args.postgres_url, import_repeats=1
+        ), args.output
+    databases = tuple(name for name in args.databases.split(",") if name)
+    unknown = set(databases) - {"postgresql", "sqlite"}
+    if unknown:
+        parser.error(f"unknown databases: {', '.join(sorted(unknown))}")
+    sizes = tuple(name for name in args.sizes.split(",") if name)
+    if not sizes or set(sizes) - set(SIZES):
+        parser.error(f"--sizes takes sandbox users among {', '.join(SIZES)}")
+    return Options(sizes, databases, args.stage3_games, args.postgres_url), args.output
+
+
+def main(argv: list[str]) -> int:
+    options, output = parse(argv)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=150)
+    if "postgresql" in options.databases and not postgres_available(options.postgres_url):
+        console.print(f"PostgreSQL is not reachable at {options.postgres_url}: SQLite only")
+        options = replace(options, databases=("sqlite",))
+    try:
+        results = run_all(options, say=lambda text: console.print(f"[dim]… {text}[/]"))
+    except RuntimeError as exc:
+        console.print(f"[bold red]benchmark failed[/]: {exc}")
+        return 1
+    print_report(results, console, smoke=options.sizes == ("small",))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    commit = results["meta"]["commit"][:12] or "nocommit"
+    kind = "smoke" if options.sizes == ("small",) else "full"
+    path = output or RESULTS / f"{stamp}-{commit}-{kind}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str))
+    console.print(f"figures saved to {path}", highlight=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,193 @@
+"""Renders benchmark figures as tables and checks them against the design's §8 targets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+PHASES = ("first", "unchanged", "changed")
+TABLES = ("ImportedGame", "Game", "LibraryItem", "Genre", "Platform", "GameGenre", "GamePlatform")
+
+Getter = Callable[[dict[str, Any]], Any]
+
+
+def _requests(phase: dict[str, Any], service: str) -> int:
+    counts = phase["requests"]
+    if service == "igdb":  # IGDB's own requests plus the Twitch token, as §8 counts them
+        return sum(counts.get("igdb", {}).values()) + sum(counts.get("twitch", {}).values())
+    return sum(counts.get(service, {}).values())
+
+
+def _seconds(stage: str) -> Getter:
+    return lambda phase: phase["seconds"].get(stage, "—")
+
+
+ROWS: tuple[tuple[str, Getter], ...] = (
+    ("stage 1 steam (s)", _seconds("steam")),
+    ("stage 2 enrich (s)", _seconds("enrich")),
+    ("stage 3 load (s)", _seconds("load")),
+    ("total wall (s)", _seconds("total")),
+    ("total CPU (s)", _seconds("cpu")),
+    ("IGDB requests (incl. token)", lambda phase: _requests(phase, "igdb")),
+    ("Steam requests", lambda phase: _requests(phase, "steam")),
+    ("SQL statements, stage 3", lambda phase: phase["statements"].get("load", 0)),
+    ("SQL statements, all", lambda phase: sum(phase["statements"].values())),
+    *(
+        (f"rows written: {table}", lambda phase, table=table: phase["rows_written"][table])
+        for table in TABLES
+    ),
+    (
+        "ImportedGame updated",
+        lambda phase: phase["result"]["load"]["stats"]["imported_games_updated"],
+    ),
+    ("peak RSS so far (MiB)", lambda phase: phase["peak_rss_mb"]),
+)
+
+
+def size_table(size: str, cases: dict[str, dict[str, Any]]) -> Table:
+    """One table for a library size: a column per (database, phase)."""
+    found = {label: case for label, case in cases.items() if case["spec"]["size"] == size}
+    apps = next(iter(found.values()))["apps"]
+    table = Table(
+        title=f"{size}: {apps} apps, sandbox latency 100 ms, IGDB 4 req/s", title_justify="left"
+    )
+    table.add_column("measure")
+    columns: list[dict[str, Any]] = []
+    for case in found.values():
+        for phase in PHASES:
+            if phase in case:
+                table.add_column(f"{case['spec']['database']}\n{phase}", justify="right")
+                columns.append(case[phase])
+    for name, getter in ROWS:
+        table.add_row(name, *(str(getter(phase)) for phase in columns))
+    return table
+
+
+def stage3_table(stage3: dict[str, dict[str, Any]]) -> Table:
+    """Stage 3 alone on the prepared enriched CSV, per database."""
+    games = next(iter(stage3.values()))["games"]
+    table = Table(title=f"stage 3 alone: {games} games", title_justify="left")
+    for column in (
+        "database",
+        "phase",
+        "wall (s)",
+        "CPU (s)",
+        "statements",
+        "ImportedGame",
+        "Game",
+        "LibraryItem",
+    ):
+        table.add_column(column, justify="left" if column in ("database", "phase") else "right")
+    for database, figures in stage3.items():
+        for phase in ("first", "unchanged"):
+            run = figures[phase]
+            written = run["rows_written"]
+            table.add_row(
+                database,
+                phase,
+                str(run["seconds"]),
+                str(run["cpu"]),
+                str(run["statements"]),
+                *(str(written[name]) for name in ("ImportedGame", "Game", "LibraryItem")),
+            )
+    return table
+
+
+def imports_table(imports: dict[str, dict[str, float]]) -> Table:
+    """Median cold import per handler module."""
+    table = Table(
+        title="handler cold import (median of 3 fresh interpreters)", title_justify="left"
+    )
+    table.add_column("module")
+    table.add_column("import (s)", justify="right")
+    table.add_column("+ stage services (s)", justify="right")
+    for module, figures in imports.items():
+        table.add_row(module, str(figures["import"]), str(figures["with_first_call"]))
+    return table
+
+
+def _case(results: dict[str, Any], size: str, database: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = results["cases"].get(f"{size}_{database}")
+    return found
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) for every §8 target the run has figures for."""
+    checks: list[tuple[str, str, str]] = []
+
+    def check(name: str, measured: Any, ok: bool) -> None:
+        checks.append((name, str(measured), "met" if ok else "MISSED"))
+
+    for size, limit in (("large", 2), ("huge", 6)):
+        case = _case(results, size, "postgresql") or _case(results, size, "sqlite")
+        if case:
+            used = _requests(case["first"], "igdb")
+            check(f"IGDB requests, {size} first import ≤ {limit}", used, used <= limit)
+    large = _case(results, "large", "postgresql")
+    if large:
+        total = large["first"]["seconds"]["total"]
+        check("full pipeline, large, PostgreSQL < 3 s", total, total < 3)
+    for database, figures in results["stage3"].items():
+        for phase, limit in (("first", 1.5), ("unchanged", 0.75)):
+            seconds = figures[phase]["seconds"]
+            check(
+                f"stage 3, {figures['games']} games, {database}, {phase} < {limit} s",
+                seconds,
+                seconds < limit,
+            )
+    for database in ("postgresql", "sqlite"):
+        counts = {
+            (label, phase): case[phase]["statements"].get("load", 0)
+            for label, case in results["cases"].items()
+            if case["spec"]["database"] == database
+            for phase in ("first", "unchanged")
+        }
+        if database in results["stage3"]:
+            for phase in ("first", "unchanged"):
+                counts[("stage3", phase)] = results["stage3"][database][phase]["statements"]
+        if counts:
+            for phase in ("first", "unchanged"):
+                seen = sorted({n for (_, p), n in counts.items() if p == phase})
+                check(f"stage-3 statements constant, {database}, {phase}", seen, len(seen) == 1)
+    for database in ("postgresql", "sqlite"):
+        huge = _case(results, "huge", database)
+        if huge:
+            peak = huge["peak_rss_first_mb"]
+            check(f"peak RSS, huge first import, {database} < 300 MB", peak, peak < 300)
+    for module, figures in results["handler_imports"].items():
+        worst = figures["with_first_call"]
+        check(f"cold import {module.rsplit('.', 1)[-1]} < 1 s", worst, worst < 1)
+    return checks
+
+
+def targets_table(results: dict[str, Any]) -> Table:
+    table = Table(title="§8 targets", title_justify="left")
+    for column in ("target", "measured", "verdict"):
+        table.add_column(column)
+    for row in targets(results):
+        table.add_row(*row)
+    return table
+
+
+def print_report(results: dict[str, Any], console: Console, *, smoke: bool = False) -> None:
+    """Every table, in reading order; a smoke run's tiny sizes are not checked against §8."""
+    meta = results["meta"]
+    console.print(
+        f"commit {meta['commit'][:12]}{' (dirty)' if meta['dirty'] else ''}, {meta['cpus']} × "
+        f"{meta['cpu']}, {meta['memory_gib']} GiB, Python {meta['python']}, load average "
+        f"{meta['load_average_before'][0]:.2f} before / {meta['load_average_after'][0]:.2f} after",
+        highlight=False,
+    )
+    sizes = list(dict.fromkeys(case["spec"]["size"] for case in results["cases"].values()))
+    for size in sizes:
+        console.print(size_table(size, results["cases"]))
+    if results["stage3"]:
+        console.print(stage3_table(results["stage3"]))
+    console.print(imports_table(results["handler_imports"]))
+    if smoke:
+        console.print("smoke run: the runner works; its sizes are too small for the §8 targets")
+    else:
+        console.print(targets_table(results))
