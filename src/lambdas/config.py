@@ -6,6 +6,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -133,18 +134,17 @@ class Settings(BaseSettings):
         ]
         password = _database_password(self.resolved_database_url)
         if password:
-            values.append(password)
+            values.extend({password, unquote(password)})  # as written in the URL, and decoded
         return [value for value in values if len(value) >= 4]
 
 
 def _database_password(url: str) -> str | None:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
+    """The password in a database URL (parsed without SQLAlchemy: stages 1-2 never load it)."""
     try:
-        return make_url(url).password
-    except ArgumentError:
+        password = urlsplit(url).password
+    except ValueError:
         return None
+    return password or None
 
 
 def resolve_secrets(settings: Settings, client: SecretsManagerClient | None = None) -> Settings:
