@@ -353,8 +353,8 @@ class NameFactory:
             name = rng.choice(templates).format(
                 g=base, a=rng.choice(_ADJECTIVES), n=rng.choice(_NOUNS), p=rng.choice(_PLACES)
             )
-            if attempt >= 20:
-                name = f"{name} {attempt - 18}"
+            if attempt >= 20:  # every Steam-style name is taken: number it as stores do
+                name = f"{name} ({attempt - 18})"
             if self.claim(name):
                 return name
         return name

@@ -94,7 +94,7 @@ def _expected(app: Any) -> tuple[str, int | None]:
     return app.status.value, app.igdb_id if app.status.value == "MATCHED" else None
 
 
-@pytest.mark.parametrize("user", ["small", "medium", "large"])
+@pytest.mark.parametrize("user", ["small", "medium", "large", "huge"])
 def test_verdicts_equal_ground_truth(
     user: str, fresh_sandbox: Sandbox, sandbox_settings: Settings, storage: LocalStorage
 ) -> None:
