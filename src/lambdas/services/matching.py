@@ -91,26 +91,17 @@ def decide_title_match(
 
 
 def _genres(game: IgdbGame) -> list[GenreRef]:
+    # Never invent names: a genre or platform IGDB sent without a name or slug is left out.
     return [
-        GenreRef(id=genre.id, name=genre.name, slug=genre.slug, checksum=genre.checksum)
+        GenreRef.model_validate(genre.model_dump())
         for genre in game.genres
-        if genre.name and genre.slug  # never invent names: an unnamed genre is left out
+        if genre.name and genre.slug
     ]
 
 
 def _platforms(game: IgdbGame) -> list[PlatformRef]:
     return [
-        PlatformRef(
-            id=platform.id,
-            name=platform.name,
-            slug=platform.slug,
-            abbreviation=platform.abbreviation,
-            alternative_name=platform.alternative_name,
-            generation=platform.generation,
-            platform_family=platform.platform_family,
-            platform_type=platform.platform_type,
-            checksum=platform.checksum,
-        )
+        PlatformRef.model_validate(platform.model_dump())
         for platform in game.platforms
         if platform.name and platform.slug
     ]
