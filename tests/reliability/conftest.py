@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from tests.integration.databases import pg_server  # noqa: F401 - a fixture
 from tests.reliability.support import (
     FIGURES,
     Figures,
@@ -91,15 +91,10 @@ def cold_igdb_caches() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def pg_databases() -> Iterator[PostgresDatabases]:
-    server = PostgresDatabases(ADMIN_URL)
-    try:
-        with server.admin.connect():
-            pass
-    except OperationalError as exc:
-        pytest.fail(f"PostgreSQL is needed at {ADMIN_URL} for the reliability suite: {exc}")
-    yield server
-    server.drop_all()
+def pg_databases(request: pytest.FixtureRequest) -> PostgresDatabases:
+    """The session's PostgreSQL test-database helper, shared with the integration suite."""
+    server: PostgresDatabases = request.getfixturevalue("pg_server")
+    return server
 
 
 @pytest.fixture(scope="session")
