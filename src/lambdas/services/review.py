@@ -32,7 +32,12 @@ from lambdas.models.rows import (
 )
 from lambdas.services.classifier import Classification
 from lambdas.services.csv_codec import decode_rows
-from lambdas.services.database import create_library_item, upsert_game, upsert_imported_game
+from lambdas.services.database import (
+    create_library_item,
+    upsert_game,
+    upsert_imported_game,
+    utc_now,
+)
 from lambdas.services.engine import database_errors
 from lambdas.services.matching import build_row
 from lambdas.services.users import ensure_user
@@ -122,7 +127,7 @@ def ignore_game(engine: Engine, *, user_id: str, app_id: int) -> None:
         changed = connection.execute(
             update(ImportedGame)
             .where(*_steam_game(user_id, app_id))
-            .values(igdbMatchStatus=IgdbMatchStatus.IGNORED, updatedAt=_now())
+            .values(igdbMatchStatus=IgdbMatchStatus.IGNORED, updatedAt=utc_now())
         ).rowcount
     if not changed:
         raise ImportedGameNotFoundError(f"user {user_id!r} has no imported Steam app {app_id}")
@@ -150,7 +155,7 @@ async def link_game(
         if found is None:
             raise ImportedGameNotFoundError(f"user {user_id!r} has no imported Steam app {app_id}")
         row = _linked_row(found, game)
-        now = _now()
+        now = utc_now()
         upsert_imported_game(connection, row, user_id=user_id, now=now)
         connection.execute(  # an explicit link also lifts an earlier IGNORED
             update(ImportedGame)
@@ -195,8 +200,3 @@ def _linked_row(imported: Row[Any], game: IgdbGame) -> EnrichedGameRow:
 async def search_candidates(igdb: IgdbClient, title: str, *, limit: int = 10) -> list[IgdbGame]:
     """IGDB games for a title, to pick an id for `link`."""
     return await igdb.search_games(title, limit=limit)
-
-
-def _now() -> datetime:
-    moment = datetime.now(UTC).replace(tzinfo=None)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
 from lambdas.clients.s3 import validate_user_id
 from lambdas.errors import UserNotFoundError
 from lambdas.models.db import User
+from lambdas.services.database import utc_now
 from lambdas.services.engine import database_errors
-
-
-def _now() -> datetime:
-    moment = datetime.now(UTC).replace(tzinfo=None)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def ensure_user(engine: Engine, *, user_id: str, create: bool, name: str | None = None) -> bool:
@@ -29,7 +23,7 @@ def ensure_user(engine: Engine, *, user_id: str, create: bool, name: str | None 
                 f"no User with id {user_id!r}; create it in the app first "
                 "(or pass --create-user for standalone use)"
             )
-        now = _now()
+        now = utc_now()
         connection.execute(insert(User).values(id=user_id, name=name, createdAt=now, updatedAt=now))
     return True
 
@@ -44,7 +38,7 @@ def connect_steam(
     avatar: str | None = None,
 ) -> None:
     """Record the user's Steam account (what `sync` later re-imports), keeping known values."""
-    values: dict[str, object] = {"steamId64": steam_id64, "updatedAt": _now()}
+    values: dict[str, object] = {"steamId64": steam_id64, "updatedAt": utc_now()}
     for column, value in (
         ("steamUsername", persona_name),
         ("steamProfileURL", profile_url),
