@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from lambdas.sandbox.apicalypse import (
+from lambdas.sandbox.apicalypse_ast import (
     ApicalypseError,
     BoolOp,
     Comparison,
