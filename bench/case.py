@@ -23,15 +23,15 @@ from bench.measure import SandboxAdmin, StatementCounter, peak_rss_mb, row_count
 from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import LocalStorage, enriched_key_for, raw_key, run_stamp
 from lambdas.config import Settings
+from lambdas.database.engine import create_engine
+from lambdas.database.schema import upgrade
+from lambdas.database.users import connect_steam, ensure_user
 from lambdas.logging import configure_logging
+from lambdas.models.csv_codec import decode_rows, encode_rows
 from lambdas.models.db import metadata
 from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
 from lambdas.pipeline import PipelineResult, Stage, run_pipeline
-from lambdas.services.csv_codec import decode_rows, encode_rows
-from lambdas.services.engine import create_engine
-from lambdas.services.schema import upgrade
-from lambdas.services.stages import StageContext
-from lambdas.services.users import connect_steam, ensure_user
+from lambdas.stages import StageContext
 
 USER_ID = "bench-user"
 #: Every NEW_EVERY-th game is missing from the earlier import (1% new games).

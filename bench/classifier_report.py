@@ -10,8 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lambdas.enrichment.classifier import classify_steam_app
 from lambdas.models.rows import AppKind
-from lambdas.services.classifier import classify_steam_app
 
 LABELLED_CSV = Path(__file__).resolve().parent.parent / "tests" / "data" / "steam_app_names.csv"
 

@@ -23,9 +23,9 @@ from typing import Any
 
 from bench.cold_import import cold_imports
 from bench.databases import create_postgres, drop_postgres, sqlite_url
+from lambdas.models.csv_codec import decode_rows, encode_rows
 from lambdas.models.rows import EnrichedGameRow, MatchStatus
-from lambdas.sandbox import Sandbox
-from lambdas.services.csv_codec import decode_rows, encode_rows
+from steam_sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 LATENCY_MS = 100

@@ -1,33 +1,39 @@
 #!/usr/bin/env bash
 # Builds build/lambda.zip, the one artifact of every function in infra/template.yaml: the locked
-# runtime dependencies as Linux x86_64 wheels for Lambda's python3.12, plus src/lambdas.
+# runtime dependencies as Linux x86_64 wheels for Lambda's python3.12, plus src/lambdas without
+# the command line and the migrations (they need the cli/migrations extras, which are not packed).
 #   infra/build.sh            then: sam deploy --template-file infra/template.yaml --guided
 # Works from any machine with uv (no Docker, no local Python 3.12 needed); the zip is reproducible.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-out=build/lambda
-artifact=build/lambda.zip
+build="${BUILD_DIR:-build}"  # BUILD_DIR=/elsewhere builds there instead
+out="$build/lambda"
+artifact="$build/lambda.zip"
 rm -rf "$out" "$artifact"
 mkdir -p "$out"
 
-# 1. Exactly the versions in uv.lock, runtime group only (no pytest, moto, cfn-lint ...).
+# 1. Exactly the versions in uv.lock, the project's own dependencies only: no extras (typer, rich,
+#    alembic, the emulator's starlette and uvicorn), no dev group. boto3 and what it pulls in are
+#    left to the python3.12 runtime, which provides them.
+runtime_provided=(boto3 botocore s3transfer jmespath urllib3 python-dateutil six)
 uv export --frozen --no-dev --no-hashes --no-emit-project --format requirements-txt \
-  --output-file build/requirements.txt --quiet
+  "${runtime_provided[@]/#/--no-emit-package=}" --output-file "$build/requirements.txt" --quiet
 
 # 2. Wheels for the Lambda platform, whatever platform builds. manylinux2014 (glibc 2.17) wheels
 #    run on Lambda's Amazon Linux 2023; source builds are refused so nothing compiles for the host.
 uv pip install --quiet --target "$out" --python-platform x86_64-manylinux2014 \
-  --python-version 3.12 --only-binary :all: -r build/requirements.txt
+  --python-version 3.12 --only-binary :all: -r "$build/requirements.txt"
 
-# 3. Our package, without caches.
+# 3. Our package, without caches, the command line or the migrations (no handler imports them).
 cp -R src/lambdas "$out/lambdas"
+rm -rf "$out/lambdas/cli" "$out/lambdas/migrations" "$out/lambdas/__main__.py"
 find "$out" -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # 4. Bytecode, when a Python 3.12 is at hand (PYTHON312=/path/to/python3.12 to name one):
 #    /var/task is read-only, so without it every cold start compiles pydantic, SQLAlchemy and
 #    boto3 again. Hash-based .pyc keep the zip reproducible.
-if python312="${PYTHON312:-$(uv python find 3.12 2>/dev/null)}" && [ -n "$python312" ]; then
+if python312="${PYTHON312:-$(uv python find 3.12 2>/dev/null)}" && [ -x "$python312" ]; then
   "$python312" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$out" >/dev/null
 else
   echo "build.sh: no Python 3.12 found (uv python install 3.12); shipping without bytecode" >&2

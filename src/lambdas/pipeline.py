@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, ValidationError
 
+from lambdas.config import Settings
 from lambdas.errors import InvalidEventError, PipelineError
 from lambdas.logging import bound_run
 from lambdas.models.events import (
@@ -28,7 +29,7 @@ from lambdas.models.events import (
     _Event,
     _Response,
 )
-from lambdas.services.stages import StageContext, database_stage, enrichment_stage, steam_stage
+from lambdas.stages import StageContext, database_stage, enrichment_stage, steam_stage
 
 log = structlog.get_logger()
 
@@ -159,3 +160,44 @@ def _problems(exc: ValidationError) -> str:
         f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
         for error in exc.errors()[:5]
     )
+
+
+def prepare_database(settings: Settings, context: StageContext) -> None:
+    """Migrate the embedded SQLite default on first use; an explicit DATABASE_URL is the app's,
+    so it is only checked (by stage 3), never migrated behind the operator's back."""
+    if settings.database_url is None:
+        from lambdas.database.schema import upgrade
+
+        upgrade(settings.resolved_database_url)
+
+
+async def import_user_library(
+    *,
+    context: StageContext,
+    user_id: str,
+    steam_account: str,
+    import_id: str,
+    create_user: bool = False,
+    refresh_metadata: bool = False,
+    on_stage: Callable[[Stage], None] | None = None,
+) -> PipelineResult:
+    """Check (or create) the user, run the three stages, and record the Steam account on success
+    so that `sync` re-imports it later."""
+    from lambdas.database.users import connect_steam, ensure_user
+
+    engine = context.database()
+    ensure_user(engine, user_id=user_id, create=create_user)
+    result = await run_pipeline(
+        first_event={
+            "user_id": user_id,
+            "steam_id64": steam_account,
+            "refresh_metadata": refresh_metadata,
+        },
+        context=context,
+        import_id=import_id,
+        on_stage=on_stage,
+    )
+    steam = result.response(Stage.STEAM)
+    if result.success and steam is not None and steam.steam_id64:
+        connect_steam(engine, user_id=user_id, steam_id64=steam.steam_id64)
+    return result

@@ -14,7 +14,7 @@ from tests.integration.databases import (  # noqa: F401 - fixtures for every int
     sqlite_template,
 )
 
-from lambdas.sandbox import Sandbox
+from steam_sandbox import Sandbox
 
 SANDBOX_SEED = 42
 

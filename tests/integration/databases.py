@@ -20,9 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from lambdas.database.engine import create_engine
+from lambdas.database.schema import upgrade
 from lambdas.models.db import metadata
-from lambdas.services.engine import create_engine
-from lambdas.services.schema import upgrade
 
 ADMIN_URL = os.environ.get(
     "STEAM_IMPORT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

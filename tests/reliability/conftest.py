@@ -30,9 +30,9 @@ from tests.reliability.support import (
 
 from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import LocalStorage
-from lambdas.sandbox import Sandbox
-from lambdas.services.engine import create_engine
-from lambdas.services.schema import upgrade
+from lambdas.database.engine import create_engine
+from lambdas.database.schema import upgrade
+from steam_sandbox import Sandbox
 
 ADMIN_URL = os.environ.get(
     "STEAM_IMPORT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

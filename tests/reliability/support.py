@@ -18,13 +18,13 @@ from tests.integration.databases import PostgresServer
 
 from lambdas.clients.s3 import Storage
 from lambdas.config import Settings
+from lambdas.database.engine import create_engine
+from lambdas.database.users import ensure_user
 from lambdas.errors import all_error_types
 from lambdas.models.db import metadata
 from lambdas.pipeline import PipelineResult, Stage, run_pipeline
-from lambdas.sandbox import Sandbox
-from lambdas.services.engine import create_engine
-from lambdas.services.stages import StageContext
-from lambdas.services.users import ensure_user
+from lambdas.stages import StageContext
+from steam_sandbox import Sandbox
 
 USER = "rel-user-1"
 LIBRARY = "medium"  # 500 apps: every kind of row, one IGDB multiquery

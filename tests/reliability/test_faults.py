@@ -29,8 +29,8 @@ from tests.reliability.support import (
 )
 
 from lambdas.clients.s3 import storage_from_settings
+from lambdas.database.engine import create_engine
 from lambdas.pipeline import PipelineResult, Stage
-from lambdas.services.engine import create_engine
 
 #: The issue's 429 storm lasts 10 s; scaled down to 2 s here (several whole runs still fall
 #: inside it, and the retry policy sees the same shape of failures).
@@ -367,8 +367,8 @@ def test_postgres_backend_terminated_during_a_reimport(
 ) -> None:
     """A re-import that would change every playtime is killed halfway: not one playtime changes;
     the retry changes all of them and nothing else."""
+    from lambdas.models.csv_codec import decode_rows, encode_rows
     from lambdas.models.rows import EnrichedGameRow
-    from lambdas.services.csv_codec import decode_rows, encode_rows
 
     first = harness.run()
     assert first.success and harness.snapshot() == clean_state

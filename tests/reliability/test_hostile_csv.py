@@ -23,12 +23,12 @@ from tests.reliability.support import (
 )
 
 from lambdas.clients.s3 import LocalStorage
+from lambdas.enrichment.enrich import enrich_library
+from lambdas.models.csv_codec import decode_rows
 from lambdas.models.rows import EnrichedGameRow, MatchStatus
 from lambdas.pipeline import PipelineResult, Stage
-from lambdas.sandbox import Sandbox
-from lambdas.services.csv_codec import decode_rows
-from lambdas.services.enrichment import enrich_library
-from lambdas.services.steam_import import import_steam_library
+from lambdas.steam.library import import_steam_library
+from steam_sandbox import Sandbox
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 FORMULAS = ["=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3+cmd|' /C notepad'!'A1'", '@HYPERLINK("x")']

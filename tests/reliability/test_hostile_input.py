@@ -20,11 +20,11 @@ from tests.reliability.support import (
 
 from lambdas.clients.igdb import IgdbClient
 from lambdas.clients.s3 import S3Storage
+from lambdas.models.csv_codec import decode_rows, encode_rows
 from lambdas.models.rows import EnrichedGameRow, MatchMethod, MatchStatus, RawGameRow
 from lambdas.pipeline import Stage
-from lambdas.services.csv_codec import decode_rows, encode_rows
-from lambdas.services.review import search_candidates
-from lambdas.services.stages import StageContext
+from lambdas.review.service import search_candidates
+from lambdas.stages import StageContext
 
 VICTIM = "rel-victim"
 

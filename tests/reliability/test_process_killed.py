@@ -34,8 +34,8 @@ from sqlalchemy import event
 from lambdas.clients.s3 import LocalStorage
 from lambdas.config import Settings
 from lambdas.pipeline import run_pipeline
-from lambdas.services.engine import create_engine
-from lambdas.services.stages import StageContext
+from lambdas.database.engine import create_engine
+from lambdas.stages import StageContext
 
 args = json.loads(sys.argv[1])
 settings = Settings(**args["settings"])

@@ -3,10 +3,10 @@
 - IGDB string escaping: whatever text `lambdas.clients.apicalypse` quotes is read back exactly by
   the sandbox's Apicalypse parser, as one string token, in a where clause, a list, a search and a
   multiquery block name, and can never add a statement or clause.
-- The CSV round trip: `tests/unit/services/test_csv_codec.py` proves raw and enriched rows round
+- The CSV round trip: `tests/unit/models/test_csv_codec.py` proves raw and enriched rows round
   trip for arbitrary text without NUL; here, Steam text *with* NUL and numbers of any size either
   round trip (NUL dropped at the Steam edge) or fail as MALFORMED_CSV, never anything else.
-- The classifier is total over arbitrary text: `tests/unit/services/test_classifier.py`
+- The classifier is total over arbitrary text: `tests/unit/enrichment/test_classifier.py`
   (`test_classify_is_total`); here, the title helpers the fallback feeds to IGDB are total too.
 """
 
@@ -20,10 +20,14 @@ from tests.cases import HARD_NAMES
 from tests.reliability.support import FIGURES
 
 from lambdas.clients.apicalypse import multiquery_block, query, quote, string_list
+from lambdas.enrichment.classifier import classify_steam_app
+from lambdas.enrichment.matching import normalize_title, title_variants
 from lambdas.errors import MalformedCsvError
+from lambdas.models.csv_codec import decode_rows, encode_rows, header_of
 from lambdas.models.rows import EnrichedGameRow, RawGameRow
 from lambdas.models.steam import OwnedGame
-from lambdas.sandbox.apicalypse import (
+from lambdas.steam.library import to_raw_row
+from steam_sandbox.apicalypse import (
     Comparison,
     ListValue,
     LiteralValue,
@@ -31,10 +35,6 @@ from lambdas.sandbox.apicalypse import (
     parse_query,
     tokenize,
 )
-from lambdas.services.classifier import classify_steam_app
-from lambdas.services.csv_codec import decode_rows, encode_rows, header_of
-from lambdas.services.matching import normalize_title, title_variants
-from lambdas.services.steam_import import to_raw_row
 
 SYNTAX = '"\\;{}()[]|&!=<>~*,'
 texts = st.text() | st.sampled_from(HARD_NAMES) | st.text(alphabet=SYNTAX + string.ascii_letters)

@@ -41,14 +41,14 @@ from typer.testing import CliRunner
 from lambdas.cli import app
 from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import S3Storage
+from lambdas.database.engine import create_engine
+from lambdas.database.schema import upgrade
+from lambdas.database.users import ensure_user
 from lambdas.errors import TransientError
 from lambdas.logging import configure_logging
 from lambdas.models.db import metadata
-from lambdas.sandbox import Sandbox
-from lambdas.services.engine import create_engine
-from lambdas.services.schema import upgrade
-from lambdas.services.stages import StageContext
-from lambdas.services.users import ensure_user
+from lambdas.stages import StageContext
+from steam_sandbox import Sandbox
 
 DB_ROLE = "steam_import_canary"
 DB_PASSWORD = "pgCanary-Pw-4f9a1c7e2b"

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import ModuleType
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -17,7 +18,7 @@ from lambdas.config import Settings, get_settings
 from lambdas.errors import ConfigurationError, InvalidSteamIdError, PipelineError
 from lambdas.logging import configure_logging, register_secrets
 from lambdas.models.steam import parse_steam_account
-from lambdas.pipeline import PipelineResult, Stage
+from lambdas.pipeline import Stage
 
 stdout = Console()
 stderr = Console(stderr=True)
@@ -103,6 +104,19 @@ def emit(payload: dict[str, Any], *, as_json: bool, human: Callable[[], None]) -
         human()
 
 
+def sandbox_module() -> ModuleType:
+    """The emulator package, imported on demand: it is a development tool, not the product."""
+    try:
+        import steam_sandbox
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError(
+            f"this command needs the emulator (steam_sandbox) and its 'sandbox' extra "
+            f"({exc.name} is missing): pip install 'steam-library-import[sandbox]', "
+            "or ./run from a checkout"
+        ) from exc
+    return steam_sandbox
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -141,19 +155,6 @@ def stage_progress(description: str, *, enabled: bool) -> Iterator[Callable[[str
             bar.update(task, description=f"{description}: {step}", completed=done, total=total)
 
         yield report
-
-
-def finish(result: PipelineResult, *, as_json: bool, title: str) -> None:
-    """Print a pipeline result and exit with the failed stage's code (0 on success)."""
-    from lambdas.cli._render import print_import_summary
-
-    if as_json:
-        stdout.print_json(json.dumps(result.as_dict(), default=str))
-    else:
-        print_import_summary(result, title=title)
-    failed = result.failed
-    if failed is not None:
-        raise typer.Exit(exit_code_of(failed.response.error_code, transient=failed.transient))
 
 
 def exit_code_of(code: str | None, *, transient: bool) -> int:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
+import typer
 from rich.table import Table
 
-from lambdas.cli._output import stderr, stdout
+from lambdas.cli._output import exit_code_of, stderr, stdout
 from lambdas.pipeline import PipelineResult, Stage
 
 _STAGE_TITLES = {Stage.STEAM: "Steam", Stage.ENRICH: "IGDB matching", Stage.LOAD: "Database"}
@@ -43,3 +46,14 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
     for run in result.runs:
         table.add_row(f"time: {_STAGE_TITLES[run.stage]}", f"{run.seconds:.2f} s")
     stdout.print(table)
+
+
+def finish(result: PipelineResult, *, as_json: bool, title: str) -> None:
+    """Print a pipeline result and exit with the failed stage's code (0 on success)."""
+    if as_json:
+        stdout.print_json(json.dumps(result.as_dict(), default=str))
+    else:
+        print_import_summary(result, title=title)
+    failed = result.failed
+    if failed is not None:
+        raise typer.Exit(exit_code_of(failed.response.error_code, transient=failed.transient))

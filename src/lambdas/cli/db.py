@@ -39,7 +39,7 @@ def _database_settings(database_url: str | None) -> Settings:
 @db_app.command("upgrade")
 def db_upgrade_command(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
     """Create the schema, or upgrade it (an app database Prisma made is adopted in place)."""
-    from lambdas.services.schema import upgrade
+    from lambdas.database.schema import upgrade
 
     url = _database_settings(database_url).resolved_database_url
     revision = call(lambda: upgrade(url), as_json=as_json)
@@ -54,8 +54,8 @@ def db_upgrade_command(database_url: DatabaseUrlOption = None, as_json: JsonOpti
 def db_check_command(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
     """Compare the live schema with the models and the configured LibraryItem statuses;
     exits non-zero, listing every difference, when they disagree."""
+    from lambdas.database.schema import check
     from lambdas.errors import SchemaDriftError
-    from lambdas.services.schema import check
 
     settings = _database_settings(database_url)
     statuses = (settings.library_status_unplayed, settings.library_status_played)

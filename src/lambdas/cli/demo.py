@@ -10,14 +10,15 @@ from lambdas.cli._app import app
 from lambdas.cli._output import (
     JsonOption,
     call,
-    finish,
     is_terminal,
     load_settings,
     run_async,
+    sandbox_module,
     stage_progress,
     stage_step,
     stdout,
 )
+from lambdas.cli._render import finish
 
 DEMO_USER_ID = "demo-user"
 
@@ -37,14 +38,15 @@ def demo_command(
     otherwise), creates the user `demo-user`, and prints what the import did.
     """
     from lambdas.handlers._runtime import new_import_id
-    from lambdas.sandbox import Sandbox
-    from lambdas.services.imports import import_user_library, prepare_database
-    from lambdas.services.stages import StageContext
+    from lambdas.pipeline import import_user_library, prepare_database
+    from lambdas.stages import StageContext
+
+    sandbox_package = call(sandbox_module, as_json=as_json)
 
     if user not in ("small", "medium", "large", "huge"):
         raise typer.BadParameter("choose small, medium, large or huge", param_hint="--user")
     base = load_settings()
-    with Sandbox(seed=42) as sandbox:
+    with sandbox_package.Sandbox(seed=42) as sandbox:
         settings = load_settings(
             **{name.lower(): value for name, value in sandbox.env().items()},
             database_url=base.database_url,

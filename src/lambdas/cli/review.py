@@ -26,8 +26,8 @@ AppIdOption = Annotated[int, typer.Option("--app-id", "-a", min=1, help="The Ste
 @app.command("unmatched")
 def unmatched_command(user_id: UserIdOption, as_json: JsonOption = False) -> None:
     """The review list: imported games no IGDB game was matched to, with candidates."""
-    from lambdas.services.review import list_unmatched
-    from lambdas.services.stages import StageContext
+    from lambdas.review.service import list_unmatched
+    from lambdas.stages import StageContext
 
     settings = load_settings()
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
@@ -76,8 +76,8 @@ def link_command(
 ) -> None:
     """Link an imported game to an IGDB game, exactly as if it had matched automatically."""
     from lambdas.clients.igdb import IgdbClient
-    from lambdas.services.review import LinkResult, link_game
-    from lambdas.services.stages import StageContext
+    from lambdas.review.service import LinkResult, link_game
+    from lambdas.stages import StageContext
 
     settings = load_settings()
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
@@ -108,8 +108,8 @@ def link_command(
 @app.command("ignore")
 def ignore_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption = False) -> None:
     """Ignore an imported game: it never enters the library, now or on later imports."""
-    from lambdas.services.review import ignore_game
-    from lambdas.services.stages import StageContext
+    from lambdas.review.service import ignore_game
+    from lambdas.stages import StageContext
 
     settings = load_settings()
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
@@ -129,7 +129,7 @@ def search_command(
 ) -> None:
     """IGDB candidates for a title, to pick the id for `link`."""
     from lambdas.clients.igdb import IgdbClient
-    from lambdas.services.review import search_candidates
+    from lambdas.review.service import search_candidates
 
     settings = load_settings()
 
@@ -168,8 +168,8 @@ def search_command(
 def sync_command(as_json: JsonOption = False) -> None:
     """Re-import every user with a Steam account connected; one failure stops none."""
     from lambdas.handlers._runtime import new_import_id
-    from lambdas.services.stages import StageContext
-    from lambdas.services.sync import sync_all
+    from lambdas.stages import StageContext
+    from lambdas.sync.service import sync_all
 
     settings = load_settings()
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)

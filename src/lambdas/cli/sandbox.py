@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lambdas.cli._app import app
-from lambdas.cli._output import stderr, stdout
+from lambdas.cli._output import call, sandbox_module, stderr, stdout
 
 
 @app.command("sandbox")
@@ -41,10 +41,9 @@ def sandbox_command(
     ] = None,
 ) -> None:
     """Run the local Steam / Twitch / IGDB emulator until Ctrl-C; prints URLs, users, exports."""
-    from lambdas.sandbox import SandboxError, serve_forever
-
+    sandbox_package = call(sandbox_module, as_json=False)
     try:
-        serve_forever(
+        sandbox_package.serve_forever(
             port=port,
             seed=seed,
             host=host,
@@ -58,6 +57,6 @@ def sandbox_command(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    except SandboxError as exc:
+    except sandbox_package.SandboxError as exc:
         stderr.print(f"[bold red]error[/]: {exc}", highlight=False)
         raise typer.Exit(1) from None

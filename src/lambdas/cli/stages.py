@@ -14,7 +14,6 @@ from lambdas.cli._output import (
     UserIdOption,
     call,
     emit,
-    finish,
     is_terminal,
     load_settings,
     run_async,
@@ -24,6 +23,7 @@ from lambdas.cli._output import (
     steam_account,
     utc_now,
 )
+from lambdas.cli._render import finish
 from lambdas.pipeline import Stage
 
 
@@ -36,7 +36,7 @@ def steam_command(
     """Stage 1: fetch a Steam library and store it as a raw CSV; prints its location."""
     from lambdas.clients.s3 import storage_from_settings
     from lambdas.handlers._runtime import new_import_id
-    from lambdas.services.steam_import import import_steam_library
+    from lambdas.steam.library import import_steam_library
 
     settings = load_settings()
     result = run_async(
@@ -75,7 +75,7 @@ def enrich_command(
 ) -> None:
     """Stage 2: classify the apps of a raw CSV, match games to IGDB, store the enriched CSV."""
     from lambdas.clients.s3 import storage_from_settings
-    from lambdas.services.enrichment import enrich_library
+    from lambdas.enrichment.enrich import enrich_library
 
     settings = load_settings()
     storage = call(lambda: storage_from_settings(settings), as_json=as_json)
@@ -123,7 +123,7 @@ def load_command(
 ) -> None:
     """Stage 3: write an enriched CSV into the app's database in one transaction."""
     from lambdas.models.events import DatabaseImportEvent
-    from lambdas.services.stages import StageContext, database_stage
+    from lambdas.stages import StageContext, database_stage
 
     settings = load_settings()
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
@@ -180,9 +180,8 @@ def run_command(
 ) -> None:
     """The whole import: Steam → IGDB matching → database, as the state machine runs it."""
     from lambdas.handlers._runtime import new_import_id
-    from lambdas.pipeline import run_pipeline
-    from lambdas.services.imports import import_user_library, prepare_database
-    from lambdas.services.stages import StageContext
+    from lambdas.pipeline import import_user_library, prepare_database, run_pipeline
+    from lambdas.stages import StageContext
 
     if from_stage is Stage.STEAM and steam is None:
         raise typer.BadParameter("--steam is required (unless resuming with --from-stage)")

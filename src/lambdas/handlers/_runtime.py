@@ -17,7 +17,7 @@ from lambdas.config import Settings, get_settings
 from lambdas.errors import InvalidEventError, PermanentError, TransientError
 from lambdas.logging import bind_invocation, configure_logging, register_secrets
 from lambdas.models.events import _Event, _Response
-from lambdas.services.stages import StageContext
+from lambdas.stages import StageContext
 
 log = structlog.get_logger()
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from lambdas.handlers._runtime import run_stage
 from lambdas.models.events import DatabaseImportEvent, DatabaseImportResponse
-from lambdas.services.stages import database_stage
+from lambdas.stages import database_stage
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -92,8 +92,8 @@ def _scheduled_day(event: Any) -> str:
 
 
 def _list_sync_requests() -> ListSyncRequests:
-    """`lambdas.services.sync.list_sync_requests`, imported on first use (it pulls in SQL)."""
-    from lambdas.services.sync import list_sync_requests
+    """`lambdas.sync.service.list_sync_requests`, imported on first use (it pulls in SQL)."""
+    from lambdas.sync.service import list_sync_requests
 
     return list_sync_requests
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from lambdas.handlers._runtime import run_stage
 from lambdas.models.events import SteamImportEvent, SteamImportResponse
-from lambdas.services.stages import steam_stage
+from lambdas.stages import steam_stage
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

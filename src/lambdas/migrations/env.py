@@ -1,4 +1,4 @@
-"""Alembic environment: runs revisions on the connection `lambdas.services.schema` hands over."""
+"""Alembic environment: runs revisions on the connection `lambdas.database.schema` hands over."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def run_migrations() -> None:
     connection = context.config.attributes.get("connection")
     if context.is_offline_mode() or not isinstance(connection, Connection):
         raise RuntimeError(
-            "run migrations through lambdas.services.schema.upgrade (steam-import db upgrade), "
+            "run migrations through lambdas.database.schema.upgrade (steam-import db upgrade), "
             "which passes an open connection"
         )
     context.configure(

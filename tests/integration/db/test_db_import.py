@@ -11,10 +11,7 @@ from tests.integration.db.conftest import add_user
 from tests.integration.db.helpers import count, counts, one, rows
 from tests.unit.db.factories import GENRES, PLATFORMS, library, row
 
-from lambdas.errors import SchemaDriftError, UserNotFoundError
-from lambdas.models.db import Game, ImportedGame, LibraryItem
-from lambdas.models.rows import MatchStatus
-from lambdas.services.database import (
+from lambdas.database.loader import (
     ImportStats,
     create_library_item,
     import_rows,
@@ -23,6 +20,9 @@ from lambdas.services.database import (
     upsert_imported_game,
     upsert_platform,
 )
+from lambdas.errors import SchemaDriftError, UserNotFoundError
+from lambdas.models.db import Game, ImportedGame, LibraryItem
+from lambdas.models.rows import MatchStatus
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, 678000)
 T1 = datetime(2025, 2, 3, 4, 5, 6, 789000)

@@ -12,16 +12,16 @@ from tests.integration.db.conftest import add_user
 from tests.integration.db.helpers import rows
 from tests.unit.db.factories import row
 
-from lambdas.errors import DatabaseUnavailableError
-from lambdas.services.database import import_rows
-from lambdas.services.engine import create_engine
-from lambdas.services.schema import (
+from lambdas.database.engine import create_engine
+from lambdas.database.loader import import_rows
+from lambdas.database.schema import (
     APP_BASE_REVISION,
     APP_MATCH_STATUS_REVISION,
     check,
     head_revision,
     upgrade,
 )
+from lambdas.errors import DatabaseUnavailableError
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

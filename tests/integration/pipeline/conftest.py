@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import LocalStorage
 from lambdas.config import Settings
-from lambdas.sandbox import Sandbox
-from lambdas.services.stages import StageContext
+from lambdas.stages import StageContext
+from steam_sandbox import Sandbox
 
 
 @pytest.fixture(autouse=True)

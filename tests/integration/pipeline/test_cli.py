@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lambdas.cli import app
-from lambdas.sandbox import Sandbox
+from steam_sandbox import Sandbox
 
 USER = "cli-user"
 

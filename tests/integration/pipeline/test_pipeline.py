@@ -21,21 +21,26 @@ from tests.integration.pipeline.conftest import sandbox_settings_for
 
 from lambdas.clients.igdb import IgdbClient, reset_process_caches
 from lambdas.clients.s3 import S3Storage
+from lambdas.database.engine import create_engine
+from lambdas.database.users import connect_steam, ensure_user
 from lambdas.errors import (
     IgdbGameNotFoundError,
     ImportedGameNotFoundError,
     NotAGameError,
 )
+from lambdas.models.csv_codec import decode_rows, encode_rows
 from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
-from lambdas.pipeline import PipelineResult, Stage, run_pipeline
-from lambdas.sandbox import Sandbox
-from lambdas.services.csv_codec import decode_rows, encode_rows
-from lambdas.services.engine import create_engine
-from lambdas.services.imports import import_user_library, prepare_database
-from lambdas.services.review import ignore_game, link_game, list_unmatched
-from lambdas.services.stages import StageContext
-from lambdas.services.sync import sync_all
-from lambdas.services.users import connect_steam, ensure_user
+from lambdas.pipeline import (
+    PipelineResult,
+    Stage,
+    import_user_library,
+    prepare_database,
+    run_pipeline,
+)
+from lambdas.review.service import ignore_game, link_game, list_unmatched
+from lambdas.stages import StageContext
+from lambdas.sync.service import sync_all
+from steam_sandbox import Sandbox
 
 USER = "user-1"
 

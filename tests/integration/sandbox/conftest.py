@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from lambdas.sandbox import Sandbox
+from steam_sandbox import Sandbox
 
 
 @pytest.fixture

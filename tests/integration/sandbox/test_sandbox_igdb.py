@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from lambdas.sandbox import MatchStatus, Sandbox
-from lambdas.sandbox.reference_data import FILTERED_GAME_TYPES
+from steam_sandbox import MatchStatus, Sandbox
+from steam_sandbox.reference_data import FILTERED_GAME_TYPES
 
 ENRICH_FIELDS = (
     "uid,game.name,game.slug,game.summary,game.first_release_date,game.cover.image_id,"

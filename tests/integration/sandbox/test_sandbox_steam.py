@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from lambdas.sandbox import MatchStatus, Sandbox
-from lambdas.sandbox.responses import INVALID_KEY_TEXT
+from steam_sandbox import MatchStatus, Sandbox
+from steam_sandbox.responses import INVALID_KEY_TEXT
 
 OWNED = "/IPlayerService/GetOwnedGames/v1/"
 DEFAULT = {"include_appinfo": 1, "include_played_free_games": 1}

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from lambdas.sandbox import Sandbox
+from steam_sandbox import Sandbox
 
 TOKEN = "/oauth2/token"
 

@@ -8,7 +8,7 @@ import pytest
 
 from lambdas.clients.s3 import LocalStorage
 from lambdas.config import Settings
-from lambdas.sandbox import Sandbox
+from steam_sandbox import Sandbox
 
 
 @pytest.fixture

@@ -19,10 +19,10 @@ from lambdas.errors import (
     SteamRateLimitedError,
     UpstreamUnavailableError,
 )
+from lambdas.models.csv_codec import decode_rows
 from lambdas.models.rows import RawGameRow
-from lambdas.sandbox import Sandbox
-from lambdas.services.csv_codec import decode_rows
-from lambdas.services.steam_import import SteamImportResult, import_steam_library
+from lambdas.steam.library import SteamImportResult, import_steam_library
+from steam_sandbox import Sandbox
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

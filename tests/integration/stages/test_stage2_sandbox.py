@@ -13,12 +13,12 @@ import pytest
 from lambdas.clients.igdb import IgdbClient, reset_process_caches
 from lambdas.clients.s3 import LocalStorage
 from lambdas.config import Settings
+from lambdas.enrichment.enrich import EnrichmentResult, enrich_library
 from lambdas.errors import IgdbAuthError, IgdbRateLimitedError, UpstreamUnavailableError
+from lambdas.models.csv_codec import decode_rows
 from lambdas.models.rows import EnrichedGameRow, MatchMethod, MatchStatus
-from lambdas.sandbox import Sandbox
-from lambdas.services.csv_codec import decode_rows
-from lambdas.services.enrichment import EnrichmentResult, enrich_library
-from lambdas.services.steam_import import import_steam_library
+from lambdas.steam.library import import_steam_library
+from steam_sandbox import Sandbox
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -27,10 +27,10 @@ from lambdas.errors import (
     UpstreamUnavailableError,
 )
 from lambdas.logging import configure_logging, register_secrets
+from lambdas.models.csv_codec import decode_rows
 from lambdas.models.rows import RawGameRow
 from lambdas.models.steam import SteamAccountRef
-from lambdas.services.csv_codec import decode_rows
-from lambdas.services.steam_import import fetch_library, import_steam_library
+from lambdas.steam.library import fetch_library, import_steam_library
 
 BASE = "https://steam.test"
 KEY = "FEEDFACE0123456789ABCDEFDEADBEEF"

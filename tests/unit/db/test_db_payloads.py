@@ -7,15 +7,15 @@ import itertools
 import pytest
 from tests.unit.db.factories import GENRES, row
 
-from lambdas.errors import MalformedCsvError
-from lambdas.models.rows import GenreRef, MatchStatus
-from lambdas.services.db_payloads import (
+from lambdas.database.payloads import (
     ImportPayload,
     build_payload,
     choose_platform,
     slugify,
     unix_to_timestamp,
 )
+from lambdas.errors import MalformedCsvError
+from lambdas.models.rows import GenreRef, MatchStatus
 
 
 def payload(rows: list, **statuses: str) -> ImportPayload:  # type: ignore[type-arg]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 
-from lambdas.services.ids import CuidGenerator, new_id
+from lambdas.database.ids import CuidGenerator, new_id
 
 CUID = re.compile(r"^c[0-9a-z]{24}$")
 

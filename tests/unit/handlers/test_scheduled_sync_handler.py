@@ -16,13 +16,13 @@ from tests.unit.handlers.aws_doubles import (
 )
 
 from lambdas.config import Settings
+from lambdas.database.schema import upgrade
+from lambdas.database.users import connect_steam, ensure_user
 from lambdas.errors import ConfigurationError, UpstreamUnavailableError
 from lambdas.handlers import start_import
 from lambdas.handlers.scheduled_sync import handler, sync_import_id
 from lambdas.models.events import SteamImportEvent
-from lambdas.services.schema import upgrade
-from lambdas.services.stages import engine_for
-from lambdas.services.users import connect_steam, ensure_user
+from lambdas.stages import engine_for
 
 SCHEDULED = {"scheduled_time": "2025-03-04T05:00:00Z"}
 
@@ -46,7 +46,7 @@ def users(count: int) -> list[SteamImportEvent]:
 
 
 class Lister:
-    """A stand-in for `lambdas.services.sync.list_sync_requests`, recording its calls."""
+    """A stand-in for `lambdas.sync.service.list_sync_requests`, recording its calls."""
 
     def __init__(self, requests: Sequence[SteamImportEvent]) -> None:
         self.requests = list(requests)

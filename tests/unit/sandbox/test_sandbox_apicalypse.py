@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lambdas.sandbox.apicalypse import (
+from steam_sandbox.apicalypse import (
     ApicalypseError,
     BoolOp,
     Comparison,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lambdas.sandbox import (
+from steam_sandbox import (
     AppKind,
     Catalogue,
     CatalogueConfig,
@@ -16,8 +16,8 @@ from lambdas.sandbox import (
     MatchStatus,
     generate_catalogue,
 )
-from lambdas.sandbox.names import normalize
-from lambdas.sandbox.reference_data import FILTERED_GAME_TYPES
+from steam_sandbox.names import normalize
+from steam_sandbox.reference_data import FILTERED_GAME_TYPES
 
 SMALL = CatalogueConfig(seed=7, game_apps=600, igdb_only_games=60)
 

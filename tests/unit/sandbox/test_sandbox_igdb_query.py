@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from lambdas.sandbox.apicalypse import ApicalypseError, parse_query
-from lambdas.sandbox.igdb_query import QueryEngine
-from lambdas.sandbox.igdb_store import IgdbStore
+from steam_sandbox.apicalypse import ApicalypseError, parse_query
+from steam_sandbox.igdb_query import QueryEngine
+from steam_sandbox.igdb_store import IgdbStore
 
 TABLES: dict[str, list[dict[str, Any]]] = {
     "games": [

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from lambdas.sandbox import Knobs
-from lambdas.sandbox.faults import FaultInjector
-from lambdas.sandbox.knobs import parse_assignments
-from lambdas.sandbox.limits import DailyCounter, InFlight, SlidingWindow
+from steam_sandbox import Knobs
+from steam_sandbox.faults import FaultInjector
+from steam_sandbox.knobs import parse_assignments
+from steam_sandbox.limits import DailyCounter, InFlight, SlidingWindow
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import threading
 from typer.testing import CliRunner
 
 from lambdas.cli import app
-from lambdas.sandbox import serve_forever
+from steam_sandbox import serve_forever
 
 
 def test_serve_forever_describes_the_sandbox_and_stops() -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from lambdas.sandbox import Catalogue, CatalogueConfig, generate_catalogue
-from lambdas.sandbox.apicalypse import parse_query
-from lambdas.sandbox.igdb_query import QueryEngine
-from lambdas.sandbox.igdb_store import IgdbStore
-from lambdas.sandbox.users import STEAMID64_BASE, Libraries, build_users
+from steam_sandbox import Catalogue, CatalogueConfig, generate_catalogue
+from steam_sandbox.apicalypse import parse_query
+from steam_sandbox.igdb_query import QueryEngine
+from steam_sandbox.igdb_store import IgdbStore
+from steam_sandbox.users import STEAMID64_BASE, Libraries, build_users
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,131 @@
+"""Stage 1: a Steam account (any pasted form) → the owned-games list → raw CSV in storage."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+import structlog
+
+from lambdas.clients.s3 import Storage, raw_key, run_stamp, validate_user_id
+from lambdas.clients.steam import SteamClient
+from lambdas.config import Settings
+from lambdas.errors import PrivateProfileError, ProfileNotFoundError
+from lambdas.models.csv_codec import encode_rows
+from lambdas.models.rows import INT4_MAX, UINT32_MAX, RawGameRow
+from lambdas.models.steam import OwnedGame, PlayerSummary, SteamAccountRef, parse_steam_account
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True, slots=True)
+class SteamLibrary:
+    steam_id64: int
+    profile: PlayerSummary
+    games: list[OwnedGame]
+
+
+@dataclass(frozen=True, slots=True)
+class SteamImportResult:
+    location: str
+    game_count: int
+    steam_id64: int
+    persona_name: str | None
+
+
+async def fetch_library(steam: SteamClient, ref: SteamAccountRef) -> SteamLibrary:
+    """Resolve the account and fetch its games, telling private from missing from empty."""
+    steam_id64 = ref.steam_id64
+    if steam_id64 is None:
+        assert ref.vanity is not None
+        steam_id64 = await steam.resolve_vanity(ref.vanity)
+    profile = (await steam.get_player_summaries([steam_id64])).get(steam_id64)
+    if profile is None:
+        raise ProfileNotFoundError(f"no Steam account has the id {steam_id64}")
+    if not profile.is_public:
+        raise PrivateProfileError(
+            f"the Steam profile {steam_id64} is private; set Profile and Game details to Public "
+            "in Steam's privacy settings, then import again"
+        )
+    owned = await steam.get_owned_games(steam_id64)
+    if owned.game_count is None and owned.games is None:
+        raise PrivateProfileError(
+            f"the game details of Steam profile {steam_id64} are private; set Game details to "
+            "Public in Steam's privacy settings, then import again"
+        )
+    games = sorted(_unique_by_appid(owned.games or []), key=lambda game: game.appid)
+    return SteamLibrary(steam_id64=steam_id64, profile=profile, games=games)
+
+
+def _unique_by_appid(games: list[OwnedGame]) -> list[OwnedGame]:
+    return list({game.appid: game for game in games if 0 < game.appid <= UINT32_MAX}.values())
+
+
+def to_raw_row(game: OwnedGame) -> RawGameRow:
+    """The stored row of one owned app; Steam's text loses NUL characters (no CSV reader or
+    PostgreSQL text column takes them) and its numbers are clamped to what the columns hold."""
+    return RawGameRow(
+        appid=game.appid,
+        name=game.name.replace("\x00", ""),
+        playtime_forever=_minutes(game.playtime_forever),
+        playtime_2weeks=_minutes(game.playtime_2weeks),
+        playtime_windows_forever=_minutes(game.playtime_windows_forever),
+        playtime_mac_forever=_minutes(game.playtime_mac_forever),
+        playtime_linux_forever=_minutes(game.playtime_linux_forever),
+        playtime_deck_forever=_minutes(game.playtime_deck_forever),
+        playtime_disconnected=_minutes(game.playtime_disconnected),
+        rtime_last_played=game.rtime_last_played if 0 < game.rtime_last_played <= UINT32_MAX else 0,
+        img_icon_url=game.img_icon_url.replace("\x00", ""),
+        has_community_visible_stats=game.has_community_visible_stats,
+    )
+
+
+def _minutes(value: int) -> int:
+    return min(max(value, 0), INT4_MAX)
+
+
+async def import_steam_library(
+    *,
+    user_id: str,
+    account: str,
+    settings: Settings,
+    storage: Storage,
+    now: datetime,
+    import_id: str,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> SteamImportResult:
+    """Run stage 1 and store the raw CSV; an empty public library stores a header-only CSV.
+
+    Input is checked before anything else, so a bad user id or Steam id never reaches the network.
+    """
+    validate_user_id(user_id)
+    ref = parse_steam_account(account)
+    started = time.perf_counter()
+    async with SteamClient.from_settings(settings, transport=transport) as steam:
+        library = await fetch_library(steam, ref)
+    rows = [to_raw_row(game) for game in library.games]
+    if not rows:
+        log.warning(
+            "steam.empty_library",
+            steam_id64=str(library.steam_id64),
+            hint="the profile is public but owns no games",
+        )
+    location = storage.put(
+        raw_key(user_id, run_stamp(now, import_id)), encode_rows(rows, RawGameRow)
+    )
+    log.info(
+        "stage.finished",
+        stage="steam_import",
+        steam_id64=str(library.steam_id64),
+        game_count=len(rows),
+        location=location,
+        duration_s=round(time.perf_counter() - started, 3),
+    )
+    return SteamImportResult(
+        location=location,
+        game_count=len(rows),
+        steam_id64=library.steam_id64,
+        persona_name=library.profile.personaname,
+    )
