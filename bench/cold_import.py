@@ -30,7 +30,8 @@ NOT_IN_BUNDLE = (
     "steam_sandbox",
 )
 
-_PROBE = """
+#: Probe preamble: refuse the packages named (comma-separated) in sys.argv[3].
+REFUSE_NOT_IN_BUNDLE = """
 import importlib, importlib.abc, json, sys, time
 
 class NotInBundle(importlib.abc.MetaPathFinder):
@@ -40,6 +41,11 @@ class NotInBundle(importlib.abc.MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, NotInBundle())
+"""
+
+_PROBE = (
+    REFUSE_NOT_IN_BUNDLE
+    + """
 started = time.perf_counter()
 importlib.import_module(sys.argv[1])
 imported = time.perf_counter()
@@ -47,6 +53,7 @@ importlib.import_module(sys.argv[2])
 ready = time.perf_counter()
 print(json.dumps({"import": imported - started, "with_first_call": ready - started}))
 """
+)
 
 
 def probe(module: str, first_call: str, *, cwd: Path) -> dict[str, float]:

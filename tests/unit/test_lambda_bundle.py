@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from bench.cold_import import NOT_IN_BUNDLE
+from bench.cold_import import NOT_IN_BUNDLE, REFUSE_NOT_IN_BUNDLE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,22 +29,14 @@ HANDLERS = {
     "lambdas.handlers.scheduled_sync": "lambdas.sync.service",
 }
 
-_PROBE = """
-import importlib, importlib.abc, json, sys
-
-class NotInBundle(importlib.abc.MetaPathFinder):
-    refused = []
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in sys.argv[3].split(","):
-            self.refused.append(name)
-            raise ModuleNotFoundError(f"{name} is not in the Lambda bundle", name=name)
-        return None
-
-sys.meta_path.insert(0, NotInBundle())
+_PROBE = (
+    REFUSE_NOT_IN_BUNDLE
+    + """
 importlib.import_module(sys.argv[1])
 importlib.import_module(sys.argv[2])
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
+)
 
 
 @pytest.mark.parametrize(("handler", "first_call"), HANDLERS.items(), ids=list(HANDLERS))
