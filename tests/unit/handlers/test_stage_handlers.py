@@ -36,10 +36,11 @@ def test_one_vocabulary_names_handlers_modules_and_specs() -> None:
         assert handler.__module__ == f"lambdas.handlers.{stage.handler_name}"
 
 
-@pytest.mark.parametrize("stage", [Stage.ENRICH, Stage.LOAD])
 def test_a_recorded_event_whose_csv_is_not_stored_is_a_permanent_failure(
-    stage: Stage, settings: Settings
+    settings: Settings,
 ) -> None:
+    # Stage 2 only: stage 3 loads SQLAlchemy first, too slow for a unit test of the runner.
+    stage = Stage.ENRICH
     event = load_event(stage.handler_name)
     response = HANDLERS[stage](event, CONTEXT, settings=settings)
     spec = next(spec for spec in STAGES if spec.stage is stage)
