@@ -150,7 +150,9 @@ def configure_logging(
         logger_factory=(
             structlog.PrintLoggerFactory(file=stream) if stream is not None else _StderrLogger
         ),
-        cache_logger_on_first_use=_in_lambda(),  # configured once per container there
+        # Off even in Lambda: a logger used before configure_logging (a settings error) would
+        # keep the default chain, without redaction, for the container's life.
+        cache_logger_on_first_use=False,
     )
 
 
