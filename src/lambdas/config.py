@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lambdas.errors import ConfigurationError
@@ -17,6 +17,13 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 LogFormat = Literal["json", "console"]
+
+# The upstream defaults' one home: Settings' defaults and the clients' constructor defaults.
+STEAM_API_BASE_URL = "https://api.steampowered.com"
+IGDB_API_BASE_URL = "https://api.igdb.com/v4"
+TWITCH_TOKEN_URL = "https://id.twitch.tv/oauth2/token"  # noqa: S105 - a URL
+HTTP_CONNECT_TIMEOUT = 5.0
+HTTP_READ_TIMEOUT = 30.0
 
 
 class Settings(BaseSettings):
@@ -48,13 +55,13 @@ class Settings(BaseSettings):
     aws_region: str = "us-east-1"
 
     # Upstream addresses, so every client can be pointed at the sandbox.
-    steam_api_base_url: str = "https://api.steampowered.com"
-    igdb_api_base_url: str = "https://api.igdb.com/v4"
-    twitch_token_url: str = "https://id.twitch.tv/oauth2/token"  # noqa: S105 - a URL
+    steam_api_base_url: str = STEAM_API_BASE_URL
+    igdb_api_base_url: str = IGDB_API_BASE_URL
+    twitch_token_url: str = TWITCH_TOKEN_URL
 
     # HTTP behaviour.
-    http_connect_timeout: float = Field(default=5.0, gt=0)
-    http_read_timeout: float = Field(default=30.0, gt=0)
+    http_connect_timeout: float = Field(default=HTTP_CONNECT_TIMEOUT, gt=0)
+    http_read_timeout: float = Field(default=HTTP_READ_TIMEOUT, gt=0)
     steam_max_attempts: int = Field(default=5, ge=1, le=20)
     igdb_max_attempts: int = Field(default=6, ge=1, le=20)
     retry_initial_wait_seconds: float = Field(default=0.5, gt=0)
@@ -168,7 +175,7 @@ def resolve_secrets(settings: Settings, client: SecretsManagerClient | None = No
         try:
             return client.get_secret_value(SecretId=arn)["SecretString"]
         except (BotoCoreError, ClientError, KeyError) as exc:
-            raise ConfigurationError(f"cannot read secret {arn}: {type(exc).__name__}") from None
+            raise ConfigurationError(f"cannot read secret {arn}: {type(exc).__name__}") from exc
 
     if settings.steam_api_key_secret_arn and settings.steam_api_key is None:
         updates["steam_api_key"] = SecretStr(fetch(settings.steam_api_key_secret_arn).strip())
@@ -186,8 +193,8 @@ def resolve_secrets(settings: Settings, client: SecretsManagerClient | None = No
 def _json_secret(text: str, arn: str) -> dict[str, Any]:
     try:
         payload = json.loads(text)
-    except json.JSONDecodeError:
-        raise ConfigurationError(f"secret {arn} is not JSON") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"secret {arn} is not JSON") from exc
     if not isinstance(payload, dict):
         raise ConfigurationError(f"secret {arn} is not a JSON object")
     return payload
@@ -216,6 +223,14 @@ def get_settings() -> Settings:
     """Settings for this process (one Lambda container, one CLI run), secrets resolved once."""
     try:
         settings = Settings()
-    except ValueError as exc:
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        # `from None` on purpose: pydantic's text quotes every invalid input, and it is raised
+        # before any secret is registered for redaction, so nothing could scrub a secret in it.
+        raise ConfigurationError(f"invalid configuration: {problems}") from None
+    except ValueError as exc:  # pydantic-settings' own (a value it cannot parse); same reason
         raise ConfigurationError(f"invalid configuration: {exc}") from None
     return resolve_secrets(settings)

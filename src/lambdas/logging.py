@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 REDACTED = "***"
@@ -131,7 +132,9 @@ def configure_logging(
     processors = _shared_processors()
     if use_json:
         processors += [
-            structlog.processors.dict_tracebacks,
+            # No frame locals: a repr cut at 80 characters can hold part of a secret, which
+            # exact-value redaction would then miss. Chained causes are kept (and redacted).
+            structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
             redact_secrets,
             structlog.processors.JSONRenderer(),
         ]
@@ -147,6 +150,8 @@ def configure_logging(
         logger_factory=(
             structlog.PrintLoggerFactory(file=stream) if stream is not None else _StderrLogger
         ),
+        # Off even in Lambda: a logger used before configure_logging (a settings error) would
+        # keep the default chain, without redaction, for the container's life.
         cache_logger_on_first_use=False,
     )
 
@@ -158,11 +163,20 @@ def bound_run(**context: Any) -> Iterator[None]:
         yield
 
 
-def bind_invocation(context: Any, **fields: Any) -> None:
-    """Start a Lambda invocation's log context: clear the last one, bind request id and fields."""
+_cold_start = True  # the first invocation of this process (a Lambda container) is the cold one
+
+
+def bind_invocation(
+    *, request_id: str | None = None, function_name: str | None = None, **fields: Any
+) -> None:
+    """Start a Lambda invocation's log context: clear the last one, then bind the request id,
+    the function name, whether this is the container's cold start, and `fields`."""
+    global _cold_start
     structlog.contextvars.clear_contextvars()
-    request_id = getattr(context, "aws_request_id", None)
     bound: MutableMapping[str, Any] = {key: value for key, value in fields.items() if value}
     if request_id:
         bound["aws_request_id"] = request_id
+    if function_name:
+        bound["function_name"] = function_name
+    bound["cold_start"], _cold_start = _cold_start, False
     structlog.contextvars.bind_contextvars(**bound)

@@ -8,42 +8,34 @@ error. A later stage can be resumed from a stored location.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import structlog
-from pydantic import BaseModel, ValidationError
 
 from lambdas.config import Settings
-from lambdas.errors import InvalidEventError, PipelineError
+from lambdas.errors import PipelineError
 from lambdas.logging import bound_run
-from lambdas.models.events import (
-    DatabaseImportEvent,
-    DatabaseImportResponse,
-    IgdbEnrichmentEvent,
-    IgdbEnrichmentResponse,
-    SteamImportEvent,
-    SteamImportResponse,
-    _Event,
-    _Response,
-)
-from lambdas.stages import StageContext, database_stage, enrichment_stage, steam_stage
+from lambdas.models.events import Stage, StageResponse
+from lambdas.stages import STAGES, StageContext, StageSpec
+
+__all__ = [
+    "PipelineResult",
+    "Stage",
+    "StageRun",
+    "import_user_library",
+    "prepare_database",
+    "run_pipeline",
+]
 
 log = structlog.get_logger()
-
-
-class Stage(StrEnum):
-    STEAM = "steam"
-    ENRICH = "enrich"
-    LOAD = "load"
 
 
 @dataclass(frozen=True, slots=True)
 class StageRun:
     stage: Stage
-    response: _Response
+    response: StageResponse
     seconds: float
     transient: bool = False
 
@@ -86,13 +78,6 @@ class PipelineResult:
         }
 
 
-_STAGES: tuple[tuple[Stage, type[_Event], type[_Response], Callable[..., Awaitable[Any]]], ...] = (
-    (Stage.STEAM, SteamImportEvent, SteamImportResponse, steam_stage),
-    (Stage.ENRICH, IgdbEnrichmentEvent, IgdbEnrichmentResponse, enrichment_stage),
-    (Stage.LOAD, DatabaseImportEvent, DatabaseImportResponse, database_stage),
-)
-
-
 async def run_pipeline(
     *,
     first_event: dict[str, Any],
@@ -109,12 +94,13 @@ async def run_pipeline(
     user_id = str(first_event.get("user_id", ""))
     result = PipelineResult(user_id=user_id, import_id=import_id)
     payload: dict[str, Any] = {**first_event, "import_id": import_id}
-    started_at = [stage for stage, *_ in _STAGES].index(from_stage)
+    started_at = [spec.stage for spec in STAGES].index(from_stage)
     with bound_run(import_id=import_id, user_id=user_id):
-        for stage, event_model, response_model, work in _STAGES[started_at:]:
+        for spec in STAGES[started_at:]:
+            stage = spec.stage
             if on_stage is not None:
                 on_stage(stage)
-            run = await _run_stage(stage, event_model, response_model, work, payload, context)
+            run = await _run_stage(spec, payload, context, import_id=import_id)
             result.runs.append(run)
             if not run.response.success:
                 log.warning(
@@ -130,36 +116,17 @@ async def run_pipeline(
 
 
 async def _run_stage(
-    stage: Stage,
-    event_model: type[_Event],
-    response_model: type[_Response],
-    work: Callable[..., Awaitable[Any]],
-    payload: dict[str, Any],
-    context: StageContext,
+    spec: StageSpec[Any, Any], payload: dict[str, Any], context: StageContext, *, import_id: str
 ) -> StageRun:
+    """One stage as Step Functions would run it; its errors become its failure response."""
     started = time.perf_counter()
     user_id = payload.get("user_id") if isinstance(payload.get("user_id"), str) else None
-    import_id = payload.get("import_id")
     try:
-        try:
-            event = event_model.model_validate(payload)
-        except ValidationError as exc:
-            raise InvalidEventError(
-                f"the {stage.value} stage cannot start: {_problems(exc)}"
-            ) from None
-        response: BaseModel = await work(event, context)
-        assert isinstance(response, _Response)
-        return StageRun(stage, response, time.perf_counter() - started)
+        response: StageResponse = await spec.run(payload, context, import_id=import_id)
     except PipelineError as exc:
-        failure = response_model.failure(exc, user_id=user_id, import_id=import_id)
-        return StageRun(stage, failure, time.perf_counter() - started, transient=exc.transient)
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
-        for error in exc.errors()[:5]
-    )
+        failure = spec.response_model.failure(exc, user_id=user_id, import_id=import_id)
+        return StageRun(spec.stage, failure, time.perf_counter() - started, transient=exc.transient)
+    return StageRun(spec.stage, response, time.perf_counter() - started)
 
 
 def prepare_database(settings: Settings, context: StageContext) -> None:

@@ -1,6 +1,6 @@
 """The three stages as the state machine sees them: one event model in, one response model out.
 
-Handlers and the in-process pipeline call these same functions, so the CLI runs exactly what
+Handlers and the in-process pipeline run these same `StageSpec`s, so the CLI runs exactly what
 Step Functions runs. Errors propagate as exceptions here; callers turn permanent ones into
 `success: false` responses with the response model's `failure`.
 """
@@ -8,22 +8,27 @@ Step Functions runs. Errors propagate as exceptions here; callers turn permanent
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import structlog
+from pydantic import ValidationError
 
 from lambdas.clients.s3 import Storage, storage_from_settings, validate_user_id
 from lambdas.config import Settings
+from lambdas.errors import InvalidEventError
 from lambdas.models.csv_codec import iter_rows
 from lambdas.models.events import (
     DatabaseImportEvent,
     DatabaseImportResponse,
     IgdbEnrichmentEvent,
     IgdbEnrichmentResponse,
+    Stage,
+    StageEvent,
+    StageResponse,
     SteamImportEvent,
     SteamImportResponse,
 )
@@ -75,7 +80,8 @@ def engine_for(url: str) -> Engine:
 async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamImportResponse:
     from lambdas.steam.library import import_steam_library
 
-    assert event.import_id is not None, "the caller assigns the import id"
+    if event.import_id is None:  # StageSpec.run always assigns one
+        raise InvalidEventError("the steam_import event has no import_id")
     result = await import_steam_library(
         user_id=event.user_id,
         account=event.steam_id64,
@@ -147,7 +153,7 @@ async def database_stage(
     )
     log.info(
         "stage.finished",
-        stage="database_import",
+        stage=Stage.LOAD.handler_name,
         rows=read,
         duration_s=round(time.perf_counter() - started, 3),
         **stats.model_dump(),
@@ -155,3 +161,46 @@ async def database_stage(
     return DatabaseImportResponse(
         success=True, user_id=event.user_id, import_id=event.import_id, stats=stats
     )
+
+
+E = TypeVar("E", bound=StageEvent)
+R = TypeVar("R", bound=StageResponse)
+
+
+@dataclass(frozen=True, slots=True)
+class StageSpec(Generic[E, R]):
+    """One stage: its name, event and response contracts, and the work between them."""
+
+    stage: Stage
+    event_model: type[E]
+    response_model: type[R]
+    work: Callable[[E, StageContext], Awaitable[R]]
+
+    def event(self, payload: object, *, import_id: str) -> E:
+        """The stage's event from a raw payload, with this run's import id; else INVALID_EVENT."""
+        try:
+            event = self.event_model.model_validate(payload)
+        except ValidationError as exc:
+            raise InvalidEventError(
+                f"the {self.stage.handler_name} event is invalid: {_problems(exc)}"
+            ) from exc
+        return event.model_copy(update={"import_id": import_id})
+
+    async def run(self, payload: object, context: StageContext, *, import_id: str) -> R:
+        """Validate the payload, then do the stage's work."""
+        return await self.work(self.event(payload, import_id=import_id), context)
+
+
+def _problems(exc: ValidationError) -> str:
+    """The first few problems, by field path; input values left out (they are the caller's)."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
+        for error in exc.errors()[:5]
+    )
+
+
+STEAM = StageSpec(Stage.STEAM, SteamImportEvent, SteamImportResponse, steam_stage)
+ENRICH = StageSpec(Stage.ENRICH, IgdbEnrichmentEvent, IgdbEnrichmentResponse, enrichment_stage)
+LOAD = StageSpec(Stage.LOAD, DatabaseImportEvent, DatabaseImportResponse, database_stage)
+#: Every stage in run order (heterogeneous, hence Any; each spec itself is fully typed).
+STAGES: tuple[StageSpec[Any, Any], ...] = (STEAM, ENRICH, LOAD)

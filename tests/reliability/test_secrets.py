@@ -27,6 +27,7 @@ import structlog
 from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
+from tests.events import FakeLambdaContext
 from tests.reliability.support import (
     USER,
     BackendKiller,
@@ -330,7 +331,7 @@ def test_full_runs_leak_nothing(
     assert "GetOwnedGames" in logs and "key=***" in logs and '"igdb.request"' in logs
     assert "SELECT" in logs  # SQLAlchemy's statement log at DEBUG
 
-    lambda_context = type("Context", (), {"aws_request_id": "req-canary-1"})()
+    lambda_context = FakeLambdaContext(aws_request_id="req-canary-1")
     first = steam_import.handler(
         {"user_id": USER, "steam_id64": harness.steam_id("small")}, lambda_context
     )

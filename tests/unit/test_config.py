@@ -60,6 +60,17 @@ def test_invalid_values_are_configuration_errors(monkeypatch: pytest.MonkeyPatch
         get_settings()
 
 
+def test_invalid_settings_name_the_variable_but_never_echo_the_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Raised before any secret is registered for redaction: the text must not carry the input.
+    monkeypatch.setenv("HTTP_READ_TIMEOUT", "s3cr3t-looking-value")
+    with pytest.raises(ConfigurationError, match="HTTP_READ_TIMEOUT") as info:
+        get_settings()
+    assert "s3cr3t-looking-value" not in info.value.message
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
 def test_secret_values_for_redaction() -> None:
     settings = Settings(
         steam_api_key=SecretStr("steamkey123"),
@@ -108,10 +119,12 @@ def test_secrets_manager_by_arn(s3_server: str, monkeypatch: pytest.MonkeyPatch)
     )
     assert explicit.require_steam_api_key().get_secret_value() == "direct"
 
-    with pytest.raises(ConfigurationError, match="cannot read secret"):
+    with pytest.raises(ConfigurationError, match="cannot read secret") as missing:
         resolve_secrets(Settings(steam_api_key_secret_arn=steam + "-missing"), client)
-    with pytest.raises(ConfigurationError, match="not JSON"):
+    assert type(missing.value.__cause__).__name__ == "ResourceNotFoundException"
+    with pytest.raises(ConfigurationError, match="not JSON") as not_json:
         resolve_secrets(Settings(igdb_secret_arn=steam), client)
+    assert isinstance(not_json.value.__cause__, ValueError)
 
 
 def test_no_arn_no_aws_call() -> None:

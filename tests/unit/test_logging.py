@@ -6,9 +6,14 @@ import io
 import json
 import logging
 
+import httpx
+import pytest
 import structlog
 
+import lambdas.logging
+from lambdas.errors import UpstreamUnavailableError
 from lambdas.logging import (
+    REDACTED,
     bind_invocation,
     bound_run,
     configure_logging,
@@ -52,17 +57,67 @@ def test_json_by_default_off_a_terminal() -> None:
 def test_bind_invocation_resets_context() -> None:
     stream = io.StringIO()
     configure_logging(log_format="json", stream=stream)
-    bind_invocation(None, stage="a", user_id="u1", import_id="i1")
-
-    class Context:
-        aws_request_id = "req-9"
-
-    bind_invocation(Context(), stage="b", user_id="u2", import_id=None)
+    bind_invocation(stage="a", user_id="u1", import_id="i1")
+    bind_invocation(request_id="req-9", stage="b", user_id="u2", import_id=None)
     structlog.get_logger().info("x")
     line = _lines(stream)[0]
     assert line["user_id"] == "u2" and line["aws_request_id"] == "req-9"
     assert "import_id" not in line
     structlog.contextvars.clear_contextvars()
+
+
+def test_invocations_carry_function_name_and_cold_start_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(lambdas.logging, "_cold_start", True)  # as in a fresh container
+    stream = io.StringIO()
+    configure_logging(log_format="json", stream=stream)
+    for request_id in ("req-1", "req-2", "req-3"):
+        bind_invocation(request_id=request_id, function_name="steam-import", stage="s")
+        structlog.get_logger().info("x")
+    lines = _lines(stream)
+    assert [line["cold_start"] for line in lines] == [True, False, False]
+    assert {line["function_name"] for line in lines} == {"steam-import"}
+    assert [line["aws_request_id"] for line in lines] == ["req-1", "req-2", "req-3"]
+    structlog.contextvars.clear_contextvars()
+
+
+def _chained_failure(secret: str) -> UpstreamUnavailableError:
+    """Our error, caused by a library error whose text carries a secret (as a URL can)."""
+    try:
+        try:
+            raise httpx.ConnectError(f"cannot connect to https://steam.test/x?key={secret}")
+        except httpx.ConnectError as exc:
+            raise UpstreamUnavailableError("cannot reach Steam (ConnectError)") from exc
+    except UpstreamUnavailableError as error:
+        return error
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_a_chained_cause_is_logged_but_its_secret_is_not(log_format: str) -> None:
+    secret = "C0FFEE0123456789C0FFEE0123456789"
+    register_secrets([secret])
+    stream = io.StringIO()
+    configure_logging(log_format=log_format, stream=stream)
+    error = _chained_failure(secret)
+    structlog.get_logger().error("stage.failed", exc_info=error)
+    text = stream.getvalue()
+    assert "ConnectError" in text and "cannot connect to https://steam.test/x" in text  # the cause
+    assert "UpstreamUnavailableError" in text
+    assert secret not in text and secret[:16] not in text
+    assert "key=***" in text or REDACTED in text
+
+
+def test_json_tracebacks_leave_frame_locals_out() -> None:
+    stream = io.StringIO()
+    configure_logging(log_format="json", stream=stream)
+    unregistered = "not-yet-registered-secret-value"
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        structlog.get_logger().exception("failed")
+    assert unregistered not in stream.getvalue()
+    assert "boom" in stream.getvalue()
 
 
 def test_redaction_patterns() -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import traceback
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -16,13 +18,40 @@ from rich.console import Console
 
 from lambdas.config import Settings, get_settings
 from lambdas.errors import ConfigurationError, InvalidSteamIdError, PipelineError
-from lambdas.logging import configure_logging, register_secrets
+from lambdas.logging import configure_logging, redact_text, register_secrets
 from lambdas.models.steam import parse_steam_account
 from lambdas.pipeline import Stage
 
 stdout = Console()
 stderr = Console(stderr=True)
 T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Verbosity:
+    """What `--verbose` / `--quiet` asked for (neither: the defaults below)."""
+
+    verbose: bool = False
+    quiet: bool = False
+
+    def log_level(self, configured: str, *, explicit: bool) -> str:
+        """The flags win; else LOG_LEVEL when set; else WARNING for a person at a terminal."""
+        if self.verbose:
+            return "DEBUG"
+        if self.quiet:
+            return "ERROR"
+        if not explicit and sys.stderr.isatty():
+            return "WARNING"  # a person at a terminal reads the summary; scripts get every event
+        return configured
+
+
+verbosity = Verbosity()
+
+
+def set_verbosity(*, verbose: bool, quiet: bool) -> None:
+    """Called once by the app's callback, before any command runs."""
+    verbosity.verbose, verbosity.quiet = verbose, quiet
+
 
 UserIdOption = Annotated[
     str, typer.Option("--user-id", "-u", help="The app's User.id the games belong to.")
@@ -37,7 +66,7 @@ def steam_account(value: str) -> str:
     try:
         parse_steam_account(value)
     except InvalidSteamIdError as exc:
-        raise typer.BadParameter(exc.message) from None
+        raise typer.BadParameter(exc.message) from exc
     return value
 
 
@@ -59,9 +88,9 @@ def load_settings(**overrides: Any) -> Settings:
         settings = get_settings()
     except ConfigurationError as exc:
         fail(exc, as_json=False)
-    level = settings.log_level
-    if "log_level" not in settings.model_fields_set and sys.stderr.isatty():
-        level = "WARNING"  # a person at a terminal reads the summary; scripts get every event
+    level = verbosity.log_level(
+        settings.log_level, explicit="log_level" in settings.model_fields_set
+    )
     if overrides:
         settings = Settings(**{**settings.model_dump(), **overrides})  # validated, unlike a copy
     configure_logging(level=level, log_format=settings.log_format)
@@ -70,7 +99,11 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def fail(error: PipelineError, *, as_json: bool) -> NoReturn:
-    """Report a pipeline error (code and message, no traceback) and exit with its code."""
+    """Report a pipeline error (code and message; the traceback with --verbose) and exit with
+    its code. The traceback, causes included, is redacted like every log line."""
+    if verbosity.verbose:
+        text = "".join(traceback.format_exception(error))
+        stderr.print(redact_text(text), highlight=False, markup=False, end="")
     if as_json:
         stdout.print_json(
             json.dumps({"success": False, "error_code": error.code, "error": error.message})
@@ -122,7 +155,8 @@ def utc_now() -> datetime:
 
 
 def is_terminal() -> bool:
-    return sys.stdout.isatty()
+    """Whether to draw progress: stdout is a terminal and --quiet was not given."""
+    return sys.stdout.isatty() and not verbosity.quiet
 
 
 LocationOption = Annotated[

@@ -56,7 +56,7 @@ def sandbox_command(
             on_ready=lambda text: stdout.print(text, highlight=False, markup=False, soft_wrap=True),
         )
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise typer.BadParameter(str(exc)) from exc
     except sandbox_package.SandboxError as exc:
         stderr.print(f"[bold red]error[/]: {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        raise typer.Exit(1) from exc

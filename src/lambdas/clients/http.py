@@ -14,6 +14,7 @@ import httpx
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from lambdas.config import HTTP_CONNECT_TIMEOUT, HTTP_READ_TIMEOUT
 from lambdas.errors import TransientError, UpstreamUnavailableError
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
+# The one rule for which answers earn another attempt, for every client. 501 Not Implemented and
+# 505 HTTP Version Not Supported are 5xx but permanent: asking again gets the same answer.
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
@@ -94,19 +97,19 @@ def upstream_errors(
         if exc.status_code == 429:
             raise rate_limited(
                 f"{upstream} kept answering 429 Too Many Requests{about}; try again later"
-            ) from None
+            ) from exc
         raise UpstreamUnavailableError(
             f"{upstream} answered HTTP {exc.status_code}{about} after retries; "
             "it may be down for maintenance"
-        ) from None
+        ) from exc
     except httpx.TimeoutException as exc:
         raise UpstreamUnavailableError(
             f"{upstream} did not answer{about} in time ({type(exc).__name__})"
-        ) from None
+        ) from exc
     except httpx.TransportError as exc:
         raise UpstreamUnavailableError(
             f"cannot reach {upstream}{about} ({type(exc).__name__})"
-        ) from None
+        ) from exc
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -114,7 +117,7 @@ def is_retryable(exc: BaseException) -> bool:
 
 
 def raise_if_retryable(response: httpx.Response) -> None:
-    """Turn a 429 or 5xx into RetryableResponseError so the policy sees it."""
+    """Turn a retryable status (RETRYABLE_STATUS) into RetryableResponseError for the policy."""
     if response.status_code in RETRYABLE_STATUS:
         raise RetryableResponseError(response.status_code, parse_retry_after(response))
 
@@ -149,6 +152,9 @@ def timeout_from(*, connect: float, read: float) -> httpx.Timeout:
     return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
 
+DEFAULT_TIMEOUT = timeout_from(connect=HTTP_CONNECT_TIMEOUT, read=HTTP_READ_TIMEOUT)
+
+
 def timeout_from_settings(settings: Settings) -> httpx.Timeout:
     return timeout_from(connect=settings.http_connect_timeout, read=settings.http_read_timeout)
 
@@ -165,7 +171,7 @@ class PooledClient:
     ) -> None:
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
-            timeout=timeout or timeout_from(connect=5.0, read=30.0),
+            timeout=timeout or DEFAULT_TIMEOUT,
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": "steam-library-import"},
         )

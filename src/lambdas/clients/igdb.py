@@ -1,24 +1,21 @@
 """Async IGDB v4 client: Twitch app tokens, IGDB's rate limits, bulk lookups in few requests.
 
-Bulk lookups are planned as sub-queries (at most `MAX_ROWS_PER_SUBQUERY` keys each, spread evenly)
-packed ten to a `/multiquery` request and sent concurrently under the process's rate limiter. A
-sub-query that returns its full limit is paginated in a follow-up round, since one Steam app id can
-map to several IGDB entries.
+Transport only: which of the entries found stands for a Steam app is enrichment's choice
+(`lambdas.enrichment.ranking`). Bulk lookups are `/multiquery` requests (`igdb_multiquery`) sent
+concurrently under the process's rate limiter, full pages followed up round by round.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
-from pydantic import BaseModel, ConfigDict, SecretStr, TypeAdapter, ValidationError
+from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from lambdas.clients import apicalypse as q
 from lambdas.clients.cache import TtlCache
@@ -27,83 +24,41 @@ from lambdas.clients.http import (
     RetryableResponseError,
     RetryPolicy,
     parse_retry_after,
+    raise_if_retryable,
     timeout_from_settings,
     upstream_errors,
 )
+from lambdas.clients.igdb_multiquery import (
+    LIMIT,
+    MAX_SUBQUERIES,
+    SubQuery,
+    collect_external,
+    id_subqueries,
+    plan_chunks,
+    read_answers,
+    request_body,
+    spread,
+    steam_subquery,
+    title_subquery,
+)
 from lambdas.clients.rate_limit import RateLimiter, limiter_for
+from lambdas.config import IGDB_API_BASE_URL, TWITCH_TOKEN_URL
 from lambdas.errors import (
     IgdbAuthError,
     IgdbQueryError,
     IgdbRateLimitedError,
     UpstreamUnavailableError,
 )
-from lambdas.models.igdb import ExternalGame, IgdbGame, MultiqueryResult, TwitchToken
+from lambdas.models.igdb import IgdbGame, TwitchToken
 
 if TYPE_CHECKING:
     from lambdas.config import Settings
 
 log = structlog.get_logger()
 
-MAX_SUBQUERIES = 10  # per /multiquery request (IGDB)
-LIMIT = 500  # rows per query (IGDB maximum)
-MAX_KEYS_PER_SUBQUERY = 450  # leaves room for ids that map to several entries
 TOKEN_REFRESH_MARGIN = 60.0  # seconds before expiry a token is replaced
 
-_results = TypeAdapter(list[MultiqueryResult])
 _rows = TypeAdapter(list[dict[str, Any]])
-
-
-class _ExternalGamesAnswer(BaseModel):
-    """One multiquery answer of an `external_games` sub-query, rows already typed."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    name: str
-    result: list[ExternalGame] | None = None
-
-
-class _GamesAnswer(BaseModel):
-    """One multiquery answer of a `games` sub-query, rows already typed."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    name: str
-    result: list[IgdbGame] | None = None
-
-
-@cache
-def _typed_answers(endpoints: tuple[str, ...]) -> TypeAdapter[tuple[Any, ...]]:
-    """A parser for the answers of sub-queries to `endpoints`, in that order."""
-    kinds = tuple(
-        _ExternalGamesAnswer if name == "external_games" else _GamesAnswer for name in endpoints
-    )
-    return TypeAdapter(tuple[kinds])  # type: ignore[valid-type]
-
-
-def _lean(row: Any, shared: dict[Any, Any]) -> Any:
-    """`row` (an ExternalGame or IgdbGame) with equal genres and platforms as one instance each.
-
-    A library's thousands of games name a few dozen genres and platforms; sharing these frozen
-    models makes the games a large lookup holds (and the process cache keeps) far smaller.
-    """
-    if isinstance(row, ExternalGame):
-        return row if row.game is None else row.model_copy(update={"game": _lean(row.game, shared)})
-    game: IgdbGame = row
-    return game.model_copy(
-        update={
-            "genres": [shared.setdefault(genre, genre) for genre in game.genres],
-            "platforms": [shared.setdefault(platform, platform) for platform in game.platforms],
-        }
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _SubQuery:
-    """One paginated sub-query; `key` says which lookup it serves."""
-
-    key: tuple[str, int]
-    endpoint: str
-    select: str
-    where: str
-    offset: int = 0
 
 
 @dataclass(slots=True)
@@ -137,16 +92,6 @@ def reset_process_caches() -> None:
     _process_caches.clear()
 
 
-def plan_chunks(count: int, *, per_chunk: int = MAX_KEYS_PER_SUBQUERY) -> int:
-    """How many sub-queries `count` keys need."""
-    return math.ceil(count / per_chunk) if count else 0
-
-
-def _spread(items: Sequence[Any], chunks: int) -> list[Sequence[Any]]:
-    size = math.ceil(len(items) / chunks) if chunks else 0
-    return [items[start : start + size] for start in range(0, len(items), size)] if size else []
-
-
 class IgdbClient(PooledClient):
     """One pooled IGDB connection per run; use as `async with IgdbClient(...) as igdb`."""
 
@@ -155,8 +100,8 @@ class IgdbClient(PooledClient):
         *,
         client_id: str,
         client_secret: SecretStr,
-        base_url: str = "https://api.igdb.com/v4",
-        token_url: str = "https://id.twitch.tv/oauth2/token",  # noqa: S107 - a URL
+        base_url: str = IGDB_API_BASE_URL,
+        token_url: str = TWITCH_TOKEN_URL,
         timeout: httpx.Timeout | None = None,
         retry: RetryPolicy | None = None,
         limiter: RateLimiter | None = None,
@@ -232,11 +177,11 @@ class IgdbClient(PooledClient):
             if title_chunks > free:
                 pending_titles, title_chunks = [], 0
         subqueries = [
-            self._steam_subquery(index, chunk)
-            for index, chunk in enumerate(_spread(pending_ids, id_chunks))
+            steam_subquery(index, chunk, source=self._steam_source)
+            for index, chunk in enumerate(spread(pending_ids, id_chunks))
         ] + [
-            self._title_subquery(index, chunk)
-            for index, chunk in enumerate(_spread(pending_titles, title_chunks))
+            title_subquery(index, chunk)
+            for index, chunk in enumerate(spread(pending_titles, title_chunks))
         ]
         rows = await self._run(subqueries)
         games_by_app: dict[int, list[IgdbGame]] = {app_id: [] for app_id in pending_ids}
@@ -244,7 +189,7 @@ class IgdbClient(PooledClient):
         for (kind, _), found_rows in rows.items():
             for row in found_rows:
                 if kind == "steam":
-                    self._collect_external(row, games_by_app)
+                    collect_external(row, games_by_app)
                 else:
                     game = IgdbGame.model_validate(row)
                     if game.name in games_by_title:
@@ -259,31 +204,10 @@ class IgdbClient(PooledClient):
             result.by_title[title] = title_games
         return result
 
-    async def get_games_by_steam_app_ids(
-        self, app_ids: Iterable[int]
-    ) -> dict[int, IgdbGame | None]:
-        """The preferred IGDB game per Steam app id (see `choose_entry`), or None."""
-        lookup = await self.lookup_steam_apps(app_ids)
-        return {app_id: choose_entry(games) for app_id, games in lookup.by_app_id.items()}
-
-    async def get_game_by_steam_app_id(self, app_id: int) -> IgdbGame | None:
-        return (await self.get_games_by_steam_app_ids([app_id])).get(app_id)
-
     async def get_games_by_ids(self, ids: Iterable[int]) -> dict[int, IgdbGame]:
         """Games by IGDB id, in as few requests as the count allows."""
         unique = list(dict.fromkeys(int(game_id) for game_id in ids))
-        subqueries = [
-            _SubQuery(
-                key=("games", index),
-                endpoint="games",
-                select=q.fields(q.GAME_FIELDS),
-                where=f"id = {q.id_list(chunk)}",
-            )
-            for index, chunk in enumerate(
-                _spread(unique, plan_chunks(len(unique), per_chunk=LIMIT))
-            )
-        ]
-        rows = await self._run(subqueries)
+        rows = await self._run(id_subqueries(unique))
         games = (IgdbGame.model_validate(row) for found in rows.values() for row in found)
         return {game.id: game for game in games}
 
@@ -301,39 +225,9 @@ class IgdbClient(PooledClient):
         rows = _rows.validate_python(await self._post("/games", body))
         return [IgdbGame.model_validate(row) for row in rows]
 
-    # -- planning and pagination ---------------------------------------------------------------
+    # -- pagination ----------------------------------------------------------------------------
 
-    def _steam_subquery(self, index: int, app_ids: Sequence[int]) -> _SubQuery:
-        uids = q.string_list(str(int(app_id)) for app_id in app_ids)
-        return _SubQuery(
-            key=("steam", index),
-            endpoint="external_games",
-            select="uid," + q.fields(q.GAME_FIELDS, prefix="game."),
-            where=f"external_game_source = {self._steam_source} & uid = {uids}",
-        )
-
-    def _title_subquery(self, index: int, titles: Sequence[str]) -> _SubQuery:
-        return _SubQuery(
-            key=("title", index),
-            endpoint="games",
-            select=q.fields(q.GAME_FIELDS),
-            where=f"name = {q.string_list(titles)}",
-        )
-
-    @staticmethod
-    def _collect_external(row: dict[str, Any], into: dict[int, list[IgdbGame]]) -> None:
-        try:
-            external = ExternalGame.model_validate(row)
-        except ValidationError:
-            log.warning("igdb.unreadable_row", row_id=row.get("id"))
-            return
-        if external.game is None or external.uid is None or not external.uid.isdigit():
-            return
-        games = into.get(int(external.uid))
-        if games is not None and all(game.id != external.game.id for game in games):
-            games.append(external.game)
-
-    async def _run(self, subqueries: list[_SubQuery]) -> dict[tuple[str, int], list[Any]]:
+    async def _run(self, subqueries: list[SubQuery]) -> dict[tuple[str, int], list[Any]]:
         """Run sub-queries packed into multiqueries; follow full pages until every one is done."""
         collected: dict[tuple[str, int], list[Any]] = {sub.key: [] for sub in subqueries}
         pending = subqueries
@@ -348,59 +242,19 @@ class IgdbClient(PooledClient):
                 for sub, rows in zip(batch, answer, strict=True):
                     collected[sub.key].extend(rows)
                     if len(rows) >= LIMIT:
-                        pending.append(
-                            _SubQuery(
-                                sub.key, sub.endpoint, sub.select, sub.where, sub.offset + LIMIT
-                            )
-                        )
+                        pending.append(sub.next_page())
         return collected
 
-    async def _multiquery(self, batch: list[_SubQuery]) -> list[list[Any]]:
-        blocks = [
-            q.multiquery_block(
-                sub.endpoint,
-                f"{sub.key[0]}-{sub.key[1]}-{sub.offset}",
-                q.query(
-                    select=sub.select,
-                    where=sub.where,
-                    sort="id asc",
-                    limit=LIMIT,
-                    offset=sub.offset,
-                ),
-            )
-            for sub in batch
-        ]
-        response = await self._post_response("/multiquery", "\n".join(blocks))
-        try:
-            # Fast path: the answer parsed straight into row models, no dicts in between (a
-            # large library's answers would otherwise exist twice in memory, as JSON objects and
-            # as models). Rows are then models, which model_validate passes through unchanged.
-            answers = _typed_answers(tuple(sub.endpoint for sub in batch))
-            parsed = answers.validate_json(response.content)
-        except ValidationError:
-            pass  # anything unusual (a malformed row, a missing answer): the row-by-row path
-        else:
-            shared: dict[Any, Any] = {}
-            return [[_lean(row, shared) for row in answer.result or ()] for answer in parsed]
-        try:
-            payload = response.json()
-        except ValueError:
-            raise UpstreamUnavailableError("IGDB sent unreadable JSON for /multiquery") from None
-        try:
-            results = _results.validate_python(payload)
-        except ValidationError:
-            raise UpstreamUnavailableError("IGDB sent an unreadable multiquery answer") from None
-        if len(results) != len(batch):
-            raise UpstreamUnavailableError(
-                f"IGDB answered {len(results)} of {len(batch)} sub-queries"
-            )
-        return [result.result or [] for result in results]
+    async def _multiquery(self, batch: list[SubQuery]) -> list[list[Any]]:
+        response = await self._post_response("/multiquery", request_body(batch))
+        return read_answers(batch, response.content)
 
     # -- HTTP, tokens and errors -----------------------------------------------------------------
 
     async def _token(self, *, stale: str | None = None) -> str:
         """A cached app token, replaced 60 s before expiry or when `stale` was refused."""
-        assert self._token_lock is not None, "use IgdbClient as an async context manager"
+        if self._token_lock is None:
+            raise RuntimeError("use IgdbClient as an async context manager (async with)")
         cache_key = (self._token_url, self._client_id)
         async with self._token_lock:
             found, token = self._caches.tokens.get(cache_key)
@@ -428,15 +282,15 @@ class IgdbClient(PooledClient):
             raise UpstreamUnavailableError(f"Twitch answered HTTP {response.status_code}")
         try:
             return TwitchToken.model_validate_json(response.content)
-        except ValidationError:
-            raise UpstreamUnavailableError("Twitch sent an unreadable token answer") from None
+        except ValidationError as exc:
+            raise UpstreamUnavailableError("Twitch sent an unreadable token answer") from exc
 
     async def _post(self, path: str, body: str) -> Any:
         response = await self._post_response(path, body)
         try:
             return response.json()
-        except ValueError:
-            raise UpstreamUnavailableError(f"IGDB sent unreadable JSON for {path}") from None
+        except ValueError as exc:
+            raise UpstreamUnavailableError(f"IGDB sent unreadable JSON for {path}") from exc
 
     async def _post_response(self, path: str, body: str) -> httpx.Response:
         """The 200 answer to a POST; refused tokens refreshed once, other statuses translated."""
@@ -512,8 +366,7 @@ class IgdbClient(PooledClient):
                 else self._retry.wait_seconds(attempt_number, None)
             )
             raise RetryableResponseError(429, retry_after=0.0)
-        if response.status_code >= 500:
-            raise RetryableResponseError(response.status_code, parse_retry_after(response))
+        raise_if_retryable(response)
         return response
 
 
@@ -529,34 +382,3 @@ def _message(response: httpx.Response) -> str:
         text = body.get("cause") or body.get("message") or body.get("title") or ""
         return str(text)[:300] or "no details"
     return "no details"
-
-
-MAIN_GAME, STANDALONE_EXPANSION, REMAKE, REMASTER, EXPANDED_GAME, PORT, FORK = (
-    0,
-    4,
-    8,
-    9,
-    10,
-    11,
-    12,
-)
-_GAME_LIKE = frozenset({STANDALONE_EXPANSION, REMAKE, REMASTER, EXPANDED_GAME, PORT, FORK})
-
-
-def entry_rank(game: IgdbGame) -> tuple[int, int]:
-    """Lower is preferred: main games, then other game types, then editions, then add-ons."""
-    if game.version_parent is not None:
-        return (3, game.id)  # an edition of another entry ("GOTY", "Deluxe")
-    if game.game_type in (MAIN_GAME, None) and game.parent_game is None:
-        return (0, game.id)
-    if game.game_type in _GAME_LIKE:
-        return (1, game.id)
-    if game.game_type == MAIN_GAME:
-        return (2, game.id)
-    return (4, game.id)  # DLC, bundles, packs, updates, mods, episodes …
-
-
-def choose_entry(games: Sequence[IgdbGame]) -> IgdbGame | None:
-    """The entry a Steam app id stands for, deterministically: a main game first, then other
-    game types, then editions, then add-ons; ties go to the lowest IGDB id."""
-    return min(games, key=entry_rank) if games else None

@@ -183,8 +183,8 @@ class LocalStorage:
         key = self.key_of(location, user_id=user_id)
         try:
             return (self.root / key).read_bytes()
-        except FileNotFoundError:
-            raise LocationNotFoundError(f"nothing is stored at {key}") from None
+        except FileNotFoundError as exc:
+            raise LocationNotFoundError(f"nothing is stored at {key}") from exc
         except OSError as exc:
             raise StorageUnavailableError(f"cannot read {key}: {exc.strerror}") from exc
 

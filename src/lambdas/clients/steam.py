@@ -15,6 +15,7 @@ from lambdas.clients.http import (
     timeout_from_settings,
     upstream_errors,
 )
+from lambdas.config import STEAM_API_BASE_URL
 from lambdas.errors import (
     ConfigurationError,
     InvalidSteamIdError,
@@ -49,7 +50,7 @@ class SteamClient(PooledClient):
         self,
         *,
         api_key: SecretStr,
-        base_url: str = "https://api.steampowered.com",
+        base_url: str = STEAM_API_BASE_URL,
         timeout: httpx.Timeout | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -120,7 +121,7 @@ class SteamClient(PooledClient):
         except ValidationError as exc:
             raise UpstreamUnavailableError(
                 f"Steam sent an unreadable answer to {path} ({exc.error_count()} problems)"
-            ) from None
+            ) from exc
 
     async def _get(self, path: str, params: dict[str, str]) -> httpx.Response:
         query = {**params, "key": self._api_key.get_secret_value()}

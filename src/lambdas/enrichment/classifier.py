@@ -50,9 +50,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Final
 
+from lambdas.models.igdb import GameType as IgdbGameType
 from lambdas.models.rows import AppKind
 
 __all__ = [
@@ -75,26 +75,6 @@ class Classification:
     def __post_init__(self) -> None:
         if self.enrich != (self.kind is AppKind.GAME):
             raise ValueError("only GAME is enriched")
-
-
-class IgdbGameType(IntEnum):
-    """IGDB `game_types` ids (they mirror the retired `category` enum)."""
-
-    MAIN_GAME = 0
-    DLC_ADDON = 1
-    EXPANSION = 2
-    BUNDLE = 3
-    STANDALONE_EXPANSION = 4
-    MOD = 5
-    EPISODE = 6
-    SEASON = 7
-    REMAKE = 8
-    REMASTER = 9
-    EXPANDED_GAME = 10
-    PORT = 11
-    FORK = 12
-    PACK = 13
-    UPDATE = 14
 
 
 @dataclass(frozen=True, slots=True)

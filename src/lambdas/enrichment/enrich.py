@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 import httpx
 import structlog
 
-from lambdas.clients.igdb import IgdbClient, SteamLookup, choose_entry
+from lambdas.clients.igdb import IgdbClient, SteamLookup
 from lambdas.clients.s3 import Storage, enriched_key_for, user_prefix, validate_user_id
 from lambdas.config import Settings
 from lambdas.enrichment.classifier import Classification, classify_steam_app
 from lambdas.enrichment.matching import build_row, decide_title_match, title_variants
+from lambdas.enrichment.ranking import choose_entry
 from lambdas.errors import LocationNotFoundError, MalformedCsvError
 from lambdas.models.csv_codec import decode_rows, encode_rows, iter_rows
 from lambdas.models.events import EnrichmentStats

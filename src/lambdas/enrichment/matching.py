@@ -19,8 +19,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from lambdas.clients.igdb import entry_rank
 from lambdas.enrichment.classifier import Classification, refine_with_igdb_game_type
+from lambdas.enrichment.ranking import entry_rank
 from lambdas.models.igdb import IgdbGame
 from lambdas.models.rows import (
     AppKind,

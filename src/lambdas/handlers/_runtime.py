@@ -1,27 +1,23 @@
-"""What every stage handler shares: settings and logging once per container, event parsing,
-run context on every log line, and the permanent/transient split of errors."""
+"""What every handler shares: settings and logging once per container, the invocation's log
+context, and, for the three stages, the permanent/transient split of errors."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Coroutine
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
-from pydantic import BaseModel, ValidationError
 
 from lambdas.config import Settings, get_settings
-from lambdas.errors import InvalidEventError, PermanentError, TransientError
+from lambdas.errors import PermanentError, TransientError
 from lambdas.logging import bind_invocation, configure_logging, register_secrets
-from lambdas.models.events import _Event, _Response
-from lambdas.stages import StageContext
+from lambdas.models.events import LambdaContext, StageResponse
+from lambdas.stages import StageContext, StageSpec
 
 log = structlog.get_logger()
-
-E = TypeVar("E", bound=_Event)
 
 
 @cache
@@ -38,48 +34,55 @@ def container_settings() -> Settings:
     return _container_context().settings
 
 
+def stage_context(settings: Settings | None) -> StageContext:
+    """The container's stage context, or one built from injected settings (tests, tools)."""
+    if settings is None:
+        return _container_context()
+    register_secrets(settings.secret_values())
+    return StageContext.from_settings(settings)
+
+
+def start_invocation(context: LambdaContext, **fields: Any) -> None:
+    """Begin an invocation's log context: request id, function name, cold start, `fields`."""
+    bind_invocation(
+        request_id=context.aws_request_id, function_name=context.function_name, **fields
+    )
+
+
 def new_import_id() -> str:
     return uuid.uuid4().hex
 
 
 def run_stage(
-    raw_event: Any,
-    context: Any,
+    spec: StageSpec[Any, Any],
+    raw_event: object,
+    context: LambdaContext,
     *,
-    stage: str,
-    event_model: type[E],
-    response_model: type[_Response],
-    work: Callable[[E, StageContext], Coroutine[Any, Any, BaseModel]],
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Parse → work → serialize. Permanent errors become `success: false`; transient ones raise."""
     raw = raw_event if isinstance(raw_event, dict) else {}
     user_id = raw.get("user_id") if isinstance(raw.get("user_id"), str) else None
     import_id = raw.get("import_id") if isinstance(raw.get("import_id"), str) else None
     import_id = import_id or new_import_id()
-    bind_invocation(context, stage=stage, user_id=user_id, import_id=import_id)
+    start_invocation(context, stage=spec.stage.handler_name, user_id=user_id, import_id=import_id)
     started = time.perf_counter()
     try:
-        context = _container_context()
-        try:
-            event = event_model.model_validate(raw_event)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
-                for error in exc.errors()[:5]
-            )
-            raise InvalidEventError(f"the {stage} event is invalid: {problems}") from None
-        event = event.model_copy(update={"import_id": import_id})
-        response = asyncio.run(work(event, context))
+        work_context = stage_context(settings)
+        response = asyncio.run(spec.run(raw_event, work_context, import_id=import_id))
     except PermanentError as exc:
         log.warning("stage.failed", error_code=exc.code, error=exc.message)
-        return response_model.failure(exc, user_id=user_id, import_id=import_id).model_dump(
-            mode="json"
-        )
+        failure = spec.response_model.failure(exc, user_id=user_id, import_id=import_id)
+        return _dumped(failure)
     except TransientError as exc:
         log.error(  # noqa: TRY400 - the code and message say it; no traceback wanted
             "stage.transient_failure", error_code=exc.code, error=exc.message
         )
         raise
     log.debug("handler.finished", duration_s=round(time.perf_counter() - started, 3))
+    return _dumped(response)
+
+
+def _dumped(response: StageResponse) -> dict[str, Any]:
     dumped: dict[str, Any] = response.model_dump(mode="json")
     return dumped

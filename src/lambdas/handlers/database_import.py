@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from lambdas.config import Settings
 from lambdas.handlers._runtime import run_stage
-from lambdas.models.events import DatabaseImportEvent, DatabaseImportResponse
-from lambdas.stages import database_stage
+from lambdas.models.events import LambdaContext
+from lambdas.stages import LOAD
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(
+    event: dict[str, Any], context: LambdaContext, *, settings: Settings | None = None
+) -> dict[str, Any]:
     """AWS Lambda entry point: `{user_id, s3_enriched_location}` → `{success, stats, …}`."""
-    return run_stage(
-        event,
-        context,
-        stage="database_import",
-        event_model=DatabaseImportEvent,
-        response_model=DatabaseImportResponse,
-        work=database_stage,
-    )
+    return run_stage(LOAD, event, context, settings=settings)

@@ -12,9 +12,8 @@ import structlog
 
 from lambdas.config import Settings
 from lambdas.errors import ConfigurationError, UpstreamUnavailableError
-from lambdas.handlers._runtime import container_settings
-from lambdas.logging import bind_invocation
-from lambdas.models.events import SteamImportEvent
+from lambdas.handlers._runtime import container_settings, start_invocation
+from lambdas.models.events import LambdaContext, SteamImportEvent
 
 log = structlog.get_logger()
 
@@ -35,14 +34,14 @@ def sync_import_id(user_id: str, *, day: str) -> str:
 
 def handler(
     event: dict[str, Any],
-    context: Any,
+    context: LambdaContext,
     *,
     client: SqsClient | None = None,
     settings: Settings | None = None,
     list_requests: ListSyncRequests | None = None,
 ) -> dict[str, int]:
     """Scheduler event `{scheduled_time}` → one SQS message per user; returns counts."""
-    bind_invocation(context, stage="scheduled_sync")
+    start_invocation(context, stage="scheduled_sync")
     settings = settings or container_settings()
     if not settings.import_queue_url:
         raise ConfigurationError("IMPORT_QUEUE_URL is not set")

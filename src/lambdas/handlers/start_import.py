@@ -12,10 +12,9 @@ import structlog
 from pydantic import ValidationError
 
 from lambdas.config import Settings
-from lambdas.errors import ConfigurationError
-from lambdas.handlers._runtime import container_settings
-from lambdas.logging import bind_invocation
-from lambdas.models.events import SteamImportEvent
+from lambdas.errors import ConfigurationError, InvalidEventError
+from lambdas.handlers._runtime import container_settings, start_invocation
+from lambdas.models.events import LambdaContext, SqsBatch, SqsRecord, SteamImportEvent
 
 log = structlog.get_logger()
 
@@ -41,33 +40,36 @@ def execution_name(request: SteamImportEvent, *, message_id: str) -> str:
 
 def handler(
     event: dict[str, Any],
-    context: Any,
+    context: LambdaContext,
     *,
     client: StepFunctionsClient | None = None,
     settings: Settings | None = None,
 ) -> dict[str, Any]:
     """SQS batch → one `StartExecution` per message; failed messages are reported for redelivery."""
-    bind_invocation(context, stage="start_import")
+    start_invocation(context, stage="start_import")
     settings = settings or container_settings()
     if not settings.state_machine_arn:
         raise ConfigurationError("STATE_MACHINE_ARN is not set")
+    try:
+        batch = SqsBatch.model_validate(event)
+    except ValidationError as exc:  # not an SQS batch at all: a wiring mistake, not a message
+        raise InvalidEventError(f"not an SQS batch ({exc.error_count()} problems)") from exc
     sfn = client or _stepfunctions_client(settings.aws_region)
-    records = event.get("Records", []) if isinstance(event, dict) else []
     failures = [
-        {"itemIdentifier": str(record.get("messageId", ""))}
-        for record in records
+        {"itemIdentifier": record.message_id}
+        for record in batch.records
         if not _start(record, sfn=sfn, state_machine_arn=settings.state_machine_arn)
     ]
-    log.info("start_import.finished", received=len(records), failed=len(failures))
+    log.info("start_import.finished", received=len(batch.records), failed=len(failures))
     return {"batchItemFailures": failures}
 
 
-def _start(record: dict[str, Any], *, sfn: StepFunctionsClient, state_machine_arn: str) -> bool:
+def _start(record: SqsRecord, *, sfn: StepFunctionsClient, state_machine_arn: str) -> bool:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    message_id = str(record.get("messageId", ""))
+    message_id = record.message_id
     try:
-        request = SteamImportEvent.model_validate_json(record.get("body") or "")
+        request = SteamImportEvent.model_validate_json(record.body)
     except ValidationError as exc:
         # Reported as failed: after the queue's receive limit it waits in the DLQ for a look.
         log.warning("start_import.invalid_message", message_id=message_id, errors=exc.error_count())

@@ -127,7 +127,7 @@ def iter_rows(
     except csv.Error as exc:
         raise MalformedCsvError(
             f"the {what} is not valid CSV near line {reader.line_num}: {exc}"
-        ) from None
+        ) from exc
 
 
 def _check_text(data: bytes, what: str) -> None:
@@ -144,7 +144,7 @@ def _check_text(data: bytes, what: str) -> None:
         except UnicodeDecodeError as exc:
             raise MalformedCsvError(
                 f"the {what} is not UTF-8 (byte {start - pending + exc.start} cannot be decoded)"
-            ) from None
+            ) from exc
     if b"\x00" in data:
         raise MalformedCsvError(f"the {what} contains NUL bytes")
     if data and not data.endswith((b"\n", b"\r")):
@@ -202,10 +202,10 @@ def _parse_record(
         elif is_json:
             try:
                 values[column] = json.loads(cell) if cell else []
-            except json.JSONDecodeError:
+            except json.JSONDecodeError as exc:
                 raise MalformedCsvError(
                     f"the {what} row on line {line_number}: {column} is not valid JSON"
-                ) from None
+                ) from exc
         else:
             values[column] = cell
     try:
@@ -215,4 +215,4 @@ def _parse_record(
         location = ".".join(str(part) for part in first["loc"])
         raise MalformedCsvError(
             f"the {what} row on line {line_number}: {location}: {first['msg']}"
-        ) from None
+        ) from exc

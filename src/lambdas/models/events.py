@@ -1,27 +1,75 @@
-"""Events and responses of the three stage handlers: the contracts Step Functions passes on.
+"""Events and responses of the Lambda handlers: the contracts Step Functions and SQS pass on.
 
-Events ignore unknown keys, because each stage receives the previous stage's whole response;
+Stage events ignore unknown keys, because each stage receives the previous stage's whole response;
 responses forbid them. Every response carries `user_id` and `import_id`, so it is a valid input of
 the next stage.
 """
 
 from __future__ import annotations
 
-from typing import Self
+from enum import StrEnum
+from typing import Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lambdas.errors import PipelineError
 
 
-class _Event(BaseModel):
+class Stage(StrEnum):
+    """The three stages, by the name the CLI and run reports use; `handler_name` is Lambda's."""
+
+    STEAM = "steam"
+    ENRICH = "enrich"
+    LOAD = "load"
+
+    @property
+    def handler_name(self) -> str:
+        """The Lambda function (and module under `handlers/`) that runs the stage."""
+        return _HANDLER_NAMES[self]
+
+
+_HANDLER_NAMES = {
+    Stage.STEAM: "steam_import",
+    Stage.ENRICH: "igdb_enrichment",
+    Stage.LOAD: "database_import",
+}
+
+
+class LambdaContext(Protocol):
+    """What the handlers read of the Lambda runtime's context object."""
+
+    @property
+    def aws_request_id(self) -> str: ...
+
+    @property
+    def function_name(self) -> str: ...
+
+
+class SqsRecord(BaseModel):
+    """One message of an SQS → Lambda batch, as far as the starter reads it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    message_id: str = Field(alias="messageId", min_length=1)
+    body: str = ""
+
+
+class SqsBatch(BaseModel):
+    """The event SQS hands a Lambda function: up to ten records."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    records: list[SqsRecord] = Field(alias="Records", default_factory=list)
+
+
+class StageEvent(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     user_id: str = Field(min_length=1, max_length=1024)
     import_id: str | None = Field(default=None, max_length=64)
 
 
-class _Response(BaseModel):
+class StageResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     success: bool
@@ -43,7 +91,7 @@ class _Response(BaseModel):
         )
 
 
-class SteamImportEvent(_Event):
+class SteamImportEvent(StageEvent):
     """Stage 1 input; `steam_id64` may also be a vanity name or a profile URL."""
 
     steam_id64: str = Field(min_length=1, max_length=4096)
@@ -55,14 +103,14 @@ class SteamImportEvent(_Event):
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-class SteamImportResponse(_Response):
+class SteamImportResponse(StageResponse):
     s3_location: str | None = None
     refresh_metadata: bool = False
     game_count: int = 0
     steam_id64: str | None = None
 
 
-class IgdbEnrichmentEvent(_Event):
+class IgdbEnrichmentEvent(StageEvent):
     s3_location: str = Field(min_length=1, max_length=4096)
     refresh_metadata: bool = Field(default=False, description="ignore the previous enriched CSV")
 
@@ -79,12 +127,12 @@ class EnrichmentStats(BaseModel):
     filtered_by_kind: dict[str, int] = Field(default_factory=dict)
 
 
-class IgdbEnrichmentResponse(_Response):
+class IgdbEnrichmentResponse(StageResponse):
     s3_enriched_location: str | None = None
     stats: EnrichmentStats = Field(default_factory=EnrichmentStats)
 
 
-class DatabaseImportEvent(_Event):
+class DatabaseImportEvent(StageEvent):
     s3_enriched_location: str = Field(min_length=1, max_length=4096)
 
 
@@ -98,5 +146,5 @@ class ImportStats(BaseModel):
     library_items_created: int = 0
 
 
-class DatabaseImportResponse(_Response):
+class DatabaseImportResponse(StageResponse):
     stats: ImportStats = Field(default_factory=ImportStats)

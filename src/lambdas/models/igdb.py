@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 COVER_URL = "https://images.igdb.com/igdb/image/upload/t_cover_big/{image_id}.jpg"
+
+
+class GameType(IntEnum):
+    """IGDB `game_types` ids (they mirror the retired `category` enum)."""
+
+    MAIN_GAME = 0
+    DLC_ADDON = 1
+    EXPANSION = 2
+    BUNDLE = 3
+    STANDALONE_EXPANSION = 4
+    MOD = 5
+    EPISODE = 6
+    SEASON = 7
+    REMAKE = 8
+    REMASTER = 9
+    EXPANDED_GAME = 10
+    PORT = 11
+    FORK = 12
+    PACK = 13
+    UPDATE = 14
 
 
 class _IgdbPayload(BaseModel):

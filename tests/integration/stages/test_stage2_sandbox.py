@@ -14,8 +14,10 @@ from lambdas.clients.igdb import IgdbClient, reset_process_caches
 from lambdas.clients.s3 import LocalStorage
 from lambdas.config import Settings
 from lambdas.enrichment.enrich import EnrichmentResult, enrich_library
+from lambdas.enrichment.ranking import choose_entry
 from lambdas.errors import IgdbAuthError, IgdbRateLimitedError, UpstreamUnavailableError
 from lambdas.models.csv_codec import decode_rows
+from lambdas.models.igdb import IgdbGame
 from lambdas.models.rows import EnrichedGameRow, MatchMethod, MatchStatus
 from lambdas.steam.library import import_steam_library
 from steam_sandbox import Sandbox
@@ -183,9 +185,9 @@ async def test_token_revoked_mid_run_is_refreshed_once(
 ) -> None:
     app_ids = [app.appid for app in fresh_sandbox.ground_truth("medium")]
     async with IgdbClient.from_settings(sandbox_settings) as igdb:
-        first = await igdb.get_games_by_steam_app_ids(app_ids[:100])
+        first = await chosen(igdb, app_ids[:100])
         fresh_sandbox.revoke_tokens()
-        second = await igdb.get_games_by_steam_app_ids(app_ids[100:200])
+        second = await chosen(igdb, app_ids[100:200])
     assert any(first.values()) and any(second.values())
     assert fresh_sandbox.stats().tokens_issued == 2
 
@@ -196,8 +198,8 @@ async def test_expiring_tokens_are_replaced_before_use(
     fresh_sandbox.set_knobs(twitch={"expires_in": 30})  # under the 60 s safety margin
     app_ids = [app.appid for app in fresh_sandbox.ground_truth("small")]
     async with IgdbClient.from_settings(sandbox_settings) as igdb:
-        await igdb.get_games_by_steam_app_ids(app_ids[:5])
-        await igdb.get_games_by_steam_app_ids(app_ids[5:10])
+        await chosen(igdb, app_ids[:5])
+        await chosen(igdb, app_ids[5:10])
     stats = fresh_sandbox.stats()
     assert stats.tokens_issued == 2
     assert "401" not in stats.requests["igdb"].get("multiquery", {})
@@ -208,9 +210,9 @@ async def test_cache_serves_repeat_lookups(
 ) -> None:
     app_ids = [app.appid for app in fresh_sandbox.ground_truth("medium")]
     async with IgdbClient.from_settings(sandbox_settings) as igdb:
-        first = await igdb.get_games_by_steam_app_ids(app_ids)
+        first = await chosen(igdb, app_ids)
         sent = igdb.requests_sent
-        again = await igdb.get_games_by_steam_app_ids(app_ids)
+        again = await chosen(igdb, app_ids)
         assert igdb.requests_sent == sent  # positive and negative answers both cached
     assert again == first
     assert any(game is None for game in first.values())
@@ -250,3 +252,9 @@ async def test_hostile_titles_cannot_change_queries(
     assert all(games == [] for games in lookup.by_title.values())
     assert len(found) <= 10
     assert "400" not in fresh_sandbox.stats().requests["igdb"].get("multiquery", {})
+
+
+async def chosen(igdb: IgdbClient, app_ids: list[int]) -> dict[int, IgdbGame | None]:
+    """The entry stage 2 would pick per app id (the client finds, enrichment chooses)."""
+    lookup = await igdb.lookup_steam_apps(app_ids)
+    return {app_id: choose_entry(games) for app_id, games in lookup.by_app_id.items()}

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lambdas.clients.igdb import choose_entry
 from lambdas.enrichment.classifier import classify_steam_app
 from lambdas.enrichment.matching import (
     build_row,
@@ -15,6 +14,7 @@ from lambdas.enrichment.matching import (
     title_variants,
     title_year,
 )
+from lambdas.enrichment.ranking import choose_entry
 from lambdas.models.igdb import IgdbGame
 from lambdas.models.rows import AppKind, MatchMethod, MatchStatus, RawGameRow
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.events import FakeLambdaContext, load_event
 from tests.unit.handlers.aws_doubles import (
     aws_client,
     create_import_state_machine,
@@ -25,6 +26,7 @@ from lambdas.models.events import SteamImportEvent
 from lambdas.stages import engine_for
 
 SCHEDULED = {"scheduled_time": "2025-03-04T05:00:00Z"}
+CONTEXT = FakeLambdaContext()
 
 
 @pytest.fixture
@@ -77,7 +79,7 @@ def test_one_message_per_user_with_an_import_id_per_day(sqs: Any, queue: str) ->
     lister = Lister(users(23))  # three SendMessageBatch calls: 10 + 10 + 3
     settings = Settings(import_queue_url=queue)
 
-    summary = handler(SCHEDULED, None, client=sqs, settings=settings, list_requests=lister)
+    summary = handler(SCHEDULED, CONTEXT, client=sqs, settings=settings, list_requests=lister)
 
     assert summary == {"users": 23, "queued": 23, "failed": 0}
     assert lister.calls == [{"settings": settings}]
@@ -91,7 +93,11 @@ def test_one_message_per_user_with_an_import_id_per_day(sqs: Any, queue: str) ->
 def test_a_request_that_brings_its_own_import_id_keeps_it(sqs: Any, queue: str) -> None:
     lister = Lister([SteamImportEvent(user_id="u1", steam_id64="gabe", import_id="chosen")])
     handler(
-        SCHEDULED, None, client=sqs, settings=Settings(import_queue_url=queue), list_requests=lister
+        SCHEDULED,
+        CONTEXT,
+        client=sqs,
+        settings=Settings(import_queue_url=queue),
+        list_requests=lister,
     )
     (message,) = drain(sqs, queue)
     assert json.loads(message["Body"]) == {
@@ -108,22 +114,32 @@ def test_a_retried_schedule_starts_each_import_once(sqs: Any, queue: str, s3_ser
     lister = Lister(users(12))
     settings = Settings(import_queue_url=queue, state_machine_arn=machine)
 
-    handler(SCHEDULED, None, client=sqs, settings=settings, list_requests=lister)
-    handler(SCHEDULED, None, client=sqs, settings=settings, list_requests=lister)  # a retry
+    handler(SCHEDULED, CONTEXT, client=sqs, settings=settings, list_requests=lister)
+    handler(SCHEDULED, CONTEXT, client=sqs, settings=settings, list_requests=lister)  # a retry
     messages = drain(sqs, queue)
     assert len(messages) == 24
     for start in range(0, len(messages), 10):
         batch = sqs_event(*((m["MessageId"], m["Body"]) for m in messages[start : start + 10]))
-        result = start_import.handler(batch, None, client=sfn, settings=settings)
+        result = start_import.handler(batch, CONTEXT, client=sfn, settings=settings)
         assert result == {"batchItemFailures": []}
 
     names = {e["name"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
     assert names == {sync_import_id(r.user_id, day="20250304") for r in lister.requests}
 
 
+def test_the_recorded_scheduler_event_names_the_day_of_the_schedule(sqs: Any, queue: str) -> None:
+    lister = Lister(users(2))
+    settings = Settings(import_queue_url=queue)
+    handler(
+        load_event("scheduled_sync"), CONTEXT, client=sqs, settings=settings, list_requests=lister
+    )
+    ids = {json.loads(message["Body"])["import_id"] for message in drain(sqs, queue)}
+    assert ids == {sync_import_id(request.user_id, day="20261202") for request in lister.requests}
+
+
 def test_no_users_sends_nothing(sqs: Any, queue: str) -> None:
     summary = handler(
-        {}, None, client=sqs, settings=Settings(import_queue_url=queue), list_requests=Lister([])
+        {}, CONTEXT, client=sqs, settings=Settings(import_queue_url=queue), list_requests=Lister([])
     )
     assert summary == {"users": 0, "queued": 0, "failed": 0}
     assert drain(sqs, queue) == []
@@ -133,7 +149,7 @@ def test_no_users_sends_nothing(sqs: Any, queue: str) -> None:
 def test_without_a_schedule_time_today_is_used(sqs: Any, queue: str, event: Any) -> None:
     handler(
         event,
-        None,
+        CONTEXT,
         client=sqs,
         settings=Settings(import_queue_url=queue),
         list_requests=Lister(users(1)),
@@ -150,7 +166,7 @@ def test_requests_sqs_refuses_make_the_run_fail_after_sending_the_rest(
     with pytest.raises(UpstreamUnavailableError, match="12 of 12"):
         handler(
             SCHEDULED,
-            None,
+            CONTEXT,
             client=sqs,
             settings=Settings(import_queue_url=gone),
             list_requests=Lister(users(12)),
@@ -166,7 +182,7 @@ def test_requests_sqs_refuses_make_the_run_fail_after_sending_the_rest(
 def test_without_a_queue_nothing_is_listed(sqs: Any) -> None:
     lister = Lister(users(1))
     with pytest.raises(ConfigurationError, match="IMPORT_QUEUE_URL"):
-        handler(SCHEDULED, None, client=sqs, settings=Settings(), list_requests=lister)
+        handler(SCHEDULED, CONTEXT, client=sqs, settings=Settings(), list_requests=lister)
     assert lister.calls == []
 
 
@@ -191,7 +207,7 @@ def test_by_default_the_users_come_from_the_database(sqs: Any, queue: str, tmp_p
     connect_steam(engine, user_id="carol", steam_id64="76561197960287931")
     settings = Settings(import_queue_url=queue, database_url=url)
 
-    assert handler(SCHEDULED, None, client=sqs, settings=settings)["users"] == 2
+    assert handler(SCHEDULED, CONTEXT, client=sqs, settings=settings)["users"] == 2
 
     bodies = sorted(json.loads(m["Body"])["user_id"] for m in drain(sqs, queue))
     assert bodies == ["alice", "carol"]  # bob has no Steam account connected

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from tests.events import FakeLambdaContext, load_event
 from tests.unit.handlers.aws_doubles import (
     aws_client,
     create_import_state_machine,
@@ -14,11 +15,12 @@ from tests.unit.handlers.aws_doubles import (
 )
 
 from lambdas.config import Settings
-from lambdas.errors import ConfigurationError
+from lambdas.errors import ConfigurationError, InvalidEventError
 from lambdas.handlers.start_import import execution_name, handler
 from lambdas.models.events import SteamImportEvent
 
 STEAM_ID = "76561197960287930"
+CONTEXT = FakeLambdaContext()
 
 
 @pytest.fixture
@@ -56,7 +58,7 @@ def test_each_message_starts_one_execution_named_by_its_import_id(
         ("m-1", body(user_id="u1", steam_id64=STEAM_ID)),
         ("m-2", body(user_id="u2", steam_id64=int(STEAM_ID))),  # numbers are accepted too
     )
-    assert handler(event, None, client=sfn, settings=settings) == {"batchItemFailures": []}
+    assert handler(event, CONTEXT, client=sfn, settings=settings) == {"batchItemFailures": []}
 
     started = executions(sfn, machine)
     first = execution_name(SteamImportEvent(user_id="u1", steam_id64=STEAM_ID), message_id="m-1")
@@ -75,15 +77,15 @@ def test_a_redelivered_message_starts_nothing_new(
     sfn: Any, machine: str, settings: Settings
 ) -> None:
     event = sqs_event(("m-1", body(user_id="u1", steam_id64=STEAM_ID)))
-    handler(event, None, client=sfn, settings=settings)
+    handler(event, CONTEXT, client=sfn, settings=settings)
     # Still running: StartExecution answers with the same execution.
-    assert handler(event, None, client=sfn, settings=settings) == {"batchItemFailures": []}
+    assert handler(event, CONTEXT, client=sfn, settings=settings) == {"batchItemFailures": []}
     (arn,) = [
         item["executionArn"] for item in sfn.list_executions(stateMachineArn=machine)["executions"]
     ]
     sfn.stop_execution(executionArn=arn)
     # Finished: ExecutionAlreadyExists, which means the work was started before.
-    assert handler(event, None, client=sfn, settings=settings) == {"batchItemFailures": []}
+    assert handler(event, CONTEXT, client=sfn, settings=settings) == {"batchItemFailures": []}
     assert len(executions(sfn, machine)) == 1
 
 
@@ -94,7 +96,7 @@ def test_the_requests_own_import_id_names_the_execution(
         ("m-1", body(user_id="u1", steam_id64=STEAM_ID, import_id="app-run-42")),
         ("m-2", body(user_id="u2", steam_id64=STEAM_ID, import_id="not a name/../")),
     )
-    handler(event, None, client=sfn, settings=settings)
+    handler(event, CONTEXT, client=sfn, settings=settings)
     started = executions(sfn, machine)
     assert started["app-run-42"]["import_id"] == "app-run-42"
     (derived,) = set(started) - {"app-run-42"}
@@ -110,7 +112,7 @@ def test_invalid_messages_are_reported_and_the_rest_still_start(
         ("empty-user", body(user_id="", steam_id64=STEAM_ID)),
         ("good", body(user_id="u3", steam_id64=STEAM_ID)),
     )
-    result = handler(event, None, client=sfn, settings=settings)
+    result = handler(event, CONTEXT, client=sfn, settings=settings)
     assert [item["itemIdentifier"] for item in result["batchItemFailures"]] == [
         "bad-json",
         "no-steam",
@@ -127,7 +129,7 @@ def test_messages_that_cannot_be_started_are_returned_to_the_queue(
         ("m-1", body(user_id="u1", steam_id64=STEAM_ID)),
         ("m-2", body(user_id="u2", steam_id64=STEAM_ID)),
     )
-    result = handler(event, None, client=sfn, settings=missing)
+    result = handler(event, CONTEXT, client=sfn, settings=missing)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]}
     failures = [log for log in captured_logs if log["event"] == "start_import.start_failed"]
     assert {log["aws_error"] for log in failures} == {"StateMachineDoesNotExist"}
@@ -141,13 +143,32 @@ def test_an_unreachable_service_is_reported_per_message() -> None:
         state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:import"
     )
     event = sqs_event(("m-1", body(user_id="u1", steam_id64=STEAM_ID)))
-    result = handler(event, None, client=sfn, settings=settings)
+    result = handler(event, CONTEXT, client=sfn, settings=settings)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+
+
+def test_a_recorded_sqs_batch_starts_one_execution_per_message(
+    sfn: Any, machine: str, settings: Settings
+) -> None:
+    event = load_event("sqs_start_import")
+    assert handler(event, CONTEXT, client=sfn, settings=settings) == {"batchItemFailures": []}
+    started = executions(sfn, machine)
+    assert started["manual-2026-12-02"]["steam_id64"] == "gabelogannewell"
+    assert sorted(value["user_id"] for value in started.values()) == ["u1", "u2"]
+
+
+@pytest.mark.parametrize(
+    "event", [{"Records": [{"body": "{}"}]}, {"Records": "not a list"}, ["not", "a", "batch"]]
+)
+def test_an_event_that_is_no_sqs_batch_is_invalid(sfn: Any, settings: Settings, event: Any) -> None:
+    with pytest.raises(InvalidEventError, match="not an SQS batch"):
+        handler(event, CONTEXT, client=sfn, settings=settings)
+    assert sfn.list_executions(stateMachineArn=settings.state_machine_arn)["executions"] == []
 
 
 def test_without_a_state_machine_the_whole_batch_fails(sfn: Any) -> None:
     with pytest.raises(ConfigurationError, match="STATE_MACHINE_ARN"):
-        handler(sqs_event(), None, client=sfn, settings=Settings())
+        handler(sqs_event(), CONTEXT, client=sfn, settings=Settings())
 
 
 @pytest.mark.parametrize(
@@ -162,6 +183,7 @@ def test_without_a_state_machine_the_whole_batch_fails(sfn: Any) -> None:
 def test_execution_names_are_valid_and_stable(
     import_id: str | None, message_id: str, expected: str | None
 ) -> None:
+
     request = SteamImportEvent(user_id="u1", steam_id64=STEAM_ID, import_id=import_id)
     name = execution_name(request, message_id=message_id)
     assert name == execution_name(request, message_id=message_id)

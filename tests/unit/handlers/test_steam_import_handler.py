@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import respx
+from pydantic import SecretStr
+from tests.events import FakeLambdaContext, load_event
 
+from lambdas.config import Settings
 from lambdas.handlers.steam_import import handler
 from lambdas.models.events import IgdbEnrichmentEvent, SteamImportResponse
 
@@ -18,20 +20,18 @@ KEY = "0123456789abcdef0123456789abcdef"
 STEAM_ID = "76561197960361544"
 
 
-@dataclass
-class FakeContext:
-    aws_request_id: str = "req-1"
-    function_name: str = "steam-import"
+CONTEXT = FakeLambdaContext(function_name="steam-import")
 
 
 @pytest.fixture
-def steam_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("STEAM_API_KEY", KEY)
-    monkeypatch.setenv("STEAM_API_BASE_URL", BASE)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("STEAM_MAX_ATTEMPTS", "2")
-    monkeypatch.setenv("RETRY_INITIAL_WAIT_SECONDS", "0.001")
-    return tmp_path / "data"
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        steam_api_key=SecretStr(KEY),
+        steam_api_base_url=BASE,
+        data_dir=tmp_path / "data",
+        steam_max_attempts=2,
+        retry_initial_wait_seconds=0.001,
+    )
 
 
 @pytest.fixture
@@ -46,12 +46,12 @@ def profile(visibility: int = 3) -> dict[str, Any]:
     }
 
 
-def test_success(steam_env: Path, steam: respx.MockRouter) -> None:
+def test_success(settings: Settings, steam: respx.MockRouter) -> None:
     steam.get("/ISteamUser/GetPlayerSummaries/v2/").respond(json=profile())
     steam.get("/IPlayerService/GetOwnedGames/v1/").respond(
         json={"response": {"game_count": 1, "games": [{"appid": 10, "name": "Counter-Strike"}]}}
     )
-    response = handler({"user_id": "u1", "steam_id64": STEAM_ID}, FakeContext())
+    response = handler(load_event("steam_import"), CONTEXT, settings=settings)
     parsed = SteamImportResponse.model_validate(response)
     assert parsed.success is True
     assert parsed.game_count == 1
@@ -59,17 +59,19 @@ def test_success(steam_env: Path, steam: respx.MockRouter) -> None:
     assert parsed.s3_location is not None and parsed.s3_location.startswith("file://")
     assert parsed.import_id is not None
     assert f"-{parsed.import_id[:8]}-raw.csv" in parsed.s3_location  # the key names the run
-    assert list((steam_env / "imports" / "u1").glob("*-raw.csv"))
+    assert list((settings.data_dir / "imports" / "u1").glob("*-raw.csv"))
     # Step Functions passes the whole response on: it is a valid stage-2 event.
     nxt = IgdbEnrichmentEvent.model_validate(response)
     assert nxt.s3_location == parsed.s3_location and nxt.user_id == "u1"
 
 
-def test_import_id_from_event_is_kept(steam_env: Path, steam: respx.MockRouter) -> None:
+def test_import_id_from_event_is_kept(settings: Settings, steam: respx.MockRouter) -> None:
     steam.get("/ISteamUser/GetPlayerSummaries/v2/").respond(json=profile())
     steam.get("/IPlayerService/GetOwnedGames/v1/").respond(json={"response": {"game_count": 0}})
     response = handler(
-        {"user_id": "u1", "steam_id64": int(STEAM_ID), "import_id": "feedbeef"}, FakeContext()
+        {"user_id": "u1", "steam_id64": int(STEAM_ID), "import_id": "feedbeef"},
+        CONTEXT,
+        settings=settings,
     )
     assert response["success"] is True
     assert response["import_id"] == "feedbeef"
@@ -77,8 +79,8 @@ def test_import_id_from_event_is_kept(steam_env: Path, steam: respx.MockRouter) 
     assert "-feedbeef-raw.csv" in response["s3_location"]
 
 
-def test_invalid_steam_id_touches_no_network(steam_env: Path, steam: respx.MockRouter) -> None:
-    response = handler({"user_id": "u1", "steam_id64": "not-an-id"}, None)
+def test_invalid_steam_id_touches_no_network(settings: Settings, steam: respx.MockRouter) -> None:
+    response = handler({"user_id": "u1", "steam_id64": "not-an-id"}, CONTEXT, settings=settings)
     assert response["success"] is False
     assert response["error_code"] == "INVALID_STEAM_ID"
     assert "not-an-id" in response["error"]
@@ -86,7 +88,8 @@ def test_invalid_steam_id_touches_no_network(steam_env: Path, steam: respx.MockR
 
 
 def test_invalid_steam_id_without_any_configuration() -> None:
-    response = handler({"user_id": "u1", "steam_id64": "not-an-id"}, None)
+    # No injected settings: the container's own, from an environment that sets nothing.
+    response = handler({"user_id": "u1", "steam_id64": "not-an-id"}, CONTEXT)
     assert response == {
         "success": False,
         "user_id": "u1",
@@ -112,8 +115,8 @@ def test_invalid_steam_id_without_any_configuration() -> None:
         ({"user_id": "u1", "steam_id64": "x" * 10_000}, "INVALID_EVENT"),
     ],
 )
-def test_invalid_events(steam_env: Path, steam: respx.MockRouter, event: Any, code: str) -> None:
-    response = handler(event, None)
+def test_invalid_events(settings: Settings, steam: respx.MockRouter, event: Any, code: str) -> None:
+    response = handler(event, CONTEXT, settings=settings)
     assert response["success"] is False
     assert response["error_code"] == code
     assert steam.calls.call_count == 0
@@ -127,30 +130,30 @@ def test_invalid_events(steam_env: Path, steam: respx.MockRouter, event: Any, co
     ],
 )
 def test_permanent_failures_are_responses(
-    steam_env: Path, steam: respx.MockRouter, visibility: int, owned: Any, code: str
+    settings: Settings, steam: respx.MockRouter, visibility: int, owned: Any, code: str
 ) -> None:
     steam.get("/ISteamUser/GetPlayerSummaries/v2/").respond(json=profile(visibility))
     steam.get("/IPlayerService/GetOwnedGames/v1/").respond(json=owned)
-    response = handler({"user_id": "u1", "steam_id64": STEAM_ID}, None)
+    response = handler({"user_id": "u1", "steam_id64": STEAM_ID}, CONTEXT, settings=settings)
     assert (response["success"], response["error_code"]) == (False, code)
-    assert not list(steam_env.rglob("*.csv"))
+    assert not list(settings.data_dir.rglob("*.csv"))
 
 
-def test_not_found_and_auth(steam_env: Path, steam: respx.MockRouter) -> None:
+def test_not_found_and_auth(settings: Settings, steam: respx.MockRouter) -> None:
     steam.get("/ISteamUser/ResolveVanityURL/v1/").respond(
         json={"response": {"success": 42, "message": "No match"}}
     )
-    assert handler({"user_id": "u1", "steam_id64": "nobody_here"}, None)["error_code"] == (
-        "PROFILE_NOT_FOUND"
-    )
+    unknown = handler({"user_id": "u1", "steam_id64": "nobody_here"}, CONTEXT, settings=settings)
+    assert unknown["error_code"] == "PROFILE_NOT_FOUND"
     steam.get("/ISteamUser/GetPlayerSummaries/v2/").respond(403, html="<html>Forbidden</html>")
-    response = handler({"user_id": "u1", "steam_id64": STEAM_ID}, None)
+    response = handler({"user_id": "u1", "steam_id64": STEAM_ID}, CONTEXT, settings=settings)
     assert response["error_code"] == "STEAM_AUTH_FAILED"
     assert KEY not in str(response)
 
 
-def test_missing_key_is_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    response = handler({"user_id": "u1", "steam_id64": STEAM_ID}, None)
+def test_missing_key_is_configuration_error(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    response = handler({"user_id": "u1", "steam_id64": STEAM_ID}, CONTEXT, settings=settings)
     assert response["error_code"] == "CONFIGURATION_ERROR"
     assert "STEAM_API_KEY" in response["error"]
 
@@ -160,10 +163,10 @@ def test_missing_key_is_configuration_error(monkeypatch: pytest.MonkeyPatch) -> 
     [(503, "UpstreamUnavailableError"), (429, "SteamRateLimitedError")],
 )
 def test_transient_failures_raise_for_step_functions(
-    steam_env: Path, steam: respx.MockRouter, status: int, exception: str
+    settings: Settings, steam: respx.MockRouter, status: int, exception: str
 ) -> None:
     steam.get("/ISteamUser/GetPlayerSummaries/v2/").respond(status, text="")
     with pytest.raises(Exception) as info:  # noqa: PT011 - the class name is what Retry matches
-        handler({"user_id": "u1", "steam_id64": STEAM_ID}, None)
+        handler({"user_id": "u1", "steam_id64": STEAM_ID}, CONTEXT, settings=settings)
     assert type(info.value).__name__ == exception
     assert info.value.transient  # type: ignore[attr-defined]

@@ -14,17 +14,17 @@ from lambdas.models.events import (
     DatabaseImportResponse,
     IgdbEnrichmentEvent,
     IgdbEnrichmentResponse,
+    StageEvent,
+    StageResponse,
     SteamImportEvent,
     SteamImportResponse,
-    _Event,
-    _Response,
 )
 
 INFRA = Path(__file__).parents[3] / "infra"
 TEMPLATE = INFRA / "template.yaml"
 
 # What each stage handler takes and answers: the contracts the state machine must respect.
-STAGE_MODELS: dict[str, tuple[type[_Event], type[_Response]]] = {
+STAGE_MODELS: dict[str, tuple[type[StageEvent], type[StageResponse]]] = {
     "lambdas.handlers.steam_import.handler": (SteamImportEvent, SteamImportResponse),
     "lambdas.handlers.igdb_enrichment.handler": (IgdbEnrichmentEvent, IgdbEnrichmentResponse),
     "lambdas.handlers.database_import.handler": (DatabaseImportEvent, DatabaseImportResponse),
