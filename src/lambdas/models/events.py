@@ -7,11 +7,11 @@ the next stage.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from lambdas.errors import PipelineError
+from lambdas.errors import InvalidEventError, PipelineError
 
 
 class _Event(BaseModel):
@@ -19,6 +19,18 @@ class _Event(BaseModel):
 
     user_id: str = Field(min_length=1, max_length=1024)
     import_id: str | None = Field(default=None, max_length=64)
+
+    @classmethod
+    def parse(cls, raw: Any, *, stage: str) -> Self:
+        """The event, or INVALID_EVENT naming the first problems (never the values themselves)."""
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
+                for error in exc.errors()[:5]
+            )
+            raise InvalidEventError(f"the {stage} event is invalid: {problems}") from None
 
 
 class _Response(BaseModel):
