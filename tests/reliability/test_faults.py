@@ -145,6 +145,37 @@ def test_igdb_errors(
         )
 
 
+def test_igdb_429_with_a_huge_retry_after(
+    harness: Harness, clean_state: Snapshot, reliability: Figures
+) -> None:
+    """`Retry-After: 100000` went straight into the limiter's pause: stage 2 slept 28 hours. A
+    wait longer than RETRY_MAX_WAIT_SECONDS is now IGDB_RATE_LIMITED at once (transient, so Step
+    Functions waits and retries the stage). Run in a daemon thread so the old code fails the test
+    instead of hanging the suite."""
+    with reliability.fault("igdb: 429 with Retry-After 100000"):
+        before = harness.snapshot()
+        harness.sandbox.set_knobs(igdb={"burst_429_rate": 1.0, "retry_after_seconds": 100_000})
+        finished: list[PipelineResult] = []
+        worker = threading.Thread(target=lambda: finished.append(harness.run()), daemon=True)
+        worker.start()
+        worker.join(timeout=60)
+        assert finished, "stage 2 is still waiting on IGDB's Retry-After"
+        result = finished[0]
+        assert result.failed is not None and result.failed.stage is Stage.ENRICH
+        assert "RETRY_MAX_WAIT_SECONDS" in (result.failed.response.error or "")
+        # Ended within the cap: one 429 was enough, no pause was taken.
+        assert result.failed.seconds < 30, result.failed.seconds
+        survive(
+            harness,
+            reliability,
+            clean_state,
+            result,
+            allowed={"IGDB_RATE_LIMITED"},
+            before=before,
+            clear_fault=harness.sandbox.reset,
+        )
+
+
 @pytest.mark.parametrize("probability", [1.0, 0.5], ids=["always", "half"])
 def test_igdb_hangs_past_the_client_timeout(
     probability: float, harness: Harness, clean_state: Snapshot, reliability: Figures

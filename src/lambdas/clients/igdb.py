@@ -506,6 +506,13 @@ class IgdbClient(PooledClient):
         if response.status_code == 429:
             # Everyone backs off together: the limit is per client id, not per coroutine.
             retry_after = parse_retry_after(response)
+            if retry_after is not None and not retry_after <= self._retry.max_wait:
+                # Longer than any wait we allow (or not a number): a Lambda must not sleep
+                # through its timeout; Step Functions waits and retries the stage instead.
+                raise IgdbRateLimitedError(
+                    f"IGDB asked to wait {_seconds(retry_after)} (Retry-After), longer than "
+                    f"RETRY_MAX_WAIT_SECONDS ({self._retry.max_wait:g} s); try again later"
+                )
             self._limiter.pause(
                 retry_after
                 if retry_after is not None
@@ -515,6 +522,10 @@ class IgdbClient(PooledClient):
         if response.status_code >= 500:
             raise RetryableResponseError(response.status_code, parse_retry_after(response))
         return response
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if math.isfinite(value) else "an unbounded time"
 
 
 def _message(response: httpx.Response) -> str:
