@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     library_status_unplayed: str = Field(default="CURIOUS_ABOUT", min_length=1, max_length=63)
     library_status_played: str = Field(default="EXPERIENCED", min_length=1, max_length=63)
     s3_bucket: str | None = None
+    max_csv_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="largest stored CSV a stage reads; checked before reading",
+    )
     s3_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
 

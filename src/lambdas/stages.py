@@ -15,7 +15,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import structlog
-from pydantic import ValidationError
 
 from lambdas.clients.s3 import Storage, storage_from_settings, validate_user_id
 from lambdas.config import Settings
@@ -178,25 +177,12 @@ class StageSpec(Generic[E, R]):
 
     def event(self, payload: object, *, import_id: str) -> E:
         """The stage's event from a raw payload, with this run's import id; else INVALID_EVENT."""
-        try:
-            event = self.event_model.model_validate(payload)
-        except ValidationError as exc:
-            raise InvalidEventError(
-                f"the {self.stage.handler_name} event is invalid: {_problems(exc)}"
-            ) from exc
+        event = self.event_model.parse(payload, stage=self.stage.handler_name)
         return event.model_copy(update={"import_id": import_id})
 
     async def run(self, payload: object, context: StageContext, *, import_id: str) -> R:
         """Validate the payload, then do the stage's work."""
         return await self.work(self.event(payload, import_id=import_id), context)
-
-
-def _problems(exc: ValidationError) -> str:
-    """The first few problems, by field path; input values left out (they are the caller's)."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
-        for error in exc.errors()[:5]
-    )
 
 
 STEAM = StageSpec(Stage.STEAM, SteamImportEvent, SteamImportResponse, steam_stage)

@@ -77,15 +77,19 @@ def test_igdb_429_storm(harness: Harness, clean_state: Snapshot, reliability: Fi
 
     def end_storm() -> None:
         harness.sandbox.set_knobs(igdb={"burst_429_rate": 0.0})
-        storm_over.set()
+
+    def storm_was_felt() -> bool:
+        return harness.sandbox.stats().rate_limited.get("igdb", 0) > 0
 
     with reliability.fault("igdb: 429 storm (50% for 2 s)"):
         harness.sandbox.set_knobs(igdb={"burst_429_rate": 0.5})
-        timer = threading.Timer(STORM_SECONDS, end_storm)
+        timer = threading.Timer(STORM_SECONDS, storm_over.set)
         timer.start()
         results: list[PipelineResult] = []
         try:
-            while not storm_over.is_set() and len(results) < 30:
+            # The storm lasts STORM_SECONDS, and on a slow machine until it has hit at least once
+            # (a run makes only a couple of IGDB requests, each with even odds).
+            while len(results) < 30 and not (storm_over.is_set() and storm_was_felt()):
                 before = harness.snapshot()
                 result = harness.run(context=context, refresh=True)
                 assert outcome(result) in {"success", "IGDB_RATE_LIMITED"}, result.as_dict()
@@ -96,7 +100,7 @@ def test_igdb_429_storm(harness: Harness, clean_state: Snapshot, reliability: Fi
         finally:
             timer.cancel()
             end_storm()
-        assert harness.sandbox.stats().rate_limited.get("igdb", 0) > 0  # the storm was real
+        assert storm_was_felt()  # the storm was real
         for result in results:
             if not result.success:
                 assert outcome(harness.retry(result, context=context)) == "success"
@@ -140,6 +144,37 @@ def test_igdb_errors(
             clean_state,
             result,
             allowed=allowed,
+            before=before,
+            clear_fault=harness.sandbox.reset,
+        )
+
+
+def test_igdb_429_with_a_huge_retry_after(
+    harness: Harness, clean_state: Snapshot, reliability: Figures
+) -> None:
+    """`Retry-After: 100000` went straight into the limiter's pause: stage 2 slept 28 hours. A
+    wait longer than RETRY_MAX_WAIT_SECONDS is now IGDB_RATE_LIMITED at once (transient, so Step
+    Functions waits and retries the stage). Run in a daemon thread so the old code fails the test
+    instead of hanging the suite."""
+    with reliability.fault("igdb: 429 with Retry-After 100000"):
+        before = harness.snapshot()
+        harness.sandbox.set_knobs(igdb={"burst_429_rate": 1.0, "retry_after_seconds": 100_000})
+        finished: list[PipelineResult] = []
+        worker = threading.Thread(target=lambda: finished.append(harness.run()), daemon=True)
+        worker.start()
+        worker.join(timeout=60)
+        assert finished, "stage 2 is still waiting on IGDB's Retry-After"
+        result = finished[0]
+        assert result.failed is not None and result.failed.stage is Stage.ENRICH
+        assert "RETRY_MAX_WAIT_SECONDS" in (result.failed.response.error or "")
+        # Ended within the cap: one 429 was enough, no pause was taken.
+        assert result.failed.seconds < 30, result.failed.seconds
+        survive(
+            harness,
+            reliability,
+            clean_state,
+            result,
+            allowed={"IGDB_RATE_LIMITED"},
             before=before,
             clear_fault=harness.sandbox.reset,
         )

@@ -149,6 +149,16 @@ MUTATIONS: dict[str, tuple[Callable[[bytes], bytes], str | None]] = {
     "app-id-zero": (lambda data: _set_cell(data, "appid", "0"), "appid"),
     "app-id-overflow": (lambda data: _set_cell(data, "appid", str(2**32)), "appid"),
     "app-id-unicode-digits": (lambda data: _set_cell(data, "appid", "٥٧٠"), "appid"),
+    # Strict integers, as stage 1 writes them: pydantic's lax parsing took these.
+    "app-id-padded": (lambda data: _set_cell(data, "appid", " 630 "), "appid is not an integer"),
+    "app-id-underscores": (
+        lambda data: _set_cell(data, "appid", "1_000"),
+        "appid is not an integer",
+    ),
+    "playtime-plus-sign": (
+        lambda data: _set_cell(data, "playtime_forever", "+5"),
+        "playtime_forever is not an integer",
+    ),
     "playtime-overflows-int4": (
         lambda data: _set_cell(data, "playtime_forever", str(2**31)),
         "playtime_forever",
@@ -172,6 +182,7 @@ MUTATIONS: dict[str, tuple[Callable[[bytes], bytes], str | None]] = {
 }
 
 BEYOND_INT4 = 2**31 + 5
+RTL_TITLE = "\u200fשר הטבעות: המלחמה על הצפון"  # Hebrew, with a right-to-left mark
 
 ENRICHED_ONLY: dict[str, tuple[Callable[[bytes], bytes], str | None]] = {
     "matched-app-id-beyond-int4": (
@@ -195,6 +206,76 @@ ENRICHED_ONLY: dict[str, tuple[Callable[[bytes], bytes], str | None]] = {
             data, "igdb_first_release_date", str(10**15), row=_matched_row(data)
         ),
         "igdb_first_release_date",
+    ),
+    # JSON cells that crashed the decoder or the writer with a traceback.
+    "json-nested-200000-deep": (
+        lambda data: _set_cell(data, "genres", "[" * 200_000 + "]" * 200_000),
+        "genres nests JSON deeper",
+    ),
+    "json-integer-4400-digits": (
+        lambda data: _set_cell(data, "genres", '[{"id":' + "9" * 4400 + ',"name":"x","slug":"x"}]'),
+        "genres holds a number of 4400 characters",
+    ),
+    "json-lone-surrogate": (
+        lambda data: _set_cell(data, "genres", '[{"id":1,"name":"\\ud800","slug":"x"}]'),
+        "genres holds a NUL or a lone surrogate",
+    ),
+    "json-escaped-nul": (
+        lambda data: _set_cell(data, "platforms", '[{"id":6,"name":"P\\u0000C","slug":"win"}]'),
+        "platforms holds a NUL or a lone surrogate",
+    ),
+    # IGDB metadata that IGDB itself never sends: it would land in the shared Game rows.
+    "igdb-id-zero": (
+        lambda data: _set_cell(data, "igdb_id", "0", row=_matched_row(data)),
+        "igdb_id: Value error, an IGDB id is a positive integer",
+    ),
+    "igdb-id-negative": (
+        lambda data: _set_cell(data, "igdb_id", "-1", row=_matched_row(data)),
+        "igdb_id: Value error, an IGDB id is a positive integer",
+    ),
+    "genre-id-zero": (
+        lambda data: _set_cell(
+            data, "genres", '[{"id":0,"name":"x","slug":"x"}]', row=_matched_row(data)
+        ),
+        "genres.0.id",
+    ),
+    "cover-javascript-url": (
+        lambda data: _set_cell(data, "cover_url", "javascript:alert(1)", row=_matched_row(data)),
+        "cover_url",
+    ),
+    "cover-url-other-host": (
+        lambda data: _set_cell(
+            data,
+            "cover_url",
+            "https://images.igdb.com.evil.example/t_x/co1.jpg",
+            row=_matched_row(data),
+        ),
+        "cover_url",
+    ),
+    "cover-url-plain-http": (
+        lambda data: _set_cell(
+            data,
+            "cover_url",
+            "http://images.igdb.com/igdb/image/upload/t_cover_big/co1wyy.jpg",
+            row=_matched_row(data),
+        ),
+        "cover_url",
+    ),
+    "cover-image-id-path": (
+        lambda data: _set_cell(data, "igdb_cover_image_id", "../../evil", row=_matched_row(data)),
+        "igdb_cover_image_id",
+    ),
+    "title-bidi-override": (
+        lambda data: _set_cell(data, "igdb_name", "Half\u202eefiL", row=_matched_row(data)),
+        "igdb_name: Value error, the title holds the control character U+202E",
+    ),
+    "title-escape-sequence": (
+        lambda data: _set_cell(data, "igdb_name", "Half\x1b[2JLife", row=_matched_row(data)),
+        "igdb_name: Value error, the title holds the control character U+001B",
+    ),
+    "title-right-to-left": (
+        lambda data: _set_cell(data, "igdb_name", RTL_TITLE, row=_matched_row(data)),
+        None,
     ),
     "genre-id-overflows-int4": (
         lambda data: _set_cell(
@@ -293,6 +374,11 @@ def _check_handled(
                 {"appid": str(BEYOND_INT4)},
             ).all()
         assert found and found[0][0] == "MATCHED", found
+        return
+    if name == "title-right-to-left":
+        with harness.engine.connect() as connection:
+            titles = {row[0] for row in connection.exec_driver_sql('SELECT title FROM "Game"')}
+        assert RTL_TITLE in titles  # real right-to-left text is a title like any other
         return
     if name == "formula-like-names":
         with harness.engine.connect() as connection:

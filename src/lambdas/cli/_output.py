@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from lambdas.config import Settings, get_settings
-from lambdas.errors import ConfigurationError, InvalidSteamIdError, PipelineError
+from lambdas.errors import ConfigurationError, PipelineError
 from lambdas.logging import configure_logging, redact_text, register_secrets
 from lambdas.models.steam import parse_steam_account
 from lambdas.pipeline import Stage
@@ -61,12 +61,10 @@ JsonOption = Annotated[
 ]
 
 
-def steam_account(value: str) -> str:
-    """Typer parser: fail at parse time, with a usage error, on text no Steam id can be."""
-    try:
-        parse_steam_account(value)
-    except InvalidSteamIdError as exc:
-        raise typer.BadParameter(exc.message) from exc
+def steam_account(value: str, *, as_json: bool) -> str:
+    """Refuse, before any request, text no Steam id can be: INVALID_STEAM_ID with its exit code
+    (and a JSON body under --json), like every other bad input, rather than a usage box."""
+    call(lambda: parse_steam_account(value), as_json=as_json)
     return value
 
 
@@ -77,7 +75,6 @@ SteamOption = Annotated[
         "-s",
         help="SteamID64, STEAM_X:Y:Z, [U:1:N], a steamcommunity.com profile URL, "
         "or a custom URL name.",
-        callback=steam_account,
     ),
 ]
 

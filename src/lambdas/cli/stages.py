@@ -38,6 +38,7 @@ def steam_command(
     from lambdas.handlers._runtime import new_import_id
     from lambdas.steam.library import import_steam_library
 
+    steam_account(steam, as_json=as_json)
     settings = load_settings()
     result = run_async(
         import_steam_library(
@@ -125,14 +126,15 @@ def load_command(
     from lambdas.models.events import DatabaseImportEvent
     from lambdas.stages import StageContext, database_stage
 
-    settings = load_settings()
-    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
-    response = run_async(
-        database_stage(
-            DatabaseImportEvent(user_id=user_id, s3_enriched_location=location), context
+    event = call(
+        lambda: DatabaseImportEvent.parse(
+            {"user_id": user_id, "s3_enriched_location": location}, stage="database_import"
         ),
         as_json=as_json,
     )
+    settings = load_settings()
+    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+    response = run_async(database_stage(event, context), as_json=as_json)
     stats = response.stats
     emit(
         response.model_dump(mode="json"),
@@ -161,7 +163,6 @@ def run_command(
             "--steam",
             "-s",
             help="SteamID64, STEAM_X:Y:Z, [U:1:N], profile URL or custom URL name.",
-            callback=lambda value: steam_account(value) if value is not None else None,
         ),
     ] = None,
     create_user: Annotated[
@@ -187,6 +188,8 @@ def run_command(
         raise typer.BadParameter("--steam is required (unless resuming with --from-stage)")
     if from_stage is not Stage.STEAM and location is None:
         raise typer.BadParameter("--from-stage needs the --location to resume from")
+    if steam is not None:
+        steam_account(steam, as_json=as_json)
     settings = load_settings()
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
     call(lambda: prepare_database(settings, context), as_json=as_json)

@@ -8,6 +8,7 @@ concurrently under the process's rate limiter, full pages followed up round by r
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -360,6 +361,13 @@ class IgdbClient(PooledClient):
         if response.status_code == 429:
             # Everyone backs off together: the limit is per client id, not per coroutine.
             retry_after = parse_retry_after(response)
+            if retry_after is not None and not retry_after <= self._retry.max_wait:
+                # Longer than any wait we allow (or not a number): a Lambda must not sleep
+                # through its timeout; Step Functions waits and retries the stage instead.
+                raise IgdbRateLimitedError(
+                    f"IGDB asked to wait {_seconds(retry_after)} (Retry-After), longer than "
+                    f"RETRY_MAX_WAIT_SECONDS ({self._retry.max_wait:g} s); try again later"
+                )
             self._limiter.pause(
                 retry_after
                 if retry_after is not None
@@ -368,6 +376,10 @@ class IgdbClient(PooledClient):
             raise RetryableResponseError(429, retry_after=0.0)
         raise_if_retryable(response)
         return response
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if math.isfinite(value) else "an unbounded time"
 
 
 def _message(response: httpx.Response) -> str:

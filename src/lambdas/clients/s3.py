@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from lambdas.errors import (
     InvalidLocationError,
     InvalidUserIdError,
     LocationNotFoundError,
+    MalformedCsvError,
     StorageUnavailableError,
 )
 
@@ -36,6 +38,15 @@ log = structlog.get_logger()
 _USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 _MAX_LOCATION_LENGTH = 2048
 IMPORTS_PREFIX = "imports"
+#: Default cap on a stored CSV (the MAX_CSV_BYTES setting), checked before reading.
+DEFAULT_MAX_CSV_BYTES = 64 * 1024 * 1024
+
+
+def _too_large(key: str, size: int, limit: int) -> MalformedCsvError:
+    return MalformedCsvError(
+        f"{key} holds {size} bytes, more than MAX_CSV_BYTES ({limit}) allows; "
+        "no stage writes a CSV that large"
+    )
 
 
 def validate_user_id(user_id: str) -> str:
@@ -130,8 +141,9 @@ def _check_segments(path: str) -> None:
 class LocalStorage:
     """A folder on disk; writes are atomic (temporary file, fsync, rename)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, max_bytes: int = DEFAULT_MAX_CSV_BYTES) -> None:
         self.root = root.resolve()
+        self.max_bytes = max_bytes
 
     def put(self, key: str, data: bytes) -> str:
         path = self.root / key
@@ -182,11 +194,29 @@ class LocalStorage:
     def get(self, location: str, *, user_id: str) -> bytes:
         key = self.key_of(location, user_id=user_id)
         try:
-            return (self.root / key).read_bytes()
+            # Non-blocking open: a named pipe would otherwise block until a writer appears. The
+            # file is then checked through its descriptor, so it cannot be swapped in between.
+            fd = os.open(self.root / key, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError as exc:
             raise LocationNotFoundError(f"nothing is stored at {key}") from exc
         except OSError as exc:
             raise StorageUnavailableError(f"cannot read {key}: {exc.strerror}") from exc
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+                raise InvalidLocationError(f"{key} is {kind}, not a stored CSV")
+            if info.st_size > self.max_bytes:
+                raise _too_large(key, info.st_size, self.max_bytes)
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                data = handle.read(self.max_bytes + 1)  # the file may have grown since fstat
+        except OSError as exc:
+            raise StorageUnavailableError(f"cannot read {key}: {exc.strerror}") from exc
+        finally:
+            os.close(fd)
+        if len(data) > self.max_bytes:
+            raise _too_large(key, len(data), self.max_bytes)
+        return data
 
     def list_keys(self, prefix: str) -> list[str]:
         base = self.root / prefix
@@ -202,9 +232,12 @@ class LocalStorage:
 class S3Storage:
     """An S3 bucket through boto3 (endpoint configurable for S3-compatible servers)."""
 
-    def __init__(self, bucket: str, client: S3Client) -> None:
+    def __init__(
+        self, bucket: str, client: S3Client, *, max_bytes: int = DEFAULT_MAX_CSV_BYTES
+    ) -> None:
         self.bucket = bucket
         self._client = client
+        self.max_bytes = max_bytes
 
     def put(self, key: str, data: bytes) -> str:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -241,11 +274,22 @@ class S3Storage:
 
         key = self.key_of(location, user_id=user_id)
         try:
-            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            answer = self._client.get_object(Bucket=self.bucket, Key=key)
+            body = answer["Body"]
+            try:
+                size = int(answer.get("ContentLength", 0) or 0)
+                if size > self.max_bytes:
+                    raise _too_large(f"s3://{self.bucket}/{key}", size, self.max_bytes)
+                data = body.read(self.max_bytes + 1)
+            finally:
+                body.close()
         except ClientError as exc:
             raise _translate_client_error(exc, self.bucket, key) from exc
         except BotoCoreError as exc:
             raise _translate_boto_error(exc, f"cannot read s3://{self.bucket}/{key}") from exc
+        if len(data) > self.max_bytes:
+            raise _too_large(f"s3://{self.bucket}/{key}", len(data), self.max_bytes)
+        return data
 
     def list_keys(self, prefix: str) -> list[str]:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -293,7 +337,7 @@ def _translate_client_error(exc: Exception, bucket: str, key: str) -> Exception:
 def storage_from_settings(settings: Settings, *, s3_client: S3Client | None = None) -> Storage:
     """S3 when S3_BUCKET is set, else the local data folder."""
     if not settings.s3_bucket:
-        return LocalStorage(settings.data_dir)
+        return LocalStorage(settings.data_dir, max_bytes=settings.max_csv_bytes)
     if s3_client is None:
         import boto3
         from botocore.config import Config
@@ -308,7 +352,7 @@ def storage_from_settings(settings: Settings, *, s3_client: S3Client | None = No
                 retries={"mode": "standard", "max_attempts": 3},
             ),
         )
-    return S3Storage(settings.s3_bucket, s3_client)
+    return S3Storage(settings.s3_bucket, s3_client, max_bytes=settings.max_csv_bytes)
 
 
 def utc_now() -> datetime:

@@ -6,12 +6,14 @@ import codecs
 import csv
 import io
 import json
+import math
+import re
 import types
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import Enum
 from functools import cache
-from typing import Any, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, NamedTuple, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,16 +23,34 @@ R = TypeVar("R", bound=BaseModel)
 
 _CHECK_SLICE = 1 << 20  # bytes of UTF-8 validated at a time
 MAX_FIELD_BYTES = 1_000_000  # one cell; Steam names are short, JSON lists stay far below this
+#: Deepest JSON nesting a list cell may have: our lists hold objects of scalars (depth 2); a
+#: hostile `[[[[…` would otherwise reach the decoder's recursion limit (RecursionError).
+MAX_JSON_DEPTH = 4
+#: Longest number text in a JSON cell or integer column: 2^64 has 20 digits. Python refuses to
+#: convert integers of over 4,300 digits with a ValueError, and big ones are slow to convert.
+MAX_NUMBER_CHARS = 24
+#: An integer cell exactly as `str(int)` writes it: ASCII digits, an optional minus, no spaces,
+#: `+`, `_` or leading zeros (pydantic's lax parsing accepts " 630 " and "1_000").
+_STRICT_INT = re.compile(r"-?(?:0|[1-9][0-9]*)", re.ASCII)
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_INNERMOST = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
+#: What no decoded text may hold: NUL (PostgreSQL text cannot) and lone surrogates (not UTF-8).
+_FORBIDDEN_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def header_of(model: type[BaseModel]) -> list[str]:
     return list(model.model_fields)
 
 
+class _Kind(NamedTuple):
+    is_json: bool
+    optional: bool  # an empty cell is None
+    is_int: bool
+
+
 @cache
-def _column_kinds(model: type[BaseModel]) -> dict[str, tuple[bool, bool]]:
-    """For each column: (holds JSON, may be empty → None)."""
-    kinds: dict[str, tuple[bool, bool]] = {}
+def _column_kinds(model: type[BaseModel]) -> dict[str, _Kind]:
+    kinds: dict[str, _Kind] = {}
     for name, field in model.model_fields.items():
         annotation = field.annotation
         args = get_args(annotation)
@@ -40,8 +60,11 @@ def _column_kinds(model: type[BaseModel]) -> dict[str, tuple[bool, bool]]:
             if optional
             else annotation
         )
+        if get_origin(inner) is Annotated:
+            inner = get_args(inner)[0]
         is_json = get_origin(inner) in (list, dict) or inner in (list, dict)
-        kinds[name] = (is_json, optional)
+        is_int = isinstance(inner, type) and issubclass(inner, int) and inner is not bool
+        kinds[name] = _Kind(is_json, optional, is_int)
     return kinds
 
 
@@ -179,7 +202,7 @@ def _listed(columns: Sequence[str], *, most: int = 5, width: int = 40) -> str:
 def _parse_record(
     record: list[str],
     columns: list[str],
-    kinds: dict[str, tuple[bool, bool]],
+    kinds: dict[str, _Kind],
     model: type[R],
     line_number: int,
     what: str,
@@ -196,16 +219,18 @@ def _parse_record(
                 f"the {what} row on line {line_number}: {column} is longer than "
                 f"{MAX_FIELD_BYTES} characters"
             )
-        is_json, optional = kinds[column]
-        if cell == "" and optional:
+        kind = kinds[column]
+        if cell == "" and kind.optional:
             values[column] = None
-        elif is_json:
-            try:
-                values[column] = json.loads(cell) if cell else []
-            except json.JSONDecodeError as exc:
+        elif kind.is_json:
+            values[column] = _json_cell(cell, f"the {what} row on line {line_number}: {column}")
+        elif kind.is_int:
+            if len(cell) > MAX_NUMBER_CHARS or not _STRICT_INT.fullmatch(cell):
                 raise MalformedCsvError(
-                    f"the {what} row on line {line_number}: {column} is not valid JSON"
-                ) from exc
+                    f"the {what} row on line {line_number}: {column} is not an integer "
+                    "(ASCII digits, optional leading minus)"
+                )
+            values[column] = int(cell)
         else:
             values[column] = cell
     try:
@@ -216,3 +241,75 @@ def _parse_record(
         raise MalformedCsvError(
             f"the {what} row on line {line_number}: {location}: {first['msg']}"
         ) from exc
+
+
+class _JsonRefused(ValueError):
+    """Raised from inside the JSON decoder's hooks: a value the cell may not hold."""
+
+
+def _bounded_number(text: str) -> str:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _JsonRefused(f"holds a number of {len(text)} characters")
+    return text
+
+
+def _bounded_float(text: str) -> float:
+    value = float(_bounded_number(text))
+    if not math.isfinite(value):
+        raise _JsonRefused(f"holds {text}, beyond what a float holds")
+    return value
+
+
+def _no_constant(text: str) -> None:
+    raise _JsonRefused(f"holds {text}, which is not JSON")
+
+
+def _json_depth_exceeds(cell: str, limit: int) -> bool:
+    """Whether brackets nest deeper than `limit`, in C-speed regex passes (no recursion): strings
+    are blanked out, then each pass folds the innermost brackets. Unbalanced brackets stop the
+    folding early and are left to the decoder to report as invalid JSON."""
+    structure = _JSON_STRING.sub("0", cell) if '"' in cell else cell
+    for _ in range(limit):
+        if "[" not in structure and "{" not in structure:
+            return False
+        folded = _JSON_INNERMOST.sub("0", structure)
+        if folded == structure:
+            return False
+        structure = folded
+    return "[" in structure or "{" in structure
+
+
+def _json_cell(cell: str, where: str) -> Any:
+    """A JSON list cell decoded within bounds: depth, number size, no NUL or lone surrogate."""
+    if not cell:
+        return []
+    if _json_depth_exceeds(cell, MAX_JSON_DEPTH):
+        raise MalformedCsvError(f"{where} nests JSON deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        value = json.loads(
+            cell,
+            parse_int=lambda text: int(_bounded_number(text)),
+            parse_float=_bounded_float,
+            parse_constant=_no_constant,
+        )
+    except _JsonRefused as exc:
+        raise MalformedCsvError(f"{where} {exc}") from exc
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise MalformedCsvError(f"{where} is not valid JSON") from exc
+    # The raw bytes are checked for NUL and are valid UTF-8, so a NUL or a surrogate can only
+    # arrive as a JSON escape: check the decoded text only when the cell has one.
+    if "\\u" in cell and _holds_forbidden_text(value):
+        raise MalformedCsvError(f"{where} holds a NUL or a lone surrogate (escaped in JSON)")
+    return value
+
+
+def _holds_forbidden_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return _FORBIDDEN_TEXT.search(value) is not None
+    if isinstance(value, list):
+        return any(_holds_forbidden_text(item) for item in value)
+    if isinstance(value, dict):
+        return any(
+            _holds_forbidden_text(key) or _holds_forbidden_text(item) for key, item in value.items()
+        )
+    return False

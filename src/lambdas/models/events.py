@@ -8,11 +8,11 @@ the next stage.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from lambdas.errors import PipelineError
+from lambdas.errors import InvalidEventError, PipelineError
 
 
 class Stage(StrEnum):
@@ -67,6 +67,18 @@ class StageEvent(BaseModel):
 
     user_id: str = Field(min_length=1, max_length=1024)
     import_id: str | None = Field(default=None, max_length=64)
+
+    @classmethod
+    def parse(cls, raw: Any, *, stage: str) -> Self:
+        """The event, or INVALID_EVENT naming the first problems (never the values themselves)."""
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
+                for error in exc.errors()[:5]
+            )
+            raise InvalidEventError(f"the {stage} event is invalid: {problems}") from exc
 
 
 class StageResponse(BaseModel):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lambdas.models.text import clean_text, clean_title
 
 COVER_URL = "https://images.igdb.com/igdb/image/upload/t_cover_big/{image_id}.jpg"
 
@@ -34,6 +37,19 @@ class _IgdbPayload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+# IGDB's text is cleaned here, where it enters, so no writer meets a lone surrogate (not UTF-8),
+# a NUL (not storable) or a bidi override (a title that reads as something else).
+def _title(value: Any) -> Any:
+    return clean_title(value) if isinstance(value, str) else value
+
+
+def _text(value: Any) -> Any:
+    return clean_text(value) if isinstance(value, str) else value
+
+
+_IMAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 class TwitchToken(_IgdbPayload):
     access_token: str = Field(min_length=1)
     expires_in: int = Field(ge=0)
@@ -45,6 +61,8 @@ class IgdbGenre(_IgdbPayload):
     name: str | None = None
     slug: str | None = None
     checksum: str | None = None
+
+    _clean = field_validator("name", "slug", "checksum", mode="before")(_title)
 
 
 class IgdbPlatform(_IgdbPayload):
@@ -58,6 +76,10 @@ class IgdbPlatform(_IgdbPayload):
     platform_type: int | None = None
     checksum: str | None = None
 
+    _clean = field_validator(
+        "name", "slug", "abbreviation", "alternative_name", "checksum", mode="before"
+    )(_title)
+
     @field_validator("platform_family", "platform_type", mode="before")
     @classmethod
     def _reference_id(cls, value: Any) -> Any:
@@ -68,6 +90,12 @@ class IgdbPlatform(_IgdbPayload):
 class IgdbCover(_IgdbPayload):
     id: int
     image_id: str | None = None
+
+    @field_validator("image_id")
+    @classmethod
+    def _plain_image_id(cls, value: str | None) -> str | None:
+        """An image id goes into a URL: anything but IGDB's plain ids means no cover."""
+        return value if value is not None and _IMAGE_ID.fullmatch(value) else None
 
 
 def _ids(value: Any) -> Any:
@@ -96,6 +124,8 @@ class IgdbGame(_IgdbPayload):
     version_parent: int | None = None
     parent_game: int | None = None
 
+    _clean_titles = field_validator("name", "slug", mode="before")(_title)
+    _clean_summary = field_validator("summary", mode="before")(_text)
     _as_ids = field_validator("franchises", mode="before")(_ids)
     _as_id = field_validator(
         "franchise", "game_type", "version_parent", "parent_game", mode="before"

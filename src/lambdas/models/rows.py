@@ -6,11 +6,14 @@ field order here; list-valued columns hold JSON.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lambdas.models.text import text_problem, title_problem
 
 #: Bounds of the database columns the integers land in (PostgreSQL INTEGER; Steam's uint32 Unix
 #: times; Unix seconds a timestamp can hold, years 1-9999), so an out-of-range value in a stored
@@ -22,6 +25,48 @@ UNIX_SECONDS_MIN = -62_135_596_800
 UNIX_SECONDS_MAX = 253_402_300_799
 Int4 = Annotated[int, Field(ge=INT4_MIN, le=INT4_MAX)]
 Minutes = Annotated[int, Field(ge=0, le=INT4_MAX)]
+
+
+#: IGDB metadata in an enriched CSV must look the way IGDB's own data looks, because stage 3
+#: writes it into the app's shared Game rows: ids are positive, covers are IGDB image ids or
+#: https URLs on IGDB's image host, titles hold no control or bidi-override characters.
+IMAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+COVER_URL = re.compile(
+    r"https://images\.igdb\.com/igdb/image/upload/t_[a-z0-9_]{1,32}/[A-Za-z0-9_-]{1,64}"
+    r"\.(?:jpg|png|webp)"
+)
+
+
+def _positive_id(value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise ValueError("an IGDB id is a positive integer")
+    return value
+
+
+def _title(value: str | None) -> str | None:
+    problem = title_problem(value) if value is not None else None
+    if problem:
+        raise ValueError(f"the title {problem}")
+    return value
+
+
+def _text(value: str | None) -> str | None:
+    problem = text_problem(value) if value is not None else None
+    if problem:
+        raise ValueError(f"the text {problem}")
+    return value
+
+
+def _image_id(value: str | None) -> str | None:
+    if value is not None and not IMAGE_ID.fullmatch(value):
+        raise ValueError("an IGDB image id is 1-64 letters, digits, '_' or '-'")
+    return value
+
+
+def _cover_url(value: str | None) -> str | None:
+    if value is not None and not COVER_URL.fullmatch(value):
+        raise ValueError("a cover is an https URL on images.igdb.com")
+    return value
 
 
 class _Row(BaseModel):
@@ -82,6 +127,9 @@ class GenreRef(_Row):
     slug: str
     checksum: str | None = None
 
+    _valid_id = field_validator("id")(_positive_id)
+    _valid_text = field_validator("name", "slug")(_title)
+
 
 class PlatformRef(_Row):
     id: Int4
@@ -94,6 +142,9 @@ class PlatformRef(_Row):
     platform_type: Int4 | None = None
     checksum: str | None = None
 
+    _valid_id = field_validator("id")(_positive_id)
+    _valid_text = field_validator("name", "slug", "abbreviation", "alternative_name")(_title)
+
 
 class Candidate(_Row):
     """A possible IGDB game for an unmatched app, shown in the review list."""
@@ -101,6 +152,9 @@ class Candidate(_Row):
     igdb_id: Int4
     name: str
     year: Int4 | None = None
+
+    _valid_id = field_validator("igdb_id")(_positive_id)
+    _valid_name = field_validator("name")(_title)
 
 
 class EnrichedGameRow(RawGameRow):
@@ -125,3 +179,9 @@ class EnrichedGameRow(RawGameRow):
     platforms: list[PlatformRef] = Field(default_factory=list)
     candidates: list[Candidate] = Field(default_factory=list)
     enriched_at: datetime | None = None
+
+    _valid_ids = field_validator("igdb_id", "igdb_franchise_id")(_positive_id)
+    _valid_titles = field_validator("igdb_name", "igdb_slug")(_title)
+    _valid_summary = field_validator("igdb_summary")(_text)
+    _valid_image_id = field_validator("igdb_cover_image_id")(_image_id)
+    _valid_cover_url = field_validator("cover_url")(_cover_url)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lambdas.errors import InvalidSteamIdError
+from lambdas.models.text import clean_steam_text
 
 STEAM_ID64_BASE = 76561197960265728  # universe 1, type individual, instance 1, account 0
 MAX_ACCOUNT_ID = 2**32 - 1
@@ -117,6 +119,12 @@ class _SteamPayload(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+def _storable(value: Any) -> Any:
+    """Steam's text as it enters: no NUL, no lone surrogate (escaped in JSON, they would reach
+    the CSV writer or PostgreSQL); everything else verbatim."""
+    return clean_steam_text(value) if isinstance(value, str) else value
+
+
 class OwnedGame(_SteamPayload):
     appid: int
     name: str = ""
@@ -130,6 +138,8 @@ class OwnedGame(_SteamPayload):
     rtime_last_played: int = 0
     img_icon_url: str = ""
     has_community_visible_stats: bool = False
+
+    _clean = field_validator("name", "img_icon_url", mode="before")(_storable)
 
 
 class OwnedGamesBody(_SteamPayload):
@@ -160,6 +170,8 @@ class PlayerSummary(_SteamPayload):
     personaname: str | None = None
     profileurl: str | None = None
     avatarfull: str | None = None
+
+    _clean = field_validator("personaname", mode="before")(_storable)
 
     @property
     def is_public(self) -> bool:

@@ -107,7 +107,7 @@ async def test_bad_credentials_are_an_auth_error_without_the_secret() -> None:
 
 
 async def test_429_pauses_the_shared_limiter_then_succeeds() -> None:
-    answers = [httpx.Response(429, headers={"Retry-After": "0.05"})]
+    answers = [httpx.Response(429, headers={"Retry-After": "0.002"})]  # = the policy's max wait
 
     def igdb(request: httpx.Request) -> httpx.Response:
         return answers.pop(0) if answers else httpx.Response(200, json=GAMES)
@@ -116,7 +116,7 @@ async def test_429_pauses_the_shared_limiter_then_succeeds() -> None:
     async with client(Upstream(igdb), limiter=limiter) as igdb_client:
         found = await igdb_client.search_games("Half-Life")
     assert [game.id for game in found] == [7]
-    assert limiter.paused == [0.05]  # Retry-After honoured, for every coroutine of the client id
+    assert limiter.paused == [0.002]  # Retry-After honoured, for every coroutine of the client id
 
 
 async def test_429_to_the_end_is_rate_limited() -> None:

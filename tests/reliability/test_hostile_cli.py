@@ -1,0 +1,80 @@
+"""Hostile command-line input: every case is a typed error with its exit code and, under --json,
+one JSON body on stdout; nothing is fetched, stored or written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from tests.reliability.support import USER, Figures, Harness
+from typer.testing import CliRunner
+
+from lambdas.cli import app
+
+
+def _cli(harness: Harness, *args: str) -> Result:
+    env = {
+        **harness.sandbox.env(),
+        "DATA_DIR": str(harness.settings.data_dir),
+        "DATABASE_URL": harness.db_url,
+        "RETRY_INITIAL_WAIT_SECONDS": "0.01",
+    }
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def _files(root: Path) -> set[Path]:
+    return set(root.rglob("*")) if root.exists() else set()
+
+
+def _refused(harness: Harness, args: list[str], code: str, exit_code: int) -> dict[str, Any]:
+    before, files = harness.snapshot(), _files(harness.settings.data_dir)
+    steam_before = harness.sandbox.stats().requests.get("steam", {})
+    result = _cli(harness, *args, "--json")
+    assert result.exit_code == exit_code, result.output
+    assert "Traceback" not in result.output, result.output
+    body: dict[str, Any] = json.loads(result.stdout)
+    assert (body["success"], body["error_code"]) == (False, code), body
+    assert body["error"] and len(body["error"]) < 400, body
+    human = _cli(harness, *args)  # the same refusal for a person: code and message on stderr
+    assert human.exit_code == exit_code and code in human.output, human.output
+    assert harness.snapshot() == before
+    assert _files(harness.settings.data_dir) == files
+    assert harness.sandbox.stats().requests.get("steam", {}) == steam_before
+    return body
+
+
+LOCATION = "imports/rel-user-1/20260101T000000000000Z-x-enriched.csv"
+
+LOAD_EVENTS = {
+    "empty-user-id": ("", LOCATION),
+    "user-id-1025-characters": ("u" * 1025, LOCATION),
+    "empty-location": (USER, ""),
+    "location-4097-characters": (USER, "imports/" + "l" * 4085 + ".csv"),
+}
+
+
+@pytest.mark.parametrize("name", LOAD_EVENTS)
+def test_load_refuses_a_hostile_event(name: str, harness: Harness, reliability: Figures) -> None:
+    """`load` builds its event inside the error handling, as `enrich` and `run` do."""
+    user_id, location = LOAD_EVENTS[name]
+    with reliability.hostile_input(f"cli load event: {name}"):
+        body = _refused(
+            harness,
+            ["load", "--user-id", user_id, "--location", location],
+            "INVALID_EVENT",
+            65,
+        )
+        assert "database_import event is invalid" in body["error"]
+
+
+@pytest.mark.parametrize("command", ["steam", "run"])
+@pytest.mark.parametrize("text", ["not-an-id", "' OR '1'='1", "7" * 300])
+def test_invalid_steam_text_is_invalid_steam_id(
+    command: str, text: str, harness: Harness, reliability: Figures
+) -> None:
+    """Not a usage box (exit 2, no JSON): INVALID_STEAM_ID, exit 65, like every bad input."""
+    with reliability.hostile_input(f"cli --steam at {command}: {text[:12]}"):
+        _refused(harness, [command, "--user-id", USER, "--steam", text], "INVALID_STEAM_ID", 65)
