@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import re
+import tomllib
 from typing import Any
 
 import pytest
@@ -38,8 +40,49 @@ def test_every_function_runs_an_importable_handler_on_the_intended_runtime() -> 
         module, _, attribute = function["Handler"].rpartition(".")
         assert module.startswith("lambdas.handlers."), name
         assert callable(getattr(importlib.import_module(module), attribute)), name
-    assert (INFRA / "build.sh").is_file()
-    assert template()["Globals"]["Function"]["CodeUri"] == "../build/lambda.zip"
+
+
+def test_sam_build_builds_every_function_with_the_makefile() -> None:
+    """`sam build` runs `make build-<LogicalId>` in CodeUri for BuildMethod: makefile."""
+    code_uri = template()["Globals"]["Function"]["CodeUri"]
+    makefile = (INFRA / code_uri / "Makefile").read_text(encoding="utf-8")
+    assert "./build.sh" in makefile and "$(ARTIFACTS_DIR)" in makefile
+    joined = makefile.replace("\\\n", " ")  # continuation lines
+    (listed,) = re.findall(r"^FUNCTIONS := (.*)$", joined, re.M)
+    targets = set(listed.split())
+    assert targets == set(functions())
+    for name in resources("AWS::Serverless::Function"):
+        assert template()["Resources"][name]["Metadata"] == {"BuildMethod": "makefile"}, name
+    config = tomllib.loads((INFRA.parent / "samconfig.toml").read_text(encoding="utf-8"))
+    build = config["default"]["build"]["parameters"]
+    assert build["template_file"] == "infra/template.yaml"
+    assert build["build_in_source"] is True
+    assert config["default"]["validate"]["parameters"]["lint"] is True
+    assert config["default"]["deploy"]["parameters"]["capabilities"] == "CAPABILITY_IAM"
+
+
+#: Everything each function's own policy allows: what its code calls, nothing more.
+LEAST_PRIVILEGE = {
+    "SteamImportFunction": {"secretsmanager:GetSecretValue", "s3:PutObject"},
+    "IgdbEnrichmentFunction": {
+        "secretsmanager:GetSecretValue",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",  # the previous enriched CSV is found by listing the user's prefix
+    },
+    "DatabaseImportFunction": {"secretsmanager:GetSecretValue", "s3:GetObject"},
+    "StartImportFunction": {"states:StartExecution"},
+    "ScheduledSyncFunction": {"secretsmanager:GetSecretValue", "sqs:SendMessage"},
+}
+
+
+def test_each_function_is_allowed_exactly_what_its_code_calls() -> None:
+    for name, function in functions().items():
+        allowed = {action for s in statements(function) for action in actions(s)}
+        assert allowed == LEAST_PRIVILEGE[name], name
+        assert all(s["Effect"] == "Allow" and s["Resource"] != "*" for s in statements(function))
+        managed = [policy for policy in function.get("Policies", []) if isinstance(policy, str)]
+        assert managed == [], f"{name} has managed policies {managed}"
 
 
 def test_every_environment_variable_is_a_setting() -> None:
