@@ -76,10 +76,24 @@ class Settings(BaseSettings):
     import_queue_url: str | None = Field(
         default=None, description="the SQS intake queue the scheduled sync sends requests to"
     )
+    # The scheduled sync's share of the Steam key (100,000 calls/day) and how it spreads users.
+    steam_daily_call_budget: int = Field(
+        default=80_000, ge=0, description="Steam calls a day the scheduled sync may plan"
+    )
+    sync_runs_per_day: int = Field(
+        default=1, ge=1, le=96, description="scheduled runs a day; each syncs its share of users"
+    )
 
     # Logging.
     log_level: str = "INFO"
     log_format: LogFormat | None = None
+
+    @field_validator("sync_runs_per_day")
+    @classmethod
+    def _divides_the_day(cls, value: int) -> int:
+        if (24 * 60) % value:
+            raise ValueError("must divide the day into whole minutes (1, 2, 3, 4, 6, 8, 12, 24, …)")
+        return value
 
     @field_validator("log_level")
     @classmethod

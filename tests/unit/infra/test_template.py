@@ -5,12 +5,14 @@ from __future__ import annotations
 import importlib
 import re
 import tomllib
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from tests.unit.infra.documents import INFRA, functions, resources, template
 
 from lambdas.config import Settings
+from lambdas.sync.schedule import run_slot
 
 IGDB_REQUESTS_PER_SECOND = 4  # per client id, all processes together
 IGDB_MAX_IN_FLIGHT = 8
@@ -146,6 +148,22 @@ def test_enrichment_concurrency_keeps_igdb_s_limits_across_all_containers(
         }
 
 
+@pytest.mark.parametrize("runs", [1, 2, 4, 6, 12, 24])
+def test_each_sync_schedule_runs_once_per_slot_of_the_day(runs: int) -> None:
+    """The cron fires at the start of each slot `lambdas.sync.schedule.run_slot` counts."""
+    assert runs in template()["Parameters"]["SyncRunsPerDay"]["AllowedValues"]
+    Settings(sync_runs_per_day=runs)
+    expression = template()["Mappings"]["SyncRuns"][str(runs)]["Schedule"]
+    minute, hour = expression.removeprefix("cron(").split()[:2]
+    assert minute == "0"
+    hours = (
+        list(range(24)) if hour == "*" else list(range(0, 24, int(hour.partition("/")[2] or 24)))
+    )
+    assert len(hours) == runs
+    slots = [run_slot(datetime(2025, 3, 4, h, tzinfo=UTC), runs) for h in hours]
+    assert slots == list(range(runs))
+
+
 def test_stages_that_meet_a_limit_have_reserved_concurrency() -> None:
     for name, parameter in (
         ("SteamImportFunction", "SteamConcurrency"),
@@ -182,7 +200,12 @@ def test_the_sync_schedule_passes_its_time_for_idempotent_import_ids() -> None:
     (schedule,) = sync["Events"].values()
     assert schedule["Type"] == "ScheduleV2"
     assert "<aws.scheduler.scheduled-time>" in schedule["Properties"]["Input"]
-    assert schedule["Properties"]["ScheduleExpression"] == {"Ref": "SyncSchedule"}
+    assert schedule["Properties"]["ScheduleExpression"] == {
+        "Fn::FindInMap": ["SyncRuns", {"Ref": "SyncRunsPerDay"}, "Schedule"]
+    }
+    variables = sync["Environment"]["Variables"]
+    assert variables["SYNC_RUNS_PER_DAY"] == {"Ref": "SyncRunsPerDay"}
+    assert variables["STEAM_DAILY_CALL_BUDGET"] == {"Ref": "SyncSteamCallBudget"}
     assert sync["ReservedConcurrentExecutions"] == 1
 
 
