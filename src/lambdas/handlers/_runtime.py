@@ -7,6 +7,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from functools import cache
 from typing import Any, TypeVar
 
@@ -35,7 +36,17 @@ def _container_context() -> StageContext:
 
 def container_settings() -> Settings:
     """This container's settings (for handlers outside the three stages)."""
-    return _container_context().settings
+    return _invocation_context().settings
+
+
+def _invocation_context() -> StageContext:
+    """The container's context with the secrets as of now (Powertools' cache, `max_age`)."""
+    context = _container_context()
+    settings = get_settings()
+    if settings is context.settings:
+        return context
+    register_secrets(settings.secret_values())  # a rotated value is redacted too
+    return replace(context, settings=settings)
 
 
 def new_import_id() -> str:
@@ -59,7 +70,7 @@ def run_stage(
     bind_invocation(context, stage=stage, user_id=user_id, import_id=import_id)
     started = time.perf_counter()
     try:
-        context = _container_context()
+        context = _invocation_context()
         try:
             event = event_model.model_validate(raw_event)
         except ValidationError as exc:
