@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from lambdas.config import Settings, get_settings
 from lambdas.errors import InvalidEventError, PermanentError, TransientError
+from lambdas.handlers._metrics import publish_stage_metrics
 from lambdas.logging import bind_invocation, configure_logging, register_secrets
 from lambdas.models.events import _Event, _Response
 from lambdas.stages import StageContext
@@ -83,14 +84,21 @@ def run_stage(
         response = asyncio.run(work(event, context))
     except PermanentError as exc:
         log.warning("stage.failed", error_code=exc.code, error=exc.message)
-        return response_model.failure(exc, user_id=user_id, import_id=import_id).model_dump(
-            mode="json"
-        )
+        failure = response_model.failure(exc, user_id=user_id, import_id=import_id)
+        publish_stage_metrics(stage=stage, seconds=time.perf_counter() - started, response=failure)
+        return failure.model_dump(mode="json")
     except TransientError as exc:
         log.error(  # noqa: TRY400 - the code and message say it; no traceback wanted
             "stage.transient_failure", error_code=exc.code, error=exc.message
         )
+        publish_stage_metrics(
+            stage=stage, seconds=time.perf_counter() - started, response=None, error_code=exc.code
+        )
         raise
-    log.debug("handler.finished", duration_s=round(time.perf_counter() - started, 3))
+    seconds = time.perf_counter() - started
+    publish_stage_metrics(
+        stage=stage, seconds=seconds, response=response if isinstance(response, _Response) else None
+    )
+    log.debug("handler.finished", duration_s=round(seconds, 3))
     dumped: dict[str, Any] = response.model_dump(mode="json")
     return dumped
