@@ -1,5 +1,6 @@
 """`python -m bench`: the §8 benchmarks, printed as tables and saved as JSON under bench/results/.
 
+`sync-sim --users N` syncs N users with overlapping libraries instead (bench/sync_sim.py).
 `--smoke` runs the smallest user on SQLite only (seconds; CI runs it so the runner cannot rot).
 Figures are printed, never asserted: the exit status is non-zero only when a pipeline run fails.
 """
@@ -51,6 +52,10 @@ def parse(argv: list[str]) -> tuple[Options, Path | None]:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["sync-sim"]:  # the many-users sync benchmark, its own options
+        from bench.sync_sim import main as sync_sim
+
+        return sync_sim(argv[1:])
     options, output = parse(argv)
     console = Console()
     if not console.is_terminal:

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds build/lambda.zip, the one artifact of every function in infra/template.yaml: the locked
+# Builds build/lambda (and build/lambda.zip), the code of every function in infra/template.yaml: the locked
 # runtime dependencies as Linux x86_64 wheels for Lambda's python3.12, plus src/lambdas without
 # the command line and the migrations (they need the cli/migrations extras, which are not packed).
-#   infra/build.sh            then: sam deploy --template-file infra/template.yaml --guided
+#   sam build                 runs it through infra/Makefile (docs/deploy.md); alone: infra/build.sh
 # Works from any machine with uv (no Docker, no local Python 3.12 needed); the zip is reproducible.
 set -euo pipefail
 cd "$(dirname "$0")/.."

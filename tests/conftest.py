@@ -12,7 +12,7 @@ import pytest
 import structlog
 from moto.server import ThreadedMotoServer
 
-from lambdas.config import Settings, get_settings
+from lambdas.config import Settings, reset_settings
 
 _PIPELINE_VARIABLES = {name.upper() for name in Settings.model_fields} | {
     "AWS_LAMBDA_FUNCTION_NAME"
@@ -34,7 +34,7 @@ def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
 
 
 def _reset_caches() -> None:
-    get_settings.cache_clear()
+    reset_settings()
     from lambdas.handlers import _runtime
 
     _runtime._container_context.cache_clear()

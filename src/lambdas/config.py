@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from lambdas.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 LogFormat = Literal["json", "console"]
@@ -88,10 +89,27 @@ class Settings(BaseSettings):
     import_queue_url: str | None = Field(
         default=None, description="the SQS intake queue the scheduled sync sends requests to"
     )
+    # The scheduled sync's share of the Steam key (100,000 calls/day) and how it spreads users.
+    steam_daily_call_budget: int = Field(
+        default=80_000, ge=0, description="Steam calls a day the scheduled sync may plan"
+    )
+    sync_runs_per_day: int = Field(
+        default=1, ge=1, le=96, description="scheduled runs a day; each syncs its share of users"
+    )
+
+    # How long a secret read from Secrets Manager is reused (Powertools Parameters' max_age).
+    secrets_max_age_seconds: int = Field(default=300, ge=0, le=86_400)
 
     # Logging.
     log_level: str = "INFO"
     log_format: LogFormat | None = None
+
+    @field_validator("sync_runs_per_day")
+    @classmethod
+    def _divides_the_day(cls, value: int) -> int:
+        if (24 * 60) % value:
+            raise ValueError("must divide the day into whole minutes (1, 2, 3, 4, 6, 8, 12, 24, …)")
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -160,7 +178,11 @@ def _database_password(url: str) -> str | None:
 
 
 def resolve_secrets(settings: Settings, client: SecretsManagerClient | None = None) -> Settings:
-    """Fill secrets named by `*_SECRET_ARN` from AWS Secrets Manager, unless already set."""
+    """Fill secrets named by `*_SECRET_ARN` from AWS Secrets Manager, unless already set.
+
+    Values come through Powertools Parameters, cached `SECRETS_MAX_AGE_SECONDS`: a warm Lambda
+    container asks again after that, so a rotated secret arrives without a redeploy.
+    """
     updates: dict[str, Any] = {}
     arns = (
         settings.steam_api_key_secret_arn,
@@ -169,18 +191,23 @@ def resolve_secrets(settings: Settings, client: SecretsManagerClient | None = No
     )
     if not any(arns):
         return settings
-    if client is None:
-        import boto3
+    from aws_lambda_powertools.utilities.parameters import GetParameterError
 
-        client = boto3.client("secretsmanager", region_name=settings.aws_region)
+    provider = (
+        _client_secrets_provider(client)
+        if client is not None
+        else _secrets_provider(settings.aws_region)
+    )
 
     def fetch(arn: str) -> str:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
-            return client.get_secret_value(SecretId=arn)["SecretString"]
-        except (BotoCoreError, ClientError, KeyError) as exc:
-            raise ConfigurationError(f"cannot read secret {arn}: {type(exc).__name__}") from exc
+            value = provider.get(arn, max_age=settings.secrets_max_age_seconds)
+        except GetParameterError as exc:
+            cause = exc.__cause__ or exc.__context__ or exc  # Powertools wraps boto's error
+            raise ConfigurationError(f"cannot read secret {arn}: {type(cause).__name__}") from cause
+        if not isinstance(value, str):
+            raise ConfigurationError(f"secret {arn} holds no text (a binary secret?)")
+        return value
 
     if settings.steam_api_key_secret_arn and settings.steam_api_key is None:
         updates["steam_api_key"] = SecretStr(fetch(settings.steam_api_key_secret_arn).strip())
@@ -223,11 +250,28 @@ def _database_url_from_secret(text: str) -> str:
     ).render_as_string(hide_password=False)
 
 
+@cache
+def _secrets_provider(region: str) -> SecretsProvider:
+    """One provider, and so one cache of secret values, per process and region."""
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=boto3.client("secretsmanager", region_name=region))
+
+
+@cache
+def _client_secrets_provider(client: SecretsManagerClient) -> SecretsProvider:
+    """The same, around a given client (tests, other endpoints)."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=client)
+
+
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Settings for this process (one Lambda container, one CLI run), secrets resolved once."""
+def environment_settings() -> Settings:
+    """The environment's settings, read once per process (one Lambda container, one CLI run)."""
     try:
-        settings = Settings()
+        return Settings()
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
@@ -238,4 +282,15 @@ def get_settings() -> Settings:
         raise ConfigurationError(f"invalid configuration: {problems}") from None
     except ValueError as exc:  # pydantic-settings' own (a value it cannot parse); same reason
         raise ConfigurationError(f"invalid configuration: {exc}") from None
-    return resolve_secrets(settings)
+
+
+def get_settings() -> Settings:
+    """This process's settings with secrets resolved (from Powertools' cache while fresh)."""
+    return resolve_secrets(environment_settings())
+
+
+def reset_settings() -> None:
+    """Forget the environment read and every cached secret (tests)."""
+    environment_settings.cache_clear()
+    _secrets_provider.cache_clear()
+    _client_secrets_provider.cache_clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -140,6 +140,14 @@ class Libraries:
                 cached = self._generate(user)
                 self._cache[user.steamid64] = cached
             return cached
+
+    def add(self, user: SandboxUser, appids: Iterable[int]) -> None:
+        """Register one more public user who owns `appids` of the catalogue (benchmarks)."""
+        rng = random.Random(f"{self._catalogue.config.seed}:{user.name}")  # noqa: S311
+        owned = tuple(_owned(rng, self._catalogue.apps[appid]) for appid in sorted(set(appids)))
+        with self._lock:
+            self._users[user.steamid64] = user
+            self._cache[user.steamid64] = owned
 
     def ground_truth(self, user: SandboxUser) -> list[AppTruth]:
         """Truth for the apps a default stage-1 fetch returns for this user."""

@@ -130,3 +130,25 @@ def test_secrets_manager_by_arn(s3_server: str, monkeypatch: pytest.MonkeyPatch)
 def test_no_arn_no_aws_call() -> None:
     settings = Settings()
     assert resolve_secrets(settings, client=None) is settings
+
+
+def test_secrets_are_reused_for_their_max_age_then_read_again(
+    s3_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Powertools Parameters caches each value `SECRETS_MAX_AGE_SECONDS`: a rotation arrives."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = boto3.client("secretsmanager", endpoint_url=s3_server, region_name="us-east-1")
+    arn = client.create_secret(Name="steam-key-rotating", SecretString="first-key-1234")["ARN"]
+
+    def key(max_age: int) -> str:
+        settings = Settings(steam_api_key_secret_arn=arn, secrets_max_age_seconds=max_age)
+        return resolve_secrets(settings, client).require_steam_api_key().get_secret_value()
+
+    assert key(0) == "first-key-1234"
+    client.put_secret_value(SecretId=arn, SecretString="second-key-5678")
+    assert key(0) == "second-key-5678"  # max_age 0: read every time, the rotation is seen
+
+    assert key(300) == "second-key-5678"
+    client.put_secret_value(SecretId=arn, SecretString="third-key-9012")
+    assert key(300) == "second-key-5678"  # within max_age: served from the cache, no AWS call

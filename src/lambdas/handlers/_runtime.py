@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -13,6 +14,7 @@ import structlog
 
 from lambdas.config import Settings, get_settings
 from lambdas.errors import PermanentError, TransientError
+from lambdas.handlers._metrics import publish_stage_metrics
 from lambdas.logging import bind_invocation, configure_logging, register_secrets
 from lambdas.models.events import LambdaContext, StageResponse
 from lambdas.stages import StageContext, StageSpec
@@ -31,13 +33,23 @@ def _container_context() -> StageContext:
 
 def container_settings() -> Settings:
     """This container's settings (for handlers outside the three stages)."""
-    return _container_context().settings
+    return _invocation_context().settings
+
+
+def _invocation_context() -> StageContext:
+    """The container's context with the secrets as of now (Powertools' cache, `max_age`)."""
+    context = _container_context()
+    settings = get_settings()
+    if settings is context.settings:
+        return context
+    register_secrets(settings.secret_values())  # a rotated value is redacted too
+    return replace(context, settings=settings)
 
 
 def stage_context(settings: Settings | None) -> StageContext:
     """The container's stage context, or one built from injected settings (tests, tools)."""
     if settings is None:
-        return _container_context()
+        return _invocation_context()
     register_secrets(settings.secret_values())
     return StageContext.from_settings(settings)
 
@@ -65,7 +77,8 @@ def run_stage(
     user_id = raw.get("user_id") if isinstance(raw.get("user_id"), str) else None
     import_id = raw.get("import_id") if isinstance(raw.get("import_id"), str) else None
     import_id = import_id or new_import_id()
-    start_invocation(context, stage=spec.stage.handler_name, user_id=user_id, import_id=import_id)
+    stage = spec.stage.handler_name
+    start_invocation(context, stage=stage, user_id=user_id, import_id=import_id)
     started = time.perf_counter()
     try:
         work_context = stage_context(settings)
@@ -73,13 +86,19 @@ def run_stage(
     except PermanentError as exc:
         log.warning("stage.failed", error_code=exc.code, error=exc.message)
         failure = spec.response_model.failure(exc, user_id=user_id, import_id=import_id)
+        publish_stage_metrics(stage=stage, seconds=time.perf_counter() - started, response=failure)
         return _dumped(failure)
     except TransientError as exc:
         log.error(  # noqa: TRY400 - the code and message say it; no traceback wanted
             "stage.transient_failure", error_code=exc.code, error=exc.message
         )
+        publish_stage_metrics(
+            stage=stage, seconds=time.perf_counter() - started, response=None, error_code=exc.code
+        )
         raise
-    log.debug("handler.finished", duration_s=round(time.perf_counter() - started, 3))
+    seconds = time.perf_counter() - started
+    publish_stage_metrics(stage=stage, seconds=seconds, response=response)
+    log.debug("handler.finished", duration_s=round(seconds, 3))
     return _dumped(response)
 
 

@@ -14,6 +14,7 @@ from lambdas.config import Settings
 from lambdas.errors import ConfigurationError, UpstreamUnavailableError
 from lambdas.handlers._runtime import container_settings, start_invocation
 from lambdas.models.events import LambdaContext, SteamImportEvent
+from lambdas.sync.schedule import plan_sync
 
 log = structlog.get_logger()
 
@@ -40,26 +41,40 @@ def handler(
     settings: Settings | None = None,
     list_requests: ListSyncRequests | None = None,
 ) -> dict[str, int]:
-    """Scheduler event `{scheduled_time}` → one SQS message per user; returns counts."""
+    """Scheduler event `{scheduled_time}` → one SQS message per user due, within the budget."""
     start_invocation(context, stage="scheduled_sync")
     settings = settings or container_settings()
     if not settings.import_queue_url:
         raise ConfigurationError("IMPORT_QUEUE_URL is not set")
     requests = (list_requests or _list_sync_requests())(settings=settings)
-    day = _scheduled_day(event)
+    moment = _scheduled_time(event)
+    plan = plan_sync(
+        requests,
+        moment=moment,
+        runs_per_day=settings.sync_runs_per_day,
+        daily_call_budget=settings.steam_daily_call_budget,
+    )
+    if plan.deferred:
+        log.warning("scheduled_sync.over_budget", deferred=plan.deferred, reason=plan.reason())
+    day = f"{moment:%Y%m%d}"
     bodies = [
         request.model_copy(
             update={"import_id": request.import_id or sync_import_id(request.user_id, day=day)}
         ).model_dump_json(exclude_none=True)
-        for request in requests
+        for request in plan.scheduled
     ]
     sqs = client or _sqs_client(settings.aws_region)
     failed = sum(
         _send(sqs, settings.import_queue_url, bodies[start : start + SQS_BATCH])
         for start in range(0, len(bodies), SQS_BATCH)
     )
-    summary = {"users": len(bodies), "queued": len(bodies) - failed, "failed": failed}
-    log.info("scheduled_sync.finished", **summary)
+    summary = {
+        "users": plan.due,
+        "queued": len(bodies) - failed,
+        "failed": failed,
+        "deferred": plan.deferred,
+    }
+    log.info("scheduled_sync.finished", slot=plan.slot, steam_calls=plan.steam_calls, **summary)
     if failed:  # visible as a function error; a retry is safe, the import ids repeat
         raise UpstreamUnavailableError(f"SQS refused {failed} of {len(bodies)} sync requests")
     return summary
@@ -80,14 +95,14 @@ def _send(sqs: SqsClient, queue_url: str, bodies: list[str]) -> int:
     return len(answer.get("Failed", []))
 
 
-def _scheduled_day(event: Any) -> str:
-    """The schedule's own day (EventBridge Scheduler passes it), else today in UTC."""
+def _scheduled_time(event: Any) -> datetime:
+    """The schedule's own time in UTC (EventBridge Scheduler passes it), else now."""
     raw = event.get("scheduled_time") if isinstance(event, dict) else None
     try:
         moment = datetime.fromisoformat(raw) if isinstance(raw, str) else datetime.now(UTC)
     except ValueError:
         moment = datetime.now(UTC)
-    return f"{moment.astimezone(UTC) if moment.tzinfo else moment:%Y%m%d}"
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _list_sync_requests() -> ListSyncRequests:

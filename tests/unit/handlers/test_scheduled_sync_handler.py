@@ -81,7 +81,7 @@ def test_one_message_per_user_with_an_import_id_per_day(sqs: Any, queue: str) ->
 
     summary = handler(SCHEDULED, CONTEXT, client=sqs, settings=settings, list_requests=lister)
 
-    assert summary == {"users": 23, "queued": 23, "failed": 0}
+    assert summary == {"users": 23, "queued": 23, "failed": 0, "deferred": 0}
     assert lister.calls == [{"settings": settings}]
     bodies = [SteamImportEvent.model_validate_json(m["Body"]) for m in drain(sqs, queue)]
     assert sorted(b.user_id for b in bodies) == sorted(r.user_id for r in lister.requests)
@@ -141,7 +141,7 @@ def test_no_users_sends_nothing(sqs: Any, queue: str) -> None:
     summary = handler(
         {}, CONTEXT, client=sqs, settings=Settings(import_queue_url=queue), list_requests=Lister([])
     )
-    assert summary == {"users": 0, "queued": 0, "failed": 0}
+    assert summary == {"users": 0, "queued": 0, "failed": 0, "deferred": 0}
     assert drain(sqs, queue) == []
 
 
@@ -217,3 +217,63 @@ def test_the_default_client_is_made_on_first_use_and_kept() -> None:
     from lambdas.handlers.scheduled_sync import _sqs_client
 
     assert _sqs_client("us-east-1") is _sqs_client("us-east-1")
+
+
+# --- The Steam key's daily budget, and users spread over the day --------------------------------
+
+
+def test_a_run_schedules_no_more_steam_calls_than_the_budget_allows(
+    sqs: Any, queue: str, captured_logs: list[dict[str, Any]]
+) -> None:
+    lister = Lister(users(40))
+    settings = Settings(import_queue_url=queue, steam_daily_call_budget=50)  # 25 imports
+
+    summary = handler(SCHEDULED, CONTEXT, client=sqs, settings=settings, list_requests=lister)
+
+    assert summary == {"users": 40, "queued": 25, "failed": 0, "deferred": 15}
+    assert len(drain(sqs, queue)) == 25
+    (refusal,) = [log for log in captured_logs if log["event"] == "scheduled_sync.over_budget"]
+    assert refusal["deferred"] == 15 and refusal["log_level"] == "warning"
+    assert "80 Steam calls" in refusal["reason"] and "budget is 50" in refusal["reason"]
+
+
+def test_the_users_left_out_by_the_budget_change_from_day_to_day(sqs: Any, queue: str) -> None:
+    lister = Lister(users(40))
+    settings = Settings(import_queue_url=queue, steam_daily_call_budget=40)
+    picked = []
+    for day in ("2025-03-04", "2025-03-05"):
+        handler(
+            {"scheduled_time": f"{day}T05:00:00Z"},
+            CONTEXT,
+            client=sqs,
+            settings=settings,
+            list_requests=lister,
+        )
+        picked.append({json.loads(m["Body"])["user_id"] for m in drain(sqs, queue)})
+    assert len(picked[0]) == len(picked[1]) == 20
+    assert picked[0] != picked[1]
+
+
+def test_runs_through_the_day_each_sync_their_own_users_and_together_all(
+    sqs: Any, queue: str
+) -> None:
+    lister = Lister(users(200))
+    settings = Settings(import_queue_url=queue, sync_runs_per_day=24)
+    seen: list[str] = []
+    for hour in range(24):
+        summary = handler(
+            {"scheduled_time": f"2025-03-04T{hour:02d}:00:00Z"},
+            CONTEXT,
+            client=sqs,
+            settings=settings,
+            list_requests=lister,
+        )
+        sent = [json.loads(m["Body"])["user_id"] for m in drain(sqs, queue)]
+        assert summary["queued"] == len(sent) < 40  # about 200 / 24 per run
+        seen.extend(sent)
+    assert sorted(seen) == sorted(request.user_id for request in lister.requests)
+
+
+def test_runs_per_day_must_divide_the_day() -> None:
+    with pytest.raises(ValueError, match="divide the day"):
+        Settings(sync_runs_per_day=7)

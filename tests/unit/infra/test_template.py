@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import importlib
+import re
+import tomllib
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from tests.unit.infra.documents import INFRA, functions, resources, template
 
 from lambdas.config import Settings
+from lambdas.sync.schedule import run_slot
 
 IGDB_REQUESTS_PER_SECOND = 4  # per client id, all processes together
 IGDB_MAX_IN_FLIGHT = 8
@@ -38,8 +42,49 @@ def test_every_function_runs_an_importable_handler_on_the_intended_runtime() -> 
         module, _, attribute = function["Handler"].rpartition(".")
         assert module.startswith("lambdas.handlers."), name
         assert callable(getattr(importlib.import_module(module), attribute)), name
-    assert (INFRA / "build.sh").is_file()
-    assert template()["Globals"]["Function"]["CodeUri"] == "../build/lambda.zip"
+
+
+def test_sam_build_builds_every_function_with_the_makefile() -> None:
+    """`sam build` runs `make build-<LogicalId>` in CodeUri for BuildMethod: makefile."""
+    code_uri = template()["Globals"]["Function"]["CodeUri"]
+    makefile = (INFRA / code_uri / "Makefile").read_text(encoding="utf-8")
+    assert "./build.sh" in makefile and "$(ARTIFACTS_DIR)" in makefile
+    joined = makefile.replace("\\\n", " ")  # continuation lines
+    (listed,) = re.findall(r"^FUNCTIONS := (.*)$", joined, re.M)
+    targets = set(listed.split())
+    assert targets == set(functions())
+    for name in resources("AWS::Serverless::Function"):
+        assert template()["Resources"][name]["Metadata"] == {"BuildMethod": "makefile"}, name
+    config = tomllib.loads((INFRA.parent / "samconfig.toml").read_text(encoding="utf-8"))
+    build = config["default"]["build"]["parameters"]
+    assert build["template_file"] == "infra/template.yaml"
+    assert build["build_in_source"] is True
+    assert config["default"]["validate"]["parameters"]["lint"] is True
+    assert config["default"]["deploy"]["parameters"]["capabilities"] == "CAPABILITY_IAM"
+
+
+#: Everything each function's own policy allows: what its code calls, nothing more.
+LEAST_PRIVILEGE = {
+    "SteamImportFunction": {"secretsmanager:GetSecretValue", "s3:PutObject"},
+    "IgdbEnrichmentFunction": {
+        "secretsmanager:GetSecretValue",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",  # the previous enriched CSV is found by listing the user's prefix
+    },
+    "DatabaseImportFunction": {"secretsmanager:GetSecretValue", "s3:GetObject"},
+    "StartImportFunction": {"states:StartExecution"},
+    "ScheduledSyncFunction": {"secretsmanager:GetSecretValue", "sqs:SendMessage"},
+}
+
+
+def test_each_function_is_allowed_exactly_what_its_code_calls() -> None:
+    for name, function in functions().items():
+        allowed = {action for s in statements(function) for action in actions(s)}
+        assert allowed == LEAST_PRIVILEGE[name], name
+        assert all(s["Effect"] == "Allow" and s["Resource"] != "*" for s in statements(function))
+        managed = [policy for policy in function.get("Policies", []) if isinstance(policy, str)]
+        assert managed == [], f"{name} has managed policies {managed}"
 
 
 def test_every_environment_variable_is_a_setting() -> None:
@@ -103,6 +148,22 @@ def test_enrichment_concurrency_keeps_igdb_s_limits_across_all_containers(
         }
 
 
+@pytest.mark.parametrize("runs", [1, 2, 4, 6, 12, 24])
+def test_each_sync_schedule_runs_once_per_slot_of_the_day(runs: int) -> None:
+    """The cron fires at the start of each slot `lambdas.sync.schedule.run_slot` counts."""
+    assert runs in template()["Parameters"]["SyncRunsPerDay"]["AllowedValues"]
+    Settings(sync_runs_per_day=runs)
+    expression = template()["Mappings"]["SyncRuns"][str(runs)]["Schedule"]
+    minute, hour = expression.removeprefix("cron(").split()[:2]
+    assert minute == "0"
+    hours = (
+        list(range(24)) if hour == "*" else list(range(0, 24, int(hour.partition("/")[2] or 24)))
+    )
+    assert len(hours) == runs
+    slots = [run_slot(datetime(2025, 3, 4, h, tzinfo=UTC), runs) for h in hours]
+    assert slots == list(range(runs))
+
+
 def test_stages_that_meet_a_limit_have_reserved_concurrency() -> None:
     for name, parameter in (
         ("SteamImportFunction", "SteamConcurrency"),
@@ -139,7 +200,12 @@ def test_the_sync_schedule_passes_its_time_for_idempotent_import_ids() -> None:
     (schedule,) = sync["Events"].values()
     assert schedule["Type"] == "ScheduleV2"
     assert "<aws.scheduler.scheduled-time>" in schedule["Properties"]["Input"]
-    assert schedule["Properties"]["ScheduleExpression"] == {"Ref": "SyncSchedule"}
+    assert schedule["Properties"]["ScheduleExpression"] == {
+        "Fn::FindInMap": ["SyncRuns", {"Ref": "SyncRunsPerDay"}, "Schedule"]
+    }
+    variables = sync["Environment"]["Variables"]
+    assert variables["SYNC_RUNS_PER_DAY"] == {"Ref": "SyncRunsPerDay"}
+    assert variables["STEAM_DAILY_CALL_BUDGET"] == {"Ref": "SyncSteamCallBudget"}
     assert sync["ReservedConcurrentExecutions"] == 1
 
 

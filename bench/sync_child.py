@@ -1,0 +1,69 @@
+"""Child process of `sync-sim`: one run of the real `sync` path (`sync_all`), as one invocation.
+
+Run as `python -m bench.sync_child SPEC.json OUT.json`; a fresh process is a cold container, so
+its in-process IGDB cache starts empty and its peak RSS is the sync's alone (no emulator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench.measure import StatementCounter, peak_rss_mb
+from lambdas.clients.igdb import process_caches
+from lambdas.clients.s3 import LocalStorage
+from lambdas.config import Settings
+from lambdas.database.engine import create_engine
+from lambdas.logging import configure_logging
+from lambdas.stages import StageContext
+from lambdas.sync.service import sync_all
+
+
+async def run(spec: dict[str, Any]) -> dict[str, Any]:
+    settings = Settings(
+        **{name.lower(): value for name, value in spec["sandbox_env"].items()},
+        data_dir=Path(spec["work_dir"]),
+        database_url=spec["database_url"],
+        **spec.get("settings", {}),
+    )
+    engine = create_engine(spec["database_url"])
+    counter = StatementCounter(label="sync").attach(engine)
+    context = StageContext(
+        settings=settings, storage=LocalStorage(Path(spec["storage_dir"])), engine=engine
+    )
+    started = time.perf_counter()
+    summary = await sync_all(context=context, new_import_id=lambda: uuid.uuid4().hex)
+    wall = time.perf_counter() - started
+    apps = process_caches(settings.igdb_cache_ttl_seconds).apps
+    failures = Counter(
+        str(result.as_dict()["error_code"]) for result in summary.results if not result.success
+    )
+    engine.dispose()
+    return {
+        "users": len(summary.results),
+        "succeeded": summary.succeeded,
+        "failed": summary.failed,
+        "failures": dict(failures),
+        "wall_s": round(wall, 2),
+        "sql_statements": counter.take().get("sync", 0),
+        "peak_rss_mb": peak_rss_mb(),
+        "app_cache": {"hits": apps.hits, "misses": apps.misses},
+    }
+
+
+def main(argv: list[str]) -> int:
+    spec_path, out_path = (Path(arg) for arg in argv)
+    configure_logging(level="WARNING", log_format="json", stream=sys.stderr)
+    figures = asyncio.run(run(json.loads(spec_path.read_text())))
+    out_path.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

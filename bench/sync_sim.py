@@ -1,0 +1,325 @@
+"""`python -m bench sync-sim --users N`: the periodic sync of many users with overlapping libraries.
+
+Libraries are drawn from the sandbox's one catalogue with a Zipf popularity (popular games are in
+most libraries), a log-normal size around a mean, and a few whales. The users go into a fresh
+PostgreSQL database with their Steam accounts connected; then the real `sync` path runs in child
+processes against the emulator over HTTP: a first sync, the next day's (unmatched games asked
+again, as after UNMATCHED_RECHECK_HOURS), and two syncs at once, after which no user's import may
+be lost or duplicated. Requests are the emulator's own counts, so calls this branch does not make
+yet (GetItems) appear as soon as the pipeline makes them. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import math
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+
+from bench.databases import DEFAULT_POSTGRES_URL, create_postgres, drop_postgres, postgres_available
+from bench.runner import REPO
+from lambdas.database.engine import create_engine
+from lambdas.database.schema import upgrade
+from lambdas.database.users import connect_steam, ensure_user
+from steam_sandbox import Sandbox, SandboxStats, SandboxUser
+from steam_sandbox.users import STEAMID64_BASE
+
+DATABASE = "steam_import_bench_sync_sim"
+ACCOUNT_BASE = 3_000_000  # far from the sandbox's fixed roster
+IGDB_IDS_PER_REQUEST = 4_500  # 450 ids a sub-query x 10 sub-queries a multiquery
+GETITEMS_IDS_PER_CALL = 100
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench sync-sim", description=__doc__)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--mean-apps", type=int, default=300, help="mean library size")
+    parser.add_argument("--whales", type=int, default=None, help="5,000-app users (default 1%%)")
+    parser.add_argument("--whale-apps", type=int, default=5000)
+    parser.add_argument("--zipf", type=float, default=0.9, help="popularity exponent")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="emulator latency")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help="server admin URL")
+    parser.add_argument("--output", type=Path, default=None, help="JSON file")
+    return parser.parse_args(argv)
+
+
+def draw_libraries(
+    appids: list[int],
+    *,
+    users: int,
+    mean: int,
+    whales: int,
+    whale_apps: int,
+    zipf: float,
+    seed: int,
+) -> list[list[int]]:
+    """One library per user: weighted sampling without replacement (Efraimidis-Spirakis)."""
+    rng = random.Random(seed)
+    ranked = appids[:]
+    rng.shuffle(ranked)  # popularity rank is independent of the app id
+    weights = [1.0 / (rank + 1) ** zipf for rank in range(len(ranked))]
+    sigma = 0.9
+    mu = math.log(mean) - sigma**2 / 2  # log-normal with this mean
+    libraries = []
+    for index in range(users):
+        size = whale_apps if index < whales else int(rng.lognormvariate(mu, sigma))
+        size = max(5, min(size, len(ranked)))
+        keys = (
+            (math.log(rng.random() or 1e-300) / w, app)
+            for w, app in zip(weights, ranked, strict=True)
+        )
+        libraries.append([app for _, app in heapq.nlargest(size, keys)])
+    return libraries
+
+
+def request_counts(stats: SandboxStats) -> dict[str, int]:
+    steam = stats.requests.get("steam", {})
+    getitems = sum(sum(s.values()) for endpoint, s in steam.items() if "GetItems" in endpoint)
+    return {
+        "steam_calls": stats.total("steam"),
+        "getitems_calls": getitems,
+        "igdb_requests": stats.total("igdb"),
+        "twitch_tokens": stats.tokens_issued,
+        "steam_429": stats.rate_limited.get("steam", 0),
+        "igdb_429": stats.rate_limited.get("igdb", 0),
+    }
+
+
+def start_child(
+    spec: dict[str, Any], work: Path, name: str
+) -> tuple[subprocess.Popen[bytes], Path]:
+    spec_path, out_path = work / f"{name}-spec.json", work / f"{name}-out.json"
+    spec_path.write_text(json.dumps(spec))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.sync_child", str(spec_path), str(out_path)], cwd=REPO
+    )
+    return process, out_path
+
+
+def finish(process: subprocess.Popen[bytes], out_path: Path) -> dict[str, Any]:
+    if process.wait() != 0:
+        raise RuntimeError(f"a sync child failed (exit {process.returncode})")
+    figures: dict[str, Any] = json.loads(out_path.read_text())
+    return figures
+
+
+def run_syncs(
+    sandbox: Sandbox, specs: list[dict[str, Any]], work: Path, name: str
+) -> dict[str, Any]:
+    """Run the given syncs at the same time; their figures and the emulator's counts."""
+    sandbox.reset_stats()
+    started = time.perf_counter()
+    children = [start_child(spec, work, f"{name}-{i}") for i, spec in enumerate(specs)]
+    runs = [finish(process, out) for process, out in children]
+    return {
+        "wall_s": round(time.perf_counter() - started, 2),
+        "runs": runs,
+        "requests": request_counts(sandbox.stats()),
+    }
+
+
+def integrity(url: str) -> dict[str, int]:
+    """Duplicates the app's tables must never hold, and users left without their library."""
+    engine = create_engine(url)
+    queries = {
+        "duplicate_imported_games": """
+            SELECT count(*) FROM (SELECT 1 FROM "ImportedGame" WHERE "deletedAt" IS NULL
+            GROUP BY "userId", "storefront", "storefrontGameId" HAVING count(*) > 1) d""",
+        "duplicate_library_items": """
+            SELECT count(*) FROM (SELECT 1 FROM "LibraryItem"
+            GROUP BY "userId", "gameId" HAVING count(*) > 1) d""",
+        "users_without_games": """
+            SELECT count(*) FROM "User" u WHERE NOT EXISTS
+            (SELECT 1 FROM "ImportedGame" g WHERE g."userId" = u.id)""",
+        "imported_games": 'SELECT count(*) FROM "ImportedGame"',
+        "library_items": 'SELECT count(*) FROM "LibraryItem"',
+    }
+    with engine.connect() as connection:
+        found = {
+            name: int(connection.execute(text(sql)).scalar_one()) for name, sql in queries.items()
+        }
+    engine.dispose()
+    return found
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    console = Console(width=150)
+    if not postgres_available(args.postgres_url):
+        console.print(f"PostgreSQL is needed at {args.postgres_url}")
+        return 1
+    whales = args.whales if args.whales is not None else max(1, args.users // 100)
+    results: dict[str, Any] = {"options": {**vars(args), "whales": whales, "output": None}}
+    url = create_postgres(args.postgres_url, DATABASE)
+    try:
+        with tempfile.TemporaryDirectory(prefix="sync-sim-") as scratch, Sandbox(seed=42) as sb:
+            work = Path(scratch)
+            sb.set_knobs(all={"latency_ms": args.latency_ms})
+            results["population"] = populate(sb, url, args, whales)
+            console.print(f"[dim]… {args.users} users, {results['population']}[/]")
+            base = {
+                "database_url": url,
+                "sandbox_env": sb.env(),
+                "work_dir": str(work),
+                "storage_dir": str(work / "storage"),
+            }
+            path = (
+                args.output or REPO / "bench" / "results" / f"{stamp()}-sync-sim-{args.users}.json"
+            )
+            phases = [
+                ("first", "first sync", [base]),
+                # a second sync soon after: nothing new to ask, and both at once
+                ("concurrent", "two syncs at once", [base, base]),
+                # the next day's: unmatched games are asked again after UNMATCHED_RECHECK_HOURS
+                (
+                    "next_day",
+                    "next day's sync",
+                    [{**base, "settings": {"unmatched_recheck_hours": 0}}],
+                ),
+            ]
+            for key, label, specs in phases:
+                console.print(f"[dim]… {label}[/]")
+                before = integrity(url)
+                results[key] = run_syncs(sb, specs, work, key)
+                results[key]["integrity"] = {"before": before, "after": integrity(url)}
+                save(results, path)  # figures so far, should a later phase be cut short
+    finally:
+        drop_postgres(args.postgres_url, DATABASE)
+    report(results, console)
+    console.print(f"figures saved to {path}", highlight=False)
+    return 0
+
+
+def stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def save(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str))
+
+
+def populate(sb: Sandbox, url: str, args: argparse.Namespace, whales: int) -> dict[str, Any]:
+    """Register the users' libraries in the emulator and the users in the database."""
+    visible = sorted(
+        app.appid for app in sb.catalogue.apps.values() if not app.free_sub and not app.unvetted
+    )
+    libraries = draw_libraries(
+        visible,
+        users=args.users,
+        mean=args.mean_apps,
+        whales=whales,
+        whale_apps=args.whale_apps,
+        zipf=args.zipf,
+        seed=args.seed,
+    )
+    upgrade(url)
+    engine = create_engine(url)
+    for index, library in enumerate(libraries):
+        steamid64 = str(STEAMID64_BASE + ACCOUNT_BASE + index)
+        name = f"sim-{index:05d}"
+        sb.state.libraries.add(
+            SandboxUser(name, steamid64, None, name, 3, True, True, len(library), len(library)),
+            library,
+        )
+        ensure_user(engine, user_id=name, create=True)
+        connect_steam(engine, user_id=name, steam_id64=steamid64)
+    engine.dispose()
+    sizes = sorted(len(library) for library in libraries)
+    distinct = len({app for library in libraries for app in library})
+    return {
+        "catalogue_apps": len(visible),
+        "distinct_apps": distinct,
+        "owned_apps": sum(sizes),
+        "mean_apps": round(sum(sizes) / len(sizes), 1),
+        "median_apps": sizes[len(sizes) // 2],
+        "max_apps": sizes[-1],
+        "whales": whales,
+    }
+
+
+def report(results: dict[str, Any], console: Console) -> None:
+    population = results["population"]
+    distinct = population["distinct_apps"]
+    table = Table(title=f"sync-sim: {results['options']['users']} users, {distinct} distinct apps")
+    for column in ("", "first sync", "two at once", "next day"):
+        table.add_column(column, justify="right")
+    phases = [results["first"], results["concurrent"], results["next_day"]]
+
+    def runs(key: str) -> list[str]:
+        return [str(sum(run[key] for run in phase["runs"])) for phase in phases]
+
+    def requests(key: str) -> list[str]:
+        return [str(phase["requests"][key]) for phase in phases]
+
+    table.add_row(
+        "imports ok / failed",
+        *[
+            f"{sum(r['succeeded'] for r in p['runs'])} / {sum(r['failed'] for r in p['runs'])}"
+            for p in phases
+        ],
+    )
+    table.add_row("Steam calls", *requests("steam_calls"))
+    table.add_row("  of which GetItems", *requests("getitems_calls"))
+    table.add_row("IGDB requests", *requests("igdb_requests"))
+    table.add_row("Twitch tokens", *requests("twitch_tokens"))
+    table.add_row(
+        "429 Steam / IGDB",
+        *[f"{p['requests']['steam_429']} / {p['requests']['igdb_429']}" for p in phases],
+    )
+    table.add_row("SQL statements", *runs("sql_statements"))
+    table.add_row("wall time, s", *[str(p["wall_s"]) for p in phases])
+    table.add_row(
+        "peak RSS per sync, MB", *[str(max(r["peak_rss_mb"] for r in p["runs"])) for p in phases]
+    )
+    table.add_row("app cache hit rate", *[_hit_rate(p) for p in phases])
+    console.print(table)
+    goals = Table(title="goals (issue 18)")
+    for column in ("measure", "goal", "measured"):
+        goals.add_column(column, justify="right")
+    goals.add_row(
+        "IGDB requests, first sync",
+        f"≤ {math.ceil(math.ceil(distinct / IGDB_IDS_PER_REQUEST) * 1.05)}",
+        str(results["first"]["requests"]["igdb_requests"]),
+    )
+    goals.add_row(
+        "IGDB requests, second sync / next day",
+        "≈ 0",
+        " / ".join(
+            str(results[k]["requests"]["igdb_requests"]) for k in ("concurrent", "next_day")
+        ),
+    )
+    goals.add_row(
+        "GetItems calls, first sync",
+        f"≤ {math.ceil(math.ceil(distinct / GETITEMS_IDS_PER_CALL) * 1.05)}",
+        str(results["first"]["requests"]["getitems_calls"]),
+    )
+    after = results["concurrent"]["integrity"]["after"]
+    before = results["concurrent"]["integrity"]["before"]
+    goals.add_row(
+        "lost or duplicated imports, two syncs at once",
+        "0",
+        f"{after['users_without_games']} users without games, "
+        f"{after['duplicate_imported_games']} + {after['duplicate_library_items']} duplicates, "
+        f"rows {before['imported_games']} → {after['imported_games']}",
+    )
+    console.print(goals)
+
+
+def _hit_rate(phase: dict[str, Any]) -> str:
+    hits = sum(run["app_cache"]["hits"] for run in phase["runs"])
+    misses = sum(run["app_cache"]["misses"] for run in phase["runs"])
+    return f"{hits / (hits + misses):.1%}" if hits + misses else "—"
