@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # Steam store types (stage 2): IStoreBrowseService/GetItems, shared across users.
     steam_store_types: bool = Field(default=True, description="ask Steam's store for app types")
     steam_store_batch_size: int = Field(default=100, ge=1, le=1000, description="ids per call")
-    steam_store_max_in_flight: int = Field(default=4, ge=1, le=32)
+    steam_store_max_in_flight: int = Field(default=8, ge=1, le=32)
     steam_type_ttl_days: float = Field(default=7, ge=0, description="reuse a known store type")
 
     # IGDB matching (stage 2).

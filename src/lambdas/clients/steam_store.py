@@ -57,7 +57,7 @@ class SteamStoreClient(PooledClient):
         *,
         base_url: str = "https://api.steampowered.com",
         batch_size: int = 100,
-        max_in_flight: int = 4,
+        max_in_flight: int = 8,
         timeout: httpx.Timeout | None = None,
         retry: RetryPolicy | None = None,
         language: str = "english",

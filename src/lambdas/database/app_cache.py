@@ -141,9 +141,9 @@ class SqlAppCache:
             ttl = positive_ttl if games else negative_ttl
             if stamp - row.igdb_checked_at > ttl:
                 continue
-            titles = (
+            titles = (  # only an app without an id mapping falls back on its title
                 _games.validate_json(row.igdb_title_games)
-                if row.igdb_title_games is not None
+                if row.igdb_title_games is not None and not games
                 else None
             )
             found[row.app_id] = IgdbAnswer(games, row.igdb_title_name, titles)

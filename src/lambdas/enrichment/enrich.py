@@ -150,11 +150,20 @@ async def _store_types(
     return types, calls
 
 
-def _may_be_game(row: RawGameRow, store: StoreType | None, kept: frozenset[int]) -> bool:
-    """False only when the store's type already files the app whatever IGDB says."""
-    if row.appid in kept or store is None or store.app_type is None:
-        return True
-    return decide(name=row.name, store=store, igdb_entry=None).enrich
+def _open_apps(
+    rows: Sequence[RawGameRow], types: dict[int, StoreType], kept: frozenset[int]
+) -> dict[int, bool]:
+    """Per app the store does not already file as a non-game: whether, without IGDB, it would
+    be a game (names decide that for apps the store does not know). Filed apps are absent."""
+    found: dict[int, bool] = {}
+    for row in rows:
+        decision = decide(
+            name=row.name, store=types.get(row.appid), igdb_entry=None, kept=row.appid in kept
+        )
+        store = types.get(row.appid)
+        if decision.enrich or store is None or not store.known:
+            found[row.appid] = decision.enrich
+    return found
 
 
 async def _igdb_answers(
@@ -175,7 +184,8 @@ async def _igdb_answers(
     Titles ride along in the id request for apps the store does not already file; a second
     round asks the titles of games still without any answer (as few as the fallback needs).
     """
-    app_ids = [row.appid for row in rows if _may_be_game(row, types.get(row.appid), kept)]
+    open_apps = _open_apps(rows, types, kept)
+    app_ids = list(open_apps)
     answers = (
         app_cache.get_igdb(
             app_ids,
@@ -187,8 +197,7 @@ async def _igdb_answers(
         else {}
     )
     fallback = settings.title_fallback
-    asked = set(app_ids)
-    open_rows = [row for row in rows if row.appid in asked]
+    open_rows = [row for row in rows if row.appid in open_apps]
     ask_ids = [row for row in open_rows if row.appid not in answers]
     need_titles = [
         row
@@ -212,14 +221,9 @@ async def _igdb_answers(
         still = [
             row
             for row in need_titles
-            if not answers[row.appid].games
+            if open_apps[row.appid]
+            and not answers[row.appid].games
             and not all(variant in lookup.by_title for variant in title_variants(row.name))
-            and decide(
-                name=row.name,
-                store=types.get(row.appid),
-                igdb_entry=None,
-                kept=row.appid in kept,
-            ).enrich
         ]
         if still:
             more = await igdb.lookup_steam_apps(
