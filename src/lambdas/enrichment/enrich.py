@@ -16,7 +16,7 @@ from lambdas.clients.s3 import Storage, enriched_key_for, user_prefix, validate_
 from lambdas.clients.steam_store import SteamStoreClient
 from lambdas.config import Settings
 from lambdas.enrichment.matching import build_row, decide_title_match, title_variants
-from lambdas.enrichment.precedence import decide
+from lambdas.enrichment.precedence import Decision, decide
 from lambdas.errors import LocationNotFoundError, MalformedCsvError
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.csv_codec import decode_rows, encode_rows, iter_rows
@@ -77,10 +77,11 @@ async def enrich_library(
     pending = [row for row in raw_rows if row.appid not in reused]
     types, calls = await _store_types(pending, settings, app_cache, now=now, transport=transport)
     progress("classified", len(raw_rows), len(raw_rows))
+    settled = _settle(pending, types, kept)
     answers, requests = await _igdb_answers(
         pending,
         types,
-        kept,
+        settled,
         settings,
         app_cache,
         now=now,
@@ -98,6 +99,7 @@ async def enrich_library(
                 row,
                 types.get(row.appid),
                 answers.get(row.appid, _NO_ANSWER),
+                settled[row.appid],
                 kept=row.appid in kept,
                 fallback=settings.title_fallback,
                 now=now,
@@ -150,26 +152,28 @@ async def _store_types(
     return types, calls
 
 
-def _open_apps(
+def _settle(
     rows: Sequence[RawGameRow], types: dict[int, StoreType], kept: frozenset[int]
-) -> dict[int, bool]:
-    """Per app the store does not already file as a non-game: whether, without IGDB, it would
-    be a game (names decide that for apps the store does not know). Filed apps are absent."""
-    found: dict[int, bool] = {}
-    for row in rows:
-        decision = decide(
+) -> dict[int, Decision]:
+    """Each app's decision before IGDB: final for apps the store files as non-games."""
+    return {
+        row.appid: decide(
             name=row.name, store=types.get(row.appid), igdb_entry=None, kept=row.appid in kept
         )
-        store = types.get(row.appid)
-        if decision.enrich or store is None or not store.known:
-            found[row.appid] = decision.enrich
-    return found
+        for row in rows
+    }
+
+
+def _is_open(decision: Decision, store: StoreType | None) -> bool:
+    """Whether IGDB may still change or complete the decision (everything the store does not
+    already file as a non-game)."""
+    return decision.enrich or store is None or not store.known
 
 
 async def _igdb_answers(
     rows: Sequence[RawGameRow],
     types: dict[int, StoreType],
-    kept: frozenset[int],
+    settled: dict[int, Decision],
     settings: Settings,
     app_cache: AppCache,
     *,
@@ -184,7 +188,11 @@ async def _igdb_answers(
     Titles ride along in the id request for apps the store does not already file; a second
     round asks the titles of games still without any answer (as few as the fallback needs).
     """
-    open_apps = _open_apps(rows, types, kept)
+    open_apps = {
+        appid: decision.enrich
+        for appid, decision in settled.items()
+        if _is_open(decision, types.get(appid))
+    }
     app_ids = list(open_apps)
     answers = (
         app_cache.get_igdb(
@@ -301,13 +309,18 @@ def _enrich(
     row: RawGameRow,
     store: StoreType | None,
     answer: IgdbAnswer,
+    settled: Decision,
     *,
     kept: bool,
     fallback: bool,
     now: datetime,
 ) -> EnrichedGameRow:
     chosen = choose_entry(answer.games)
-    decision = decide(name=row.name, store=store, igdb_entry=chosen, kept=kept)
+    decision = (
+        decide(name=row.name, store=store, igdb_entry=chosen, kept=kept)
+        if _is_open(settled, store)
+        else settled
+    )
     verdict = decision.classification()
     steam_type = store.app_type if store is not None else None
 

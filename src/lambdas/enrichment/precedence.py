@@ -131,9 +131,11 @@ def decide(
             if igdb_entry is not None:
                 label = f"{label} + {_igdb_label(igdb_entry.game_type)}"
             return Decision(AppKind.GAME, label, "steam_type")
-        verdict = classify_steam_app(name)
-        if verdict.kind in _REFINABLE.get(store.app_type, frozenset()):
-            return Decision(verdict.kind, f"{label} + name:{verdict.rule}", verdict.rule)
+        refinable = _REFINABLE.get(store.app_type)
+        if refinable:
+            verdict = classify_steam_app(name)
+            if verdict.kind in refinable:
+                return Decision(verdict.kind, f"{label} + name:{verdict.rule}", verdict.rule)
         return Decision(store_kind, label, "steam_type")
     if igdb_entry is not None:
         kind = igdb_kind(igdb_entry.game_type)
