@@ -1,6 +1,8 @@
-"""Measure the stage-2 name classifier on the labelled list of real Steam app names.
+"""Measure stage 2's classification: the name rules alone on the labelled list of real Steam app
+names, and every source in its order of precedence on the emulator's labelled catalogue.
 
-Run: `uv run python -m bench.classifier_report` (prints figures and every misclassification).
+Run: `uv run python -m bench.classifier_report` (prints figures and every misclassification of
+the name rules, then, per kind, how many apps each source decided and how many it got right).
 """
 
 from __future__ import annotations
@@ -98,8 +100,98 @@ def render(report: ClassifierReport) -> str:
     return "\n".join(lines)
 
 
+SOURCES = ("steam type", "name over steam", "igdb", "name over igdb", "name")
+
+
+def source_of(reason: str) -> str:
+    """Which source a stage-2 reason names (`steam_type=4`, `igdb main + name:demo`, …)."""
+    if reason.startswith("steam_type="):  # "steam_type=4 + name:…" only names the non-game kind
+        return "name over steam" if reason.startswith("steam_type=0 + name:") else "steam type"
+    if reason.startswith("igdb"):
+        return "name over igdb" if " + name:" in reason else "igdb"
+    return "name"
+
+
+@dataclass(slots=True)
+class SourceReport:
+    """Per labelled kind and source: apps decided, and how many of them rightly (game or not)."""
+
+    decided: Counter[tuple[str, str]] = field(default_factory=Counter)
+    right: Counter[tuple[str, str]] = field(default_factory=Counter)
+    games: int = 0
+    games_kept: int = 0
+    non_games: int = 0
+    non_games_caught: int = 0
+    name_only_games_kept: int = 0
+    name_only_non_games_caught: int = 0
+
+
+def evaluate_sources(seed: int = 42) -> SourceReport:
+    """Decide every app of the emulator's catalogue as stage 2 does, from the catalogue's own
+    store types and IGDB rows (no HTTP: the same data GetItems and IGDB serve)."""
+    from lambdas.enrichment.precedence import decide
+    from lambdas.enrichment.ranking import choose_entry
+    from lambdas.models.igdb import IgdbGame
+    from lambdas.models.rows import MatchStatus
+    from lambdas.models.steam_store import StoreType
+    from steam_sandbox import CatalogueConfig
+    from steam_sandbox.catalogue import shared_catalogue
+
+    catalogue = shared_catalogue(CatalogueConfig(seed=seed))
+    games = {row["id"]: row for row in catalogue.tables["games"]}
+    report = SourceReport()
+    for app in catalogue.apps.values():
+        truth = app.truth
+        entries = [IgdbGame.model_validate(games[gid]) for gid in truth.mapped_igdb_ids]
+        store = StoreType(app.appid, app.store_type, app.parent_appid)
+        decision = decide(name=app.name, store=store, igdb_entry=choose_entry(entries))
+        is_game = truth.status is not MatchStatus.FILTERED
+        label = (
+            truth.kind.value if is_game or truth.kind is not AppKind.GAME else "GAME (IGDB: add-on)"
+        )
+        key = (label, source_of(decision.reason))
+        report.decided[key] += 1
+        report.right[key] += decision.enrich == is_game
+        name_only = classify_steam_app(app.name).kind is AppKind.GAME
+        if is_game:
+            report.games += 1
+            report.games_kept += decision.enrich
+            report.name_only_games_kept += name_only
+        else:
+            report.non_games += 1
+            report.non_games_caught += not decision.enrich
+            report.name_only_non_games_caught += not name_only
+    return report
+
+
+def render_sources(report: SourceReport) -> str:
+    def share(part: int, whole: int) -> str:
+        return f"{part}/{whole} = {part / whole:.2%}" if whole else "—"
+
+    lines = [
+        "emulator catalogue, every source in order (Steam type > IGDB game_type > name):",
+        f"  games kept:        {share(report.games_kept, report.games)}"
+        f"   (names alone: {share(report.name_only_games_kept, report.games)})",
+        f"  non-games caught:  {share(report.non_games_caught, report.non_games)}"
+        f"   (names alone: {share(report.name_only_non_games_caught, report.non_games)})",
+        "",
+        "  decided by source, right / decided, per labelled kind:",
+        "  " + f"{'kind':<22}" + "".join(f"{source:>18}" for source in SOURCES),
+    ]
+    for label in sorted({label for label, _ in report.decided}):
+        cells = []
+        for source in SOURCES:
+            decided = report.decided[(label, source)]
+            cells.append(f"{report.right[(label, source)]}/{decided}" if decided else "—")
+        lines.append("  " + f"{label:<22}" + "".join(f"{cell:>18}" for cell in cells))
+    return "\n".join(lines)
+
+
 def main() -> None:
+    print("real Steam app names (tests/data), names alone — the fallback:")
     print(render(evaluate(load_labelled())))
+    print()
+    print(render_sources(evaluate_sources()))
 
 
 if __name__ == "__main__":

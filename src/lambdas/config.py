@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     retry_initial_wait_seconds: float = Field(default=0.5, gt=0)
     retry_max_wait_seconds: float = Field(default=20.0, gt=0)
 
+    # Steam store types (stage 2): IStoreBrowseService/GetItems, shared across users.
+    steam_store_types: bool = Field(default=True, description="ask Steam's store for app types")
+    steam_store_batch_size: int = Field(default=100, ge=1, le=1000, description="ids per call")
+    steam_store_max_in_flight: int = Field(default=8, ge=1, le=32)
+    steam_type_ttl_days: float = Field(default=7, ge=0, description="reuse a known store type")
+
     # IGDB matching (stage 2).
     igdb_requests_per_second: int = Field(default=4, ge=1, le=100)
     igdb_max_in_flight: int = Field(default=8, ge=1, le=100)

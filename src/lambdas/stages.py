@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger()
 
 # Each stage imports its service when it first runs, so a Lambda handler loads only its own
-# stage's dependencies (stage 3 never loads httpx; stages 1 and 2 never load SQLAlchemy).
+# stage's dependencies (stage 3 never loads httpx; stage 1 never loads SQLAlchemy, stage 2 loads
+# it on its first run for the shared app cache).
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,11 @@ async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamIm
 async def enrichment_stage(
     event: IgdbEnrichmentEvent, context: StageContext
 ) -> IgdbEnrichmentResponse:
+    from lambdas.database.app_cache import open_shared_state
     from lambdas.enrichment.enrich import enrich_library, no_progress
 
+    validate_user_id(event.user_id)
+    app_cache, kept = open_shared_state(context.database(), user_id=event.user_id)
     result = await enrich_library(
         user_id=event.user_id,
         location=event.s3_location,
@@ -115,6 +119,8 @@ async def enrichment_stage(
         transport=context.transport,
         progress=context.progress or no_progress,
         refresh_metadata=event.refresh_metadata,
+        app_cache=app_cache,
+        kept=kept,
     )
     return IgdbEnrichmentResponse(
         success=True,

@@ -11,6 +11,7 @@ from typing import Any, Final
 from steam_sandbox.igdb_records import IgdbRecordFactory, Row
 from steam_sandbox.models import AppKind, AppTruth, MatchSource, MatchStatus, SteamApp
 from steam_sandbox.names import EDITION_LABELS, TRAP_TITLES, NameFactory
+from steam_sandbox.store_types import assign_store_types
 
 _CHILD_KINDS: Final = (
     (AppKind.DLC, 42),
@@ -87,6 +88,8 @@ class _Builder:
         self.appid = 0
         self.mains: list[Row] = []
         self.franchises: list[Row] = []
+        self.parents: dict[int, int] = {}
+        self.base_appid: int | None = None
 
     def build(self) -> Catalogue:
         rng = self.rng
@@ -108,6 +111,14 @@ class _Builder:
                 self.igdb.link_gog(game)
         self._gog_traps()
         pagination = self._pagination_app() if self.config.pagination_rows > 0 else None
+        assign_store_types(
+            seed=self.config.seed,
+            apps=self.apps,
+            parents=self.parents,
+            igdb=self.igdb,
+            claim=self.names.claim,
+            next_appid=self._next_appid,
+        )
         for app in self.apps.values():
             for tag in (*app.truth.tags, app.truth.kind.value, app.truth.status.value):
                 self.pools[tag].append(app.appid)
@@ -128,6 +139,7 @@ class _Builder:
         if hard:
             tags.append("hard_name")
         appid = self._next_appid()
+        self.base_appid = appid
         if category == "mapped":
             game = igdb.add_game(title, rng.choice(_STILL_GAME_TYPES))
             self._register_main(game)
@@ -279,6 +291,8 @@ class _Builder:
             kind = rng.choices([k for k, _ in _CHILD_KINDS], [w for _, w in _CHILD_KINDS])[0]
         name = self.names.non_game(kind, base)
         appid = self._next_appid()
+        if self.base_appid is not None and kind is not AppKind.APPLICATION:
+            self.parents[appid] = self.base_appid
         mapped_share = {AppKind.DLC: 0.4, AppKind.SOUNDTRACK: 0.1}.get(kind, 0.0)
         if rng.random() < mapped_share:
             game_type = 1 if rng.random() < 0.7 else 13

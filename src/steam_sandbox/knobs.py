@@ -38,6 +38,7 @@ class SteamKnobs(ServiceKnobs):
     empty_library_body: Literal["game_count_zero", "empty_response", "empty_games_list"] = (
         "game_count_zero"
     )
+    store_max_ids: int = Field(250, ge=1, description="GetItems ids per call; more is a 400")
 
 
 class TwitchKnobs(ServiceKnobs):

@@ -65,6 +65,9 @@ class SteamApp:
     has_dlc: bool = False
     has_leaderboards: bool = False
     content_descriptors: tuple[int, ...] = ()
+    store_type: int | None = 0
+    """EStoreAppType the store gives the app; None for a delisted app (no store item)."""
+    parent_appid: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Steam Web API routes: GetOwnedGames, ResolveVanityURL and GetPlayerSummaries."""
+"""Steam Web API routes: GetOwnedGames, ResolveVanityURL, GetPlayerSummaries and the store's
+keyless GetItems."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from steam_sandbox.gate import inject_faults, steam_limits
-from steam_sandbox.models import OwnedGame, SandboxUser
+from steam_sandbox.models import OwnedGame, SandboxUser, SteamApp
 from steam_sandbox.responses import INVALID_KEY_TEXT, steam_html, steam_json, steam_json_bytes
 from steam_sandbox.state import SandboxState
 
 MAX_SUMMARY_IDS: Final = 100
+KEYLESS: Final = "(keyless store calls)"
 _APPIDS_FILTER = re.compile(r"^appids_filter\[(\d+)\]$")
 _UINT64_MAX: Final = 2**64 - 1
 _TRUE: Final = frozenset({"1", "true"})
@@ -46,7 +48,14 @@ def steam_routes(state: SandboxState) -> list[Route]:
     owned = endpoint("GetOwnedGames", lambda a: _owned_games(state, a, cache))
     vanity = endpoint("ResolveVanityURL", lambda a: _resolve_vanity(state, a))
     summaries = endpoint("GetPlayerSummaries", lambda a: _player_summaries(state, a))
+
+    async def store_items(request: Request) -> Response:
+        response = await _store_guarded(state, request)
+        state.stats.request("steam", "GetItems", response.status_code)
+        return response
+
     paths = (
+        ("/IStoreBrowseService/GetItems/v1/", store_items),
         ("/IPlayerService/GetOwnedGames/v1/", owned),
         ("/IPlayerService/GetOwnedGames/v0001/", owned),
         ("/ISteamUser/ResolveVanityURL/v1/", vanity),
@@ -80,6 +89,56 @@ async def _guarded(state: SandboxState, request: Request, handler: Handler) -> R
         return handler(_arguments(request))
     except _BadRequest as exc:
         return steam_html(400, str(exc))
+
+
+async def _store_guarded(state: SandboxState, request: Request) -> Response:
+    """GetItems needs no key (one sent is ignored); the keyless throttle and faults still apply."""
+    limited = steam_limits(state, KEYLESS)
+    if limited is not None:
+        return limited
+    fault = await inject_faults(state, "steam")
+    if fault is not None:
+        return fault
+    try:
+        return _store_items(state, _arguments(request))
+    except _BadRequest as exc:
+        return steam_html(400, str(exc))
+
+
+def _store_items(state: SandboxState, args: Args) -> Response:
+    ids = args.get("ids")
+    if not isinstance(ids, list) or not ids:
+        raise _BadRequest("Required parameter 'ids' is missing")
+    limit = state.knobs.steam.store_max_ids
+    if len(ids) > limit:
+        raise _BadRequest(f"Too many ids: at most {limit} per call")
+    items = []
+    for entry in ids:
+        appid = entry.get("appid") if isinstance(entry, dict) else None
+        if not isinstance(appid, int) or isinstance(appid, bool):
+            items.append({"item_type": -1, "success": 8})
+            continue
+        items.append(_store_item(state.catalogue.apps.get(appid), appid))
+    # The store promises no order: answer in reverse, so clients must match items by id.
+    return steam_json({"response": {"store_items": items[::-1]}})
+
+
+def _store_item(app: SteamApp | None, appid: int) -> dict[str, Any]:
+    if app is None or app.store_type is None:
+        return {"item_type": 0, "id": appid, "success": 2}
+    item: dict[str, Any] = {
+        "item_type": 0,
+        "id": appid,
+        "success": 1,
+        "visible": True,
+        "name": app.name,
+        "appid": appid,
+    }
+    if app.store_type:  # the proto default, 0 (game), is omitted from JSON
+        item["type"] = app.store_type
+    if app.parent_appid is not None:
+        item["related_items"] = {"parent_appid": app.parent_appid}
+    return item
 
 
 def _arguments(request: Request) -> Args:

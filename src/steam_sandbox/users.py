@@ -49,6 +49,10 @@ _SHOWCASE_TAGS: Final = (
     "VIDEO",
     "BONUS_CONTENT",
     "APPLICATION",
+    "store_trap",
+    "store_typed_game",
+    "delisted",
+    "igdb_pitfall",
 )
 _HIDDEN_TAGS: Final = ("free_sub", "unvetted")
 

@@ -20,7 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from lambdas.database import app_cache, filtered  # noqa: F401 - declare the own-state tables
 from lambdas.database.engine import create_engine
+from lambdas.database.own_state import own_state_metadata
 from lambdas.database.schema import upgrade
 from lambdas.models.db import metadata
 
@@ -105,7 +107,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _empty_tables(url: str) -> None:
     engine = create_engine(url)
-    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    # The shared app cache and filtered lists too, so no test sees another's Steam/IGDB answers.
+    names = ", ".join(
+        [f'"{table.name}"' for table in metadata.sorted_tables]
+        + [f'"{table.schema}"."{table.name}"' for table in own_state_metadata.sorted_tables]
+    )
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()

@@ -43,9 +43,28 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
         table.add_row("filtered as non-games", str(stats.filtered))
         for kind, count in stats.filtered_by_kind.items():
             table.add_row(f"  {kind.lower().replace('_', ' ')}", str(count))
+        for source, count in _by_source(stats.filtered_by_reason).items():
+            table.add_row(f"  filtered by {source}", str(count))
     for run in result.runs:
         table.add_row(f"time: {_STAGE_TITLES[run.stage]}", f"{run.seconds:.2f} s")
     stdout.print(table)
+
+
+def _by_source(by_reason: dict[str, int]) -> dict[str, int]:
+    """Filtered counts per deciding source: reasons read `steam_type=4`, `igdb_game_type=1`,
+    `name:demo`, or `steam_type=0 + name:playtest` (a name overriding the store's "game")."""
+    sources: dict[str, int] = {}
+    for reason, count in by_reason.items():
+        if reason.startswith("steam_type=0 + name:"):
+            source = "name over Steam's game type"
+        elif reason.startswith("steam_type="):
+            source = "Steam store type"
+        elif reason.startswith(("igdb", "igdb_game_type")):
+            source = "IGDB game type" if "name:" not in reason else "name over IGDB"
+        else:
+            source = "name alone"
+        sources[source] = sources.get(source, 0) + count
+    return sources
 
 
 def finish(result: PipelineResult, *, as_json: bool, title: str) -> None:

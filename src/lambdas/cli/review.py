@@ -1,4 +1,5 @@
-"""`steam-import unmatched | link | ignore | search | sync`: review and keeping libraries fresh."""
+"""`steam-import unmatched | link | ignore | filtered | keep | search | sync`: review and keeping
+libraries fresh."""
 
 from __future__ import annotations
 
@@ -118,6 +119,77 @@ def ignore_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOpti
         {"success": True, "user_id": user_id, "app_id": app_id, "status": "IGNORED"},
         as_json=as_json,
         human=lambda: stdout.print(f"App {app_id} is ignored for {user_id}."),
+    )
+
+
+@app.command("filtered")
+def filtered_command(user_id: UserIdOption, as_json: JsonOption = False) -> None:
+    """The apps the last import left out as non-games, with kind and the reason for it."""
+    from lambdas.review.filtered import list_filtered_apps
+    from lambdas.stages import StageContext
+
+    settings = load_settings()
+    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+    apps = call(lambda: list_filtered_apps(context.database(), user_id=user_id), as_json=as_json)
+    if as_json:
+        payload = [
+            {
+                "app_id": found.app_id,
+                "name": found.name,
+                "kind": found.kind,
+                "reason": found.reason,
+                "steam_type": found.steam_type,
+                "playtime": found.raw.playtime_forever,
+                "recorded_at": found.recorded_at.isoformat(),
+            }
+            for found in apps
+        ]
+        stdout.print_json(json.dumps({"success": True, "filtered": payload}))
+        return
+    table = Table(title=f"{len(apps)} apps filtered as non-games (undo one with `keep`)")
+    for column in ("app id", "name", "kind", "reason", "playtime"):
+        table.add_column(column)
+    for found in apps:
+        minutes = found.raw.playtime_forever
+        table.add_row(
+            str(found.app_id),
+            found.name,
+            found.kind.lower().replace("_", " "),
+            found.reason,
+            f"{minutes // 60} h {minutes % 60} min",
+        )
+    stdout.print(table)
+
+
+@app.command("keep")
+def keep_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption = False) -> None:
+    """Make a filtered app a game for good: matched or left for review like any other game."""
+    from lambdas.clients.igdb import IgdbClient
+    from lambdas.review.filtered import KeepResult, keep_filtered_app
+    from lambdas.stages import StageContext
+
+    settings = load_settings()
+    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+
+    async def keep() -> KeepResult:
+        async with IgdbClient.from_settings(settings) as igdb:
+            return await keep_filtered_app(
+                context.database(), igdb, user_id=user_id, app_id=app_id, settings=settings
+            )
+
+    result = run_async(keep(), as_json=as_json)
+    emit(
+        {"success": True, "user_id": user_id, **asdict(result)},
+        as_json=as_json,
+        human=lambda: stdout.print(
+            f"App {app_id} is a game for {user_id} from now on: "
+            + {
+                "MATCHED": f"matched to IGDB game {result.igdb_id}"
+                + ("; added to the library." if result.library_item_created else "."),
+                "UNMATCHED": "no IGDB match yet; see `unmatched`.",
+            }.get(result.status, "already kept."),
+            highlight=False,
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from lambdas.database import upserts
 from lambdas.database.drift import find_drift
 from lambdas.database.engine import create_engine, database_errors
+from lambdas.database.filtered import collect_filtered, record_filtered_apps
 from lambdas.database.ids import new_id as default_new_id
 from lambdas.database.payloads import (
     ImportPayload,
@@ -70,13 +71,18 @@ def import_rows(
     without an IGDB id) and DatabaseUnavailableError (connection refused or lost; rolled back,
     safe to retry).
     """
+    filtered: list[EnrichedGameRow] = []
     payload = build_payload(
-        rows, new_id=new_id, status_unplayed=status_unplayed, status_played=status_played
+        collect_filtered(rows, filtered),
+        new_id=new_id,
+        status_unplayed=status_unplayed,
+        status_played=status_played,
     )
     stamp = now or utc_now()
     with database_errors(), engine.begin() as connection:
         _prepare(connection, user_id=user_id, statuses=(status_unplayed, status_played))
         stats = _write(connection, payload, user_id=user_id, now=stamp)
+        record_filtered_apps(connection, user_id, filtered, now=stamp)
     log.debug("database.import_finished", games=len(payload.imported_games), **stats.model_dump())
     return stats
 

@@ -60,6 +60,8 @@ __all__ = [
     "Classification",
     "IgdbGameType",
     "classify_steam_app",
+    "igdb_kind",
+    "normalize_name",
     "refine_with_igdb_game_type",
 ]
 
@@ -326,6 +328,11 @@ _DEFAULT: Final = Classification(AppKind.GAME, enrich=True, rule="default_game")
 _EMPTY: Final = Classification(AppKind.GAME, enrich=True, rule="empty_name")
 
 
+def normalize_name(name: str) -> str:
+    """The text the name rules read: NFKC, marks and invisibles dropped, casefolded, one space."""
+    return _normalize(name)
+
+
 def _normalize(name: str) -> str:
     text = unicodedata.normalize("NFKC", _MARKS.sub("", name))
     text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
@@ -366,6 +373,14 @@ _IGDB_KIND: Final[dict[int, AppKind]] = {
     IgdbGameType.UPDATE: AppKind.DLC,
     IgdbGameType.MOD: AppKind.BONUS_CONTENT,
 }
+
+
+def igdb_kind(game_type: int | None) -> AppKind | None:
+    """The kind an IGDB `game_type` stands for (see `refine_with_igdb_game_type`); None when the
+    type is absent or unknown (no evidence). A missing type on a game entry reads as main game."""
+    if game_type is None:
+        return AppKind.GAME
+    return _IGDB_KIND.get(game_type)
 
 
 def refine_with_igdb_game_type(

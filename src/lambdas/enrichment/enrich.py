@@ -1,4 +1,4 @@
-"""Stage 2: raw CSV → classify every app → match games to IGDB in bulk → enriched CSV."""
+"""Stage 2: raw CSV → Steam types and IGDB answers in bulk → decide every app → enriched CSV."""
 
 from __future__ import annotations
 
@@ -11,17 +11,20 @@ from datetime import datetime, timedelta
 import httpx
 import structlog
 
-from lambdas.clients.igdb import IgdbClient, SteamLookup
+from lambdas.clients.igdb import IgdbClient
 from lambdas.clients.s3 import Storage, enriched_key_for, user_prefix, validate_user_id
+from lambdas.clients.steam_store import SteamStoreClient
 from lambdas.config import Settings
-from lambdas.enrichment.classifier import Classification, classify_steam_app
 from lambdas.enrichment.matching import build_row, decide_title_match, title_variants
+from lambdas.enrichment.precedence import Decision, decide
 from lambdas.enrichment.ranking import choose_entry
 from lambdas.errors import LocationNotFoundError, MalformedCsvError
+from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.csv_codec import decode_rows, encode_rows, iter_rows
 from lambdas.models.events import EnrichmentStats
 from lambdas.models.igdb import IgdbGame
-from lambdas.models.rows import EnrichedGameRow, MatchMethod, MatchStatus, RawGameRow
+from lambdas.models.rows import Candidate, EnrichedGameRow, MatchMethod, MatchStatus, RawGameRow
+from lambdas.models.steam_store import StoreType
 
 log = structlog.get_logger()
 
@@ -33,6 +36,7 @@ class EnrichmentResult:
     location: str
     stats: EnrichmentStats
     igdb_requests: int
+    steam_store_calls: int = 0
 
 
 def no_progress(step: str, done: int, total: int) -> None:
@@ -49,48 +53,60 @@ async def enrich_library(
     transport: httpx.AsyncBaseTransport | None = None,
     progress: Progress = no_progress,
     refresh_metadata: bool = False,
+    app_cache: AppCache = NO_APP_CACHE,
+    kept: frozenset[int] = frozenset(),
 ) -> EnrichmentResult:
     """Run stage 2 on a stored raw CSV and store the enriched CSV beside it.
 
-    Games the user's previous enriched CSV settled recently are taken from it instead of IGDB
-    (matched ones for `enrichment_reuse_days`, unmatched ones for `unmatched_recheck_hours`),
-    unless `refresh_metadata` asks for a full lookup.
+    Every app is decided by `precedence.decide` from the user's `kept` apps, Steam's store type
+    and IGDB's answer for its uid (both from `app_cache` when fresh, else asked in bulk and
+    stored there for every user), then its name. Games the user's previous enriched CSV settled
+    recently are taken from it (matched ones for `enrichment_reuse_days`, unmatched ones for
+    `unmatched_recheck_hours`), unless `refresh_metadata` asks for a full lookup, which also
+    bypasses the cached IGDB answers.
     """
     validate_user_id(user_id)
     started = time.perf_counter()
     raw_rows = decode_rows(storage.get(location, user_id=user_id), RawGameRow, what="raw CSV")
     key = storage.key_of(location, user_id=user_id)
-    verdicts = [classify_steam_app(row.name) for row in raw_rows]
-    wanted = {
-        row.appid: row for row, verdict in zip(raw_rows, verdicts, strict=True) if verdict.enrich
-    }
+    everyone = {row.appid: row for row in raw_rows}
     reused = (
         {}
         if refresh_metadata
-        else _reusable(storage, user_id, key, wanted, now=now, settings=settings)
+        else _reusable(storage, user_id, key, everyone, now=now, settings=settings)
     )
-    games = [
-        row
-        for row, verdict in zip(raw_rows, verdicts, strict=True)
-        if verdict.enrich and row.appid not in reused
-    ]
+    pending = [row for row in raw_rows if row.appid not in reused]
+    types, calls = await _store_types(pending, settings, app_cache, now=now, transport=transport)
     progress("classified", len(raw_rows), len(raw_rows))
-    requests = 0
-    lookup = SteamLookup()
-    if games:
-        async with IgdbClient.from_settings(settings, transport=transport) as igdb:
-            lookup = await _lookup(igdb, games, fallback=settings.title_fallback)
-            requests = igdb.requests_sent
-    progress("matched", len(games), len(games))
+    settled = _settle(pending, types, kept)
+    answers, requests = await _igdb_answers(
+        pending,
+        types,
+        settled,
+        settings,
+        app_cache,
+        now=now,
+        transport=transport,
+        use_cached=not refresh_metadata,
+    )
+    progress("matched", len(pending), len(pending))
     # Rows go straight into the CSV encoder and are counted on the way: the enriched rows of a
     # large library never all sit in memory at once.
     tally = _Tally()
     enriched = (
         tally.count(
             reused.get(row.appid)
-            or _enrich(row, verdict, lookup, fallback=settings.title_fallback, now=now)
+            or _enrich(
+                row,
+                types.get(row.appid),
+                answers.get(row.appid, _NO_ANSWER),
+                settled[row.appid],
+                kept=row.appid in kept,
+                fallback=settings.title_fallback,
+                now=now,
+            )
         )
-        for row, verdict in zip(raw_rows, verdicts, strict=True)
+        for row in raw_rows
     )
     data = encode_rows(enriched, EnrichedGameRow)
     stats = tally.stats().model_copy(update={"reused": len(reused)})
@@ -100,10 +116,139 @@ async def enrich_library(
         stage="igdb_enrichment",
         location=enriched_location,
         igdb_requests=requests,
+        steam_store_calls=calls,
         duration_s=round(time.perf_counter() - started, 3),
-        **stats.model_dump(exclude={"filtered_by_kind"}),
+        **stats.model_dump(exclude={"filtered_by_kind", "filtered_by_reason"}),
     )
-    return EnrichmentResult(location=enriched_location, stats=stats, igdb_requests=requests)
+    return EnrichmentResult(
+        location=enriched_location, stats=stats, igdb_requests=requests, steam_store_calls=calls
+    )
+
+
+_NO_ANSWER = IgdbAnswer()
+
+
+async def _store_types(
+    rows: Sequence[RawGameRow],
+    settings: Settings,
+    app_cache: AppCache,
+    *,
+    now: datetime,
+    transport: httpx.AsyncBaseTransport | None,
+) -> tuple[dict[int, StoreType], int]:
+    """Steam's type of each app, from the shared cache when fresh, else from GetItems."""
+    if not settings.steam_store_types or not rows:
+        return {}, 0
+    app_ids = [row.appid for row in rows]
+    fresh_since = now - timedelta(days=settings.steam_type_ttl_days)
+    types = app_cache.get_types(app_ids, fresh_since=fresh_since)
+    missing = [app_id for app_id in app_ids if app_id not in types]
+    if not missing:
+        return types, 0
+    async with SteamStoreClient.from_settings(settings, transport=transport) as store:
+        fetched = await store.get_app_types(missing)
+        calls = store.calls_sent
+    app_cache.put_types(fetched.values(), now=now)
+    types.update(fetched)
+    return types, calls
+
+
+def _settle(
+    rows: Sequence[RawGameRow], types: dict[int, StoreType], kept: frozenset[int]
+) -> dict[int, Decision]:
+    """Each app's decision before IGDB: final for apps the store files as non-games."""
+    return {
+        row.appid: decide(
+            name=row.name, store=types.get(row.appid), igdb_entry=None, kept=row.appid in kept
+        )
+        for row in rows
+    }
+
+
+def _is_open(decision: Decision, store: StoreType | None) -> bool:
+    """Whether IGDB may still change or complete the decision (everything the store does not
+    already file as a non-game)."""
+    return decision.enrich or store is None or not store.known
+
+
+async def _igdb_answers(
+    rows: Sequence[RawGameRow],
+    types: dict[int, StoreType],
+    settled: dict[int, Decision],
+    settings: Settings,
+    app_cache: AppCache,
+    *,
+    now: datetime,
+    transport: httpx.AsyncBaseTransport | None,
+    use_cached: bool,
+) -> tuple[dict[int, IgdbAnswer], int]:
+    """IGDB's answer for every app the store does not already file as a non-game (whatever its
+    name says), cached or asked in bulk. An app the store files is settled: IGDB could not change
+    the verdict, and leaving it out keeps a 20,000-app library within six IGDB requests.
+
+    Titles ride along in the id request for apps the store does not already file; a second
+    round asks the titles of games still without any answer (as few as the fallback needs).
+    """
+    open_apps = {
+        appid: decision.enrich
+        for appid, decision in settled.items()
+        if _is_open(decision, types.get(appid))
+    }
+    app_ids = list(open_apps)
+    answers = (
+        app_cache.get_igdb(
+            app_ids,
+            now=now,
+            positive_ttl=timedelta(days=settings.enrichment_reuse_days),
+            negative_ttl=timedelta(hours=settings.unmatched_recheck_hours),
+        )
+        if use_cached and app_ids
+        else {}
+    )
+    fallback = settings.title_fallback
+    open_rows = [row for row in rows if row.appid in open_apps]
+    ask_ids = [row for row in open_rows if row.appid not in answers]
+    need_titles = [
+        row
+        for row in open_rows
+        if fallback
+        and not (row.appid in answers and answers[row.appid].games)
+        and (row.appid not in answers or answers[row.appid].titles_for(row.name) is None)
+    ]
+    if not ask_ids and not need_titles:
+        return answers, 0
+    changed: dict[int, IgdbAnswer] = {}
+    async with IgdbClient.from_settings(settings, transport=transport) as igdb:
+        lookup = await igdb.lookup_steam_apps(
+            [row.appid for row in ask_ids],
+            titles=[variant for row in need_titles for variant in title_variants(row.name)],
+            titles_if_free=True,
+        )
+        for row in ask_ids:
+            changed[row.appid] = IgdbAnswer(games=tuple(lookup.by_app_id.get(row.appid, ())))
+        answers.update(changed)
+        still = [
+            row
+            for row in need_titles
+            if open_apps[row.appid]
+            and not answers[row.appid].games
+            and not all(variant in lookup.by_title for variant in title_variants(row.name))
+        ]
+        if still:
+            more = await igdb.lookup_steam_apps(
+                [], titles=[variant for row in still for variant in title_variants(row.name)]
+            )
+            lookup.by_title.update(more.by_title)
+        requests = igdb.requests_sent
+    for row in need_titles:
+        variants = title_variants(row.name)
+        if all(variant in lookup.by_title for variant in variants):
+            found = tuple(game for variant in variants for game in lookup.by_title[variant])
+            answer = answers[row.appid]
+            changed[row.appid] = IgdbAnswer(answer.games, title_name=row.name, title_games=found)
+    answers.update(changed)
+    app_cache.put_igdb(changed, now=now)
+    return answers, requests
 
 
 def _reusable(
@@ -146,7 +291,7 @@ def _reusable(
 
 
 def _still_fresh(row: EnrichedGameRow, *, now: datetime, settings: Settings) -> bool:
-    if row.enriched_at is None:
+    if row.enriched_at is None or row.match_status is MatchStatus.FILTERED:
         return False
     age = now - row.enriched_at
     if row.match_status is MatchStatus.UNMATCHED:
@@ -161,49 +306,49 @@ def _reuse(previous: EnrichedGameRow, raw: RawGameRow) -> EnrichedGameRow:
     return EnrichedGameRow.model_validate({**previous.model_dump(), **raw.model_dump()})
 
 
-async def _lookup(igdb: IgdbClient, games: Sequence[RawGameRow], *, fallback: bool) -> SteamLookup:
-    """Ids first; titles ride along when they fit, else one more round for the unmatched."""
-    app_ids = [row.appid for row in games]
-    titles = [variant for row in games for variant in title_variants(row.name)] if fallback else []
-    lookup = await igdb.lookup_steam_apps(app_ids, titles=titles, titles_if_free=True)
-    if fallback:
-        missing = [
-            variant
-            for row in games
-            if not lookup.by_app_id.get(row.appid)
-            for variant in title_variants(row.name)
-            if variant not in lookup.by_title
-        ]
-        if missing:
-            more = await igdb.lookup_steam_apps([], titles=missing)
-            lookup.by_title.update(more.by_title)
-    return lookup
-
-
 def _enrich(
     row: RawGameRow,
-    verdict: Classification,
-    lookup: SteamLookup,
+    store: StoreType | None,
+    answer: IgdbAnswer,
+    settled: Decision,
     *,
+    kept: bool,
     fallback: bool,
     now: datetime,
 ) -> EnrichedGameRow:
-    if not verdict.enrich:
-        return build_row(row, verdict, game=None, method=MatchMethod.NONE, now=now)
-    chosen = choose_entry(lookup.by_app_id.get(row.appid, []))
-    if chosen is not None:
-        return build_row(row, verdict, game=chosen, method=MatchMethod.STEAM_APP_ID, now=now)
-    if not fallback:
-        return build_row(row, verdict, game=None, method=MatchMethod.NONE, now=now)
-    found: list[IgdbGame] = [
-        game for variant in title_variants(row.name) for game in lookup.by_title.get(variant, [])
-    ]
+    chosen = choose_entry(answer.games)
+    decision = (
+        decide(name=row.name, store=store, igdb_entry=chosen, kept=kept)
+        if _is_open(settled, store)
+        else settled
+    )
+    verdict = decision.classification()
+    steam_type = store.app_type if store is not None else None
+
+    def built(
+        game: IgdbGame | None, method: MatchMethod, candidates: Sequence[Candidate] = ()
+    ) -> EnrichedGameRow:
+        return build_row(
+            row,
+            verdict,
+            game=game,
+            method=method,
+            candidates=candidates,
+            now=now,
+            reason=decision.reason,
+            steam_type=steam_type,
+            refine=False,
+        )
+
+    if not decision.enrich or chosen is not None:
+        return built(chosen if decision.enrich else None, MatchMethod.STEAM_APP_ID)
+    found = answer.titles_for(row.name) if fallback else None
+    if not found:
+        return built(None, MatchMethod.NONE)
     match, candidates = decide_title_match(row.name, found)
     if match is None:
-        return build_row(
-            row, verdict, game=None, method=MatchMethod.NONE, candidates=candidates, now=now
-        )
-    return build_row(row, verdict, game=match, method=MatchMethod.TITLE, now=now)
+        return built(None, MatchMethod.NONE, candidates)
+    return built(match, MatchMethod.TITLE)
 
 
 def summarize(rows: Iterable[EnrichedGameRow]) -> EnrichmentStats:
@@ -221,6 +366,7 @@ class _Tally:
         self.statuses: Counter[MatchStatus] = Counter()
         self.by_title = 0
         self.filtered_by_kind: Counter[str] = Counter()
+        self.filtered_by_reason: Counter[str] = Counter()
 
     def count(self, row: EnrichedGameRow) -> EnrichedGameRow:
         self.statuses[row.match_status] += 1
@@ -228,6 +374,7 @@ class _Tally:
             self.by_title += 1
         if row.match_status is MatchStatus.FILTERED:
             self.filtered_by_kind[row.kind.value] += 1
+            self.filtered_by_reason[row.reason or row.classifier_rule] += 1
         return row
 
     def stats(self) -> EnrichmentStats:
@@ -238,4 +385,5 @@ class _Tally:
             filtered=self.statuses[MatchStatus.FILTERED],
             matched_by_title=self.by_title,
             filtered_by_kind=dict(sorted(self.filtered_by_kind.items())),
+            filtered_by_reason=dict(sorted(self.filtered_by_reason.items())),
         )

@@ -115,9 +115,21 @@ def build_row(
     method: MatchMethod,
     candidates: Sequence[Candidate] = (),
     now: datetime,
+    reason: str = "",
+    steam_type: int | None = None,
+    refine: bool = True,
 ) -> EnrichedGameRow:
-    """The enriched row for one app: FILTERED non-games, MATCHED with metadata, or UNMATCHED."""
-    base = raw.model_dump()
+    """The enriched row for one app: FILTERED non-games, MATCHED with metadata, or UNMATCHED.
+
+    With `refine`, a GAME verdict matched to an IGDB non-game entry becomes FILTERED (the
+    name-only path and manual links); stage 2's precedence has already weighed IGDB and passes
+    `refine=False`.
+    """
+    base = {
+        **raw.model_dump(),
+        "reason": reason or f"name:{verdict.rule}",
+        "steam_type": steam_type,
+    }
     if not verdict.enrich:
         return EnrichedGameRow(
             **base, kind=verdict.kind, classifier_rule=verdict.rule,
@@ -132,7 +144,9 @@ def build_row(
             candidates=list(candidates),
             enriched_at=now,
         )
-    refined = refine_with_igdb_game_type(verdict, game.game_type)
+    refined = refine_with_igdb_game_type(verdict, game.game_type) if refine else verdict
+    if refined is not verdict:
+        base["reason"] = f"igdb_game_type={game.game_type}"
     return EnrichedGameRow(
         **base,
         kind=refined.kind,

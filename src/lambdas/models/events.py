@@ -137,6 +137,9 @@ class EnrichmentStats(BaseModel):
     matched_by_title: int = 0
     reused: int = Field(default=0, description="rows taken from the previous enriched CSV")
     filtered_by_kind: dict[str, int] = Field(default_factory=dict)
+    filtered_by_reason: dict[str, int] = Field(
+        default_factory=dict, description="non-games per deciding source, e.g. steam_type=4"
+    )
 
 
 class IgdbEnrichmentResponse(StageResponse):

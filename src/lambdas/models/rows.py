@@ -158,11 +158,18 @@ class Candidate(_Row):
 
 
 class EnrichedGameRow(RawGameRow):
-    """A raw row plus classification and, when matched, the IGDB metadata stage 3 writes."""
+    """A raw row plus classification and, when matched, the IGDB metadata stage 3 writes.
+
+    Every owned app has a row, non-games included: `kind` says what it is, `reason` which source
+    decided (`steam_type=4`, `igdb_game_type=1`, `name:dedicated_server`, `keep`, …), and
+    `steam_type` is Steam's store type when the store knows the app.
+    """
 
     kind: AppKind
     classifier_rule: str
     match_status: MatchStatus
+    reason: str = ""
+    steam_type: Int4 | None = None
     match_method: MatchMethod = MatchMethod.NONE
     igdb_id: Int4 | None = None
     igdb_name: str | None = None

@@ -188,7 +188,9 @@ def _linked_row(imported: Row[Any], game: IgdbGame) -> EnrichedGameRow:
         else 0,
         img_icon_url=imported.img_icon_url or "",
     )
-    row = build_row(raw, _MANUAL, game=game, method=MatchMethod.MANUAL, now=datetime.now(UTC))
+    row = build_row(
+        raw, _MANUAL, game=game, method=MatchMethod.MANUAL, now=datetime.now(UTC), reason="link"
+    )
     if row.match_status is not MatchStatus.MATCHED:
         raise NotAGameError(
             f"IGDB game {game.id} ({game.name!r}) is a {row.kind.value.lower()} "

@@ -1,0 +1,205 @@
+"""The shared app cache in the database: Steam store types and IGDB answers per Steam app id.
+
+One row per app, for every user (this project's own schema, `steam_import`; on SQLite the same
+table in the file). Reads and writes are set-based and chunked, whatever the library size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+from pydantic import TypeAdapter
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    Table,
+    Text,
+    inspect,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+
+from lambdas.database.engine import database_errors
+from lambdas.database.own_state import own_state_metadata
+from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
+from lambdas.models.igdb import IgdbGame
+from lambdas.models.steam_store import StoreType
+
+log = structlog.get_logger()
+
+#: Ids per SELECT … IN and rows per INSERT batch (SQLite's parameter cap is far above both).
+CHUNK = 2_000
+
+app_cache_table = Table(
+    "app_cache",
+    own_state_metadata,
+    Column("app_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("store_checked_at", DateTime),
+    Column("store_known", Boolean),
+    Column("store_type", Integer),
+    Column("store_parent_appid", BigInteger),
+    Column("igdb_checked_at", DateTime),
+    Column("igdb_games", Text),
+    Column("igdb_title_name", Text),
+    Column("igdb_title_games", Text),
+    comment="What Steam's store and IGDB say about each app, shared by every user",
+)
+
+_STORE_COLUMNS = ("store_checked_at", "store_known", "store_type", "store_parent_appid")
+_IGDB_COLUMNS = ("igdb_checked_at", "igdb_games", "igdb_title_name", "igdb_title_games")
+_games = TypeAdapter(tuple[IgdbGame, ...])
+
+
+def _naive(moment: datetime) -> datetime:
+    """Stored as naive UTC, as every timestamp of the app's database."""
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _upsert(connection: Connection, records: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    """Insert or update `columns` of each record's row, a chunk per statement."""
+    dialect = connection.dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for chunk in _chunks(records):
+        statement = insert(app_cache_table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[app_cache_table.c.app_id],
+            set_={name: statement.excluded[name] for name in columns},
+        )
+        connection.execute(statement, list(chunk))
+
+
+class SqlAppCache:
+    """`lambdas.models.app_cache.AppCache` on an engine; each call is one short transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _rows(self, app_ids: Sequence[int], columns: Sequence[str]) -> Iterator[Any]:
+        unique = list(dict.fromkeys(app_ids))
+        wanted = [app_cache_table.c.app_id, *(app_cache_table.c[name] for name in columns)]
+        with database_errors(), self._engine.connect() as connection:
+            for chunk in _chunks(unique):
+                yield from connection.execute(
+                    select(*wanted).where(app_cache_table.c.app_id.in_(chunk))
+                )
+
+    def get_types(self, app_ids: Sequence[int], *, fresh_since: datetime) -> dict[int, StoreType]:
+        since = _naive(fresh_since)
+        found: dict[int, StoreType] = {}
+        for row in self._rows(app_ids, _STORE_COLUMNS):
+            if row.store_checked_at is None or row.store_checked_at < since:
+                continue
+            app_type = row.store_type if row.store_known else None
+            found[row.app_id] = StoreType(row.app_id, app_type, row.store_parent_appid)
+        return found
+
+    def put_types(self, types: Iterable[StoreType], *, now: datetime) -> None:
+        stamp = _naive(now)
+        records = [
+            {
+                "app_id": item.app_id,
+                "store_checked_at": stamp,
+                "store_known": item.known,
+                "store_type": item.app_type,
+                "store_parent_appid": item.parent_appid,
+            }
+            for item in types
+        ]
+        if records:
+            with database_errors(), self._engine.begin() as connection:
+                _upsert(connection, records, _STORE_COLUMNS)
+            log.debug("app_cache.types_stored", apps=len(records))
+
+    def get_igdb(
+        self,
+        app_ids: Sequence[int],
+        *,
+        now: datetime,
+        positive_ttl: timedelta,
+        negative_ttl: timedelta,
+    ) -> dict[int, IgdbAnswer]:
+        stamp = _naive(now)
+        found: dict[int, IgdbAnswer] = {}
+        for row in self._rows(app_ids, _IGDB_COLUMNS):
+            if row.igdb_checked_at is None or row.igdb_games is None:
+                continue
+            games = _games.validate_json(row.igdb_games)
+            ttl = positive_ttl if games else negative_ttl
+            if stamp - row.igdb_checked_at > ttl:
+                continue
+            titles = (  # only an app without an id mapping falls back on its title
+                _games.validate_json(row.igdb_title_games)
+                if row.igdb_title_games is not None and not games
+                else None
+            )
+            found[row.app_id] = IgdbAnswer(games, row.igdb_title_name, titles)
+        return found
+
+    def put_igdb(self, answers: Mapping[int, IgdbAnswer], *, now: datetime) -> None:
+        stamp = _naive(now)
+        records = [
+            {
+                "app_id": app_id,
+                "igdb_checked_at": stamp,
+                "igdb_games": _games.dump_json(answer.games, exclude_none=True).decode(),
+                "igdb_title_name": answer.title_name,
+                "igdb_title_games": (
+                    _games.dump_json(answer.title_games, exclude_none=True).decode()
+                    if answer.title_games is not None
+                    else None
+                ),
+            }
+            for app_id, answer in answers.items()
+        ]
+        if records:
+            with database_errors(), self._engine.begin() as connection:
+                _upsert(connection, records, _IGDB_COLUMNS)
+            log.debug("app_cache.igdb_stored", apps=len(records))
+
+
+def _sqlite_file_missing(dialect: str, database: str | None) -> bool:
+    """A SQLite file that does not exist yet (reading would create an empty one)."""
+    if dialect != "sqlite" or not database or database.startswith((":", "file:")):
+        return False
+    return not Path(database).exists()
+
+
+def open_shared_state(engine: Engine, *, user_id: str) -> tuple[AppCache, frozenset[int]]:
+    """Stage 2's view of the own state: the shared app cache and the user's kept apps.
+
+    A database `db upgrade` never ran on (no own-state tables, or no SQLite file yet) has
+    neither: stage 2 then asks Steam and IGDB for everything, with a warning. A database that
+    cannot be reached is DATABASE_UNAVAILABLE, as for stage 3.
+    """
+    from lambdas.database.filtered import app_override_table, kept_app_ids
+
+    database = engine.url.database
+    if _sqlite_file_missing(engine.dialect.name, database):
+        log.info("app_cache.unavailable", reason="no database file yet")
+        return NO_APP_CACHE, frozenset()
+    with database_errors(), engine.connect() as connection:
+        schema = own_state_metadata.schema if connection.dialect.name == "postgresql" else None
+        inspector = inspect(connection)
+        ready = all(
+            inspector.has_table(table.name, schema=schema)
+            for table in (app_cache_table, app_override_table)
+        )
+        if not ready:
+            log.warning("app_cache.unavailable", reason="own-state tables missing; db upgrade")
+            return NO_APP_CACHE, frozenset()
+        kept = kept_app_ids(connection, user_id)
+    return SqlAppCache(engine), kept

@@ -1,0 +1,194 @@
+"""Filtered apps and the user's `keep` overrides, in this project's own state (never the app's
+tables): what stage 3 left out, with kind and reason, and the apps the user made games."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    Table,
+    Text,
+    delete,
+    exists,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from lambdas.database.own_state import own_state_metadata
+from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
+
+log = structlog.get_logger()
+
+KEEP = "keep"
+CHUNK = 2_000
+
+filtered_app_table = Table(
+    "filtered_app",
+    own_state_metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("app_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("steam_type", Integer),
+    Column("raw", Text, nullable=False, comment="the raw row as JSON, so `keep` can import it"),
+    Column("recorded_at", DateTime, nullable=False),
+    comment="Apps stage 3 left out as non-games, per user, with the reason",
+)
+
+app_override_table = Table(
+    "app_override",
+    own_state_metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("app_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("decision", Text, nullable=False, comment="keep: a game from now on"),
+    Column("created_at", DateTime, nullable=False),
+    comment="The user's own verdicts on apps, applied by every later import",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FilteredApp:
+    app_id: int
+    name: str
+    kind: str
+    reason: str
+    steam_type: int | None
+    raw: RawGameRow
+    recorded_at: datetime
+
+
+def collect_filtered(
+    rows: Iterable[EnrichedGameRow], into: list[EnrichedGameRow]
+) -> Iterator[EnrichedGameRow]:
+    """Pass `rows` through unchanged, keeping the FILTERED ones in `into` for
+    `record_filtered_apps` (the loader streams rows into its payload, which drops them)."""
+    for row in rows:
+        if row.match_status is MatchStatus.FILTERED:
+            into.append(row)
+        yield row
+
+
+def has_own_tables(connection: Connection) -> bool:
+    """Whether this project's filtered-app tables exist (`steam-import db upgrade` makes them)."""
+    schema = (connection.dialect.name == "postgresql" and own_state_metadata.schema) or None
+    return inspect(connection).has_table(filtered_app_table.name, schema=schema)
+
+
+def record_filtered_apps(
+    connection: Connection,
+    user_id: str,
+    rows: Iterable[EnrichedGameRow],
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Record this import's FILTERED rows as the user's filtered apps, in the caller's
+    transaction; how many were recorded.
+
+    The list is replaced by today's (an app that is a game now is no longer listed), minus the
+    apps the user kept. A few statements per 2,000 rows, whatever the library size. Without this
+    project's own tables (a database `db upgrade` never ran on) nothing is recorded, with a
+    warning.
+    """
+    if not has_own_tables(connection):
+        log.warning("database.filtered_not_recorded", reason="own-state tables missing")
+        return 0
+    stamp = (now or datetime.now(UTC)).replace(tzinfo=None)
+    records = [
+        {
+            "user_id": user_id,
+            "app_id": row.appid,
+            "name": row.name,
+            "kind": row.kind.value,
+            "reason": row.reason or row.classifier_rule,
+            "steam_type": row.steam_type,
+            "raw": RawGameRow.model_validate(
+                row.model_dump(include=set(RawGameRow.model_fields))
+            ).model_dump_json(),
+            "recorded_at": stamp,
+        }
+        for row in rows
+        if row.match_status is MatchStatus.FILTERED
+    ]
+    table = filtered_app_table.c
+    connection.execute(delete(filtered_app_table).where(table.user_id == user_id))
+    for start in range(0, len(records), CHUNK):
+        connection.execute(insert(filtered_app_table), records[start : start + CHUNK])
+    kept = app_override_table.c
+    connection.execute(
+        delete(filtered_app_table).where(
+            table.user_id == user_id,
+            exists().where(
+                kept.user_id == table.user_id,
+                kept.app_id == table.app_id,
+                kept.decision == KEEP,
+            ),
+        )
+    )
+    log.debug("database.filtered_recorded", apps=len(records))
+    return len(records)
+
+
+def list_filtered(connection: Connection, user_id: str) -> list[FilteredApp]:
+    """The user's filtered apps, by kind then name."""
+    table = filtered_app_table.c
+    rows = connection.execute(
+        select(filtered_app_table)
+        .where(table.user_id == user_id)
+        .order_by(table.kind, table.name, table.app_id)
+    )
+    return [
+        FilteredApp(
+            app_id=row.app_id,
+            name=row.name,
+            kind=row.kind,
+            reason=row.reason,
+            steam_type=row.steam_type,
+            raw=RawGameRow.model_validate_json(row.raw),
+            recorded_at=row.recorded_at,
+        )
+        for row in rows
+    ]
+
+
+def kept_app_ids(connection: Connection, user_id: str) -> frozenset[int]:
+    """The apps the user made games with `keep`."""
+    table = app_override_table.c
+    found = connection.execute(
+        select(table.app_id).where(table.user_id == user_id, table.decision == KEEP)
+    ).scalars()
+    return frozenset(found)
+
+
+def keep_app(
+    connection: Connection, user_id: str, app_id: int, *, now: datetime
+) -> FilteredApp | None:
+    """Make the app a game for the user from now on; its filtered record (None when the app was
+    not filtered), which is removed from the list."""
+    table = filtered_app_table.c
+    found = [app for app in list_filtered(connection, user_id) if app.app_id == app_id]
+    upsert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = upsert(app_override_table).values(
+        user_id=user_id, app_id=app_id, decision=KEEP, created_at=now.replace(tzinfo=None)
+    )
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[app_override_table.c.user_id, app_override_table.c.app_id],
+            set_={"decision": KEEP},
+        )
+    )
+    connection.execute(
+        delete(filtered_app_table).where(table.user_id == user_id, table.app_id == app_id)
+    )
+    return found[0] if found else None

@@ -1,0 +1,141 @@
+"""Stage 2 with Steam store types and the shared app cache, against the sandbox and a real
+database of each backend: request budgets cold and for a second user, and the precedence on the
+emulator's hard cases (store-typed traps, IGDB pitfalls, delisted apps, typed playtests)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+
+from lambdas.clients.igdb import reset_process_caches
+from lambdas.clients.s3 import LocalStorage, raw_key
+from lambdas.config import Settings
+from lambdas.models.csv_codec import decode_rows, encode_rows
+from lambdas.models.events import IgdbEnrichmentEvent, IgdbEnrichmentResponse
+from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
+from lambdas.stages import StageContext, enrichment_stage
+from steam_sandbox import Sandbox
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def served(sandbox: Sandbox) -> tuple[int, int]:
+    """(GetItems calls, IGDB + Twitch requests) since the last reset."""
+    requests = sandbox.stats().requests
+    get_items = sum(requests.get("steam", {}).get("GetItems", {}).values())
+    igdb = sum(
+        count
+        for service in ("igdb", "twitch")
+        for endpoint in requests.get(service, {}).values()
+        for count in endpoint.values()
+    )
+    return get_items, igdb
+
+
+def store_raw(storage: LocalStorage, user_id: str, rows: list[RawGameRow], stamp: str) -> str:
+    return storage.put(raw_key(user_id, stamp), encode_rows(rows, RawGameRow))
+
+
+def raw_rows(sandbox: Sandbox, appids: list[int]) -> list[RawGameRow]:
+    apps = sandbox.catalogue.apps
+    return [RawGameRow(appid=appid, name=apps[appid].name) for appid in appids]
+
+
+def enrich(
+    context: StageContext, user_id: str, location: str, now: datetime = NOW
+) -> tuple[IgdbEnrichmentResponse, list[EnrichedGameRow]]:
+    reset_process_caches()  # a new process (another Lambda container): only the database is shared
+    timed = StageContext(
+        settings=context.settings, storage=context.storage, engine=context.engine, now=lambda: now
+    )
+    response = asyncio.run(
+        enrichment_stage(IgdbEnrichmentEvent(user_id=user_id, s3_location=location), timed)
+    )
+    assert response.s3_enriched_location is not None
+    data = context.storage.get(response.s3_enriched_location, user_id=user_id)
+    return response, decode_rows(data, EnrichedGameRow)
+
+
+def context_for(settings: Settings, engine: Engine) -> StageContext:
+    return StageContext(settings=settings, storage=LocalStorage(settings.data_dir), engine=engine)
+
+
+def test_a_second_user_with_the_same_library_costs_no_requests(
+    fresh_sandbox: Sandbox, sandbox_settings: Settings, engine: Engine
+) -> None:
+    context = context_for(sandbox_settings, engine)
+    appids = [app.appid for app in fresh_sandbox.ground_truth("large")]
+    rows = raw_rows(fresh_sandbox, appids)
+    first = store_raw(context.storage, "user-1", rows, "20261127T120000000000Z-a")
+    second = store_raw(context.storage, "user-2", rows, "20261127T120000000000Z-b")
+    fresh_sandbox.reset_stats()
+
+    cold, cold_rows = enrich(context, "user-1", first)
+    get_items, igdb = served(fresh_sandbox)
+    print(f"\n2,000-app library, cold: {get_items} GetItems calls, {igdb} IGDB requests")
+    assert get_items <= 25 and igdb <= 2
+    assert cold.stats.processed == len(rows)
+
+    fresh_sandbox.reset_stats()
+    warm, warm_rows = enrich(context, "user-2", second, NOW + timedelta(hours=1))
+    print(f"second user, same library: {served(fresh_sandbox)} (GetItems, IGDB)")
+    assert served(fresh_sandbox) == (0, 0)
+    assert warm.stats == cold.stats
+    drop = {"enriched_at"}
+    assert [row.model_dump(exclude=drop) for row in warm_rows] == [
+        row.model_dump(exclude=drop) for row in cold_rows
+    ]
+
+
+def test_store_types_expire_after_their_ttl(
+    fresh_sandbox: Sandbox, sandbox_settings: Settings, engine: Engine
+) -> None:
+    context = context_for(sandbox_settings, engine)
+    rows = raw_rows(fresh_sandbox, [app.appid for app in fresh_sandbox.ground_truth("small")])
+    location = store_raw(context.storage, "user-1", rows, "20261127T120000000000Z-a")
+    enrich(context, "user-1", location)
+    fresh_sandbox.reset_stats()
+    later = NOW + timedelta(days=sandbox_settings.steam_type_ttl_days + 1)
+    enrich(context, "user-1", location, later)
+    get_items, igdb = served(fresh_sandbox)
+    assert get_items == 1 and igdb >= 1  # types and IGDB answers both asked again
+
+
+def test_precedence_on_the_emulators_hard_cases(
+    fresh_sandbox: Sandbox, sandbox_settings: Settings, engine: Engine
+) -> None:
+    pools = fresh_sandbox.catalogue.pools
+    wanted = {tag: pools[tag][:6] for tag in ("store_trap", "igdb_pitfall", "delisted")}
+    wanted["store_typed_game"] = pools["store_typed_game"][:6]
+    context = context_for(sandbox_settings, engine)
+    appids = sorted({appid for ids in wanted.values() for appid in ids})
+    location = store_raw(
+        context.storage, "user-1", raw_rows(fresh_sandbox, appids), "20261127T120000000000Z-a"
+    )
+    _, rows = enrich(context, "user-1", location)
+    by_id = {row.appid: row for row in rows}
+    truth = fresh_sandbox.catalogue.truth
+    for appid in wanted["store_trap"]:  # names that trip name rules, typed 0: kept and matched
+        row = by_id[appid]
+        assert (row.match_status, row.reason, row.igdb_id) == (
+            MatchStatus.MATCHED,
+            "steam_type=0 + igdb main",
+            truth(appid).igdb_id,
+        )
+    for appid in wanted["igdb_pitfall"]:  # IGDB maps the uid to the main game; Steam wins
+        row = by_id[appid]
+        assert row.match_status is MatchStatus.FILTERED and row.kind is truth(appid).kind
+        assert row.reason.startswith("steam_type=") and row.steam_type in (1, 4, 11)
+    for appid in wanted["delisted"]:  # no store type: IGDB, then the name
+        row = by_id[appid]
+        assert row.steam_type is None and not row.reason.startswith("steam_type")
+        assert row.match_status is truth(appid).status
+    for appid in wanted["store_typed_game"]:  # typed 0, exact "Playtest"/"Dedicated Server"
+        row = by_id[appid]
+        assert row.match_status is MatchStatus.FILTERED and row.steam_type == 0
+        assert row.reason in (
+            "steam_type=0 + name:playtest",
+            "steam_type=0 + name:dedicated_server",
+        )
