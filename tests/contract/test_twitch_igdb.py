@@ -9,7 +9,8 @@ from typing import Any
 from pydantic import SecretStr
 from tests.contract.targets import Target, igdb_headers, igdb_token, token_answer
 
-from lambdas.clients.igdb import IgdbClient, ProcessCaches, choose_entry
+from lambdas.clients.igdb import IgdbClient, ProcessCaches
+from lambdas.enrichment.ranking import choose_entry
 
 STEAM_SOURCE = 1
 # game_type ids the pipeline decides by (a main game, or an entry that is no game of its own).
