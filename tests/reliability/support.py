@@ -18,7 +18,9 @@ from tests.integration.databases import PostgresServer
 
 from lambdas.clients.s3 import Storage
 from lambdas.config import Settings
+from lambdas.database import app_cache, filtered  # noqa: F401 - declare the own-state tables
 from lambdas.database.engine import create_engine
+from lambdas.database.own_state import own_state_metadata
 from lambdas.database.users import ensure_user
 from lambdas.errors import all_error_types
 from lambdas.models.db import metadata
@@ -116,7 +118,19 @@ PostgresDatabases = PostgresServer  # the reliability suite's name for the share
 
 
 def empty_tables(engine: Engine) -> None:
-    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    """The app's tables and this project's own state (the shared app cache too), so every fault
+    meets a pipeline that really has to ask Steam and IGDB."""
+    names = ", ".join(
+        [f'"{table.name}"' for table in metadata.sorted_tables]
+        + [f'"{table.schema}"."{table.name}"' for table in own_state_metadata.sorted_tables]
+    )
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def empty_own_state(engine: Engine) -> None:
+    """Only this project's own state: the shared app cache and filtered lists."""
+    names = ", ".join(f'"{t.schema}"."{t.name}"' for t in own_state_metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 

@@ -34,6 +34,7 @@ from tests.reliability.support import (
     Figures,
     Harness,
     PostgresDatabases,
+    empty_own_state,
     outcome,
     sandbox_settings,
 )
@@ -321,6 +322,7 @@ def test_full_runs_leak_nothing(
     (and a transient failure raised out of one), and `steam-import run` on the command line."""
     from lambdas.handlers import database_import, igdb_enrichment, steam_import
 
+    empty_own_state(world.engine)  # so IGDB is really asked, not the shared app cache
     harness = _harness(world, _context(world))
     result = harness.run()
     assert result.success, result.as_dict()
