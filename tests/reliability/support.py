@@ -116,7 +116,15 @@ PostgresDatabases = PostgresServer  # the reliability suite's name for the share
 
 
 def empty_tables(engine: Engine) -> None:
-    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    """The app's tables and this project's own state (the shared app cache included), so every
+    test really asks Steam and IGDB."""
+    from lambdas.database import app_cache, filtered  # noqa: F401 - declare the own-state tables
+    from lambdas.database.own_state import own_state_metadata
+
+    names = ", ".join(
+        [f'"{table.name}"' for table in metadata.sorted_tables]
+        + [f'"{table.schema}"."{table.name}"' for table in own_state_metadata.sorted_tables]
+    )
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 

@@ -33,6 +33,7 @@ from tests.reliability.support import (
     Figures,
     Harness,
     PostgresDatabases,
+    empty_tables,
     outcome,
     sandbox_settings,
 )
@@ -194,9 +195,7 @@ def world(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[World]:
     engine = create_engine(canary_db_url)
-    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    empty_tables(engine)  # the shared app cache too: every run really asks Steam and IGDB
     ensure_user(engine, user_id=USER, create=True)
     found = World(sandbox, canary_db_url, engine, s3_bucket, s3_server, tmp_path / "data")
     for name, value in found.env().items():
@@ -215,12 +214,20 @@ def _stored(world: World, evidence: Evidence) -> None:
         for path in world.data_dir.rglob("*"):
             if path.is_file():
                 evidence.add(str(path), path.read_bytes().decode("utf-8", "replace"))
+    from lambdas.database.own_state import own_state_metadata
+
     with world.engine.connect() as connection:
         for table in metadata.sorted_tables:
             for (row,) in connection.execute(
                 text(f'SELECT row_to_json(t)::text FROM "{table.name}" t')
             ):
                 evidence.add(f"table {table.name}", row)
+        for table in own_state_metadata.sorted_tables:  # shared app cache, filtered apps
+            qualified = f'"{table.schema}"."{table.name}"'
+            for (row,) in connection.execute(
+                text(f"SELECT row_to_json(t)::text FROM {qualified} t")
+            ):
+                evidence.add(f"table {table.schema}.{table.name}", row)
 
 
 def _failure_text(exc: BaseException) -> str:
