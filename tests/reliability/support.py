@@ -118,19 +118,13 @@ PostgresDatabases = PostgresServer  # the reliability suite's name for the share
 
 
 def empty_tables(engine: Engine) -> None:
-    """The app's tables and this project's own state (the shared app cache too), so every fault
-    meets a pipeline that really has to ask Steam and IGDB."""
+    """The app's tables and this project's own state (the shared app cache included), so every
+    test really asks Steam and IGDB."""
+
     names = ", ".join(
         [f'"{table.name}"' for table in metadata.sorted_tables]
         + [f'"{table.schema}"."{table.name}"' for table in own_state_metadata.sorted_tables]
     )
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-
-
-def empty_own_state(engine: Engine) -> None:
-    """Only this project's own state: the shared app cache and filtered lists."""
-    names = ", ".join(f'"{t.schema}"."{t.name}"' for t in own_state_metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 

@@ -74,6 +74,7 @@ def test_igdb_429_storm(harness: Harness, clean_state: Snapshot, reliability: Fi
     """Half of IGDB's answers are 429 for STORM_SECONDS; imports keep running through it."""
     context = harness.context(igdb_cache_ttl_seconds=0)  # every run really asks IGDB
     storm_over = threading.Event()
+    results: list[PipelineResult] = []
 
     def end_storm() -> None:
         harness.sandbox.set_knobs(igdb={"burst_429_rate": 0.0})
@@ -85,7 +86,6 @@ def test_igdb_429_storm(harness: Harness, clean_state: Snapshot, reliability: Fi
         harness.sandbox.set_knobs(igdb={"burst_429_rate": 0.5})
         timer = threading.Timer(STORM_SECONDS, storm_over.set)
         timer.start()
-        results: list[PipelineResult] = []
         try:
             # The storm lasts STORM_SECONDS, and on a slow machine until it has hit at least once
             # (a run makes only a couple of IGDB requests, each with even odds).

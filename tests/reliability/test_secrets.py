@@ -34,7 +34,7 @@ from tests.reliability.support import (
     Figures,
     Harness,
     PostgresDatabases,
-    empty_own_state,
+    empty_tables,
     outcome,
     sandbox_settings,
 )
@@ -196,9 +196,7 @@ def world(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[World]:
     engine = create_engine(canary_db_url)
-    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    empty_tables(engine)  # the shared app cache too: every run really asks Steam and IGDB
     ensure_user(engine, user_id=USER, create=True)
     found = World(sandbox, canary_db_url, engine, s3_bucket, s3_server, tmp_path / "data")
     for name, value in found.env().items():
@@ -217,12 +215,20 @@ def _stored(world: World, evidence: Evidence) -> None:
         for path in world.data_dir.rglob("*"):
             if path.is_file():
                 evidence.add(str(path), path.read_bytes().decode("utf-8", "replace"))
+    from lambdas.database.own_state import own_state_metadata
+
     with world.engine.connect() as connection:
         for table in metadata.sorted_tables:
             for (row,) in connection.execute(
                 text(f'SELECT row_to_json(t)::text FROM "{table.name}" t')
             ):
                 evidence.add(f"table {table.name}", row)
+        for table in own_state_metadata.sorted_tables:  # shared app cache, filtered apps
+            qualified = f'"{table.schema}"."{table.name}"'
+            for (row,) in connection.execute(
+                text(f"SELECT row_to_json(t)::text FROM {qualified} t")
+            ):
+                evidence.add(f"table {table.schema}.{table.name}", row)
 
 
 def _failure_text(exc: BaseException) -> str:
@@ -322,7 +328,6 @@ def test_full_runs_leak_nothing(
     (and a transient failure raised out of one), and `steam-import run` on the command line."""
     from lambdas.handlers import database_import, igdb_enrichment, steam_import
 
-    empty_own_state(world.engine)  # so IGDB is really asked, not the shared app cache
     harness = _harness(world, _context(world))
     result = harness.run()
     assert result.success, result.as_dict()
