@@ -31,7 +31,7 @@ ENV_FILE: Final = ".env.integration"
 LIVE_VANITY: Final = "gabelogannewell"
 LIVE_VANITY_STEAM_ID: Final = "76561197960287930"
 NONEXISTENT_STEAM_ID: Final = str(STEAM_ID64_MAX)
-# Longer than any custom URL Steam allows, so it can never resolve, on either target.
+# Longer than the 32 characters custom URLs are believed to allow: no one can have it.
 UNKNOWN_VANITY: Final = "steam_import_contract_no_such_profile_0"
 # Portal 2, Counter-Strike 2, Team Fortress 2, Dota 2: IGDB maps each of them to a game.
 LIVE_IGDB_APP_IDS: Final = (620, 730, 440, 570)

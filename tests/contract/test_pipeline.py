@@ -22,7 +22,7 @@ from lambdas.stages import StageContext
 USER = "contract-user"
 STEAM_REQUESTS = 2  # GetPlayerSummaries, GetOwnedGames
 IGDB_REQUESTS = 2  # one multiquery for app ids (+ titles that fit), one for the titles left
-STORE_BATCH = 100  # GetItems ids per call, where stage 2 asks the store for types
+STORE_BATCH = 100  # GetItems ids per call, when stage 2 asks the store for types
 
 
 async def test_a_public_library_goes_through_all_three_stages(
