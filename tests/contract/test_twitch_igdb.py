@@ -118,10 +118,10 @@ async def test_our_client_finds_a_main_game_for_each_well_known_app(target: Targ
         transport=target.transport(),
     )
     async with client as igdb:
-        found = await igdb.get_games_by_steam_app_ids(target.igdb_app_ids)
+        lookup = await igdb.lookup_steam_apps(target.igdb_app_ids)
         assert igdb.requests_sent == 1
-    assert set(found) == set(target.igdb_app_ids)
-    for app_id, game in found.items():
+    assert set(lookup.by_app_id) == set(target.igdb_app_ids)
+    for app_id, games in lookup.by_app_id.items():
+        game = choose_entry(games)
         assert game is not None, app_id
         assert game.name and game.version_parent is None
-        assert choose_entry([game]) is game
