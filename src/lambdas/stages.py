@@ -99,6 +99,7 @@ async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamIm
         refresh_metadata=event.refresh_metadata,
         game_count=result.game_count,
         steam_id64=str(result.steam_id64),
+        steam_requests=result.steam_requests,
     )
 
 

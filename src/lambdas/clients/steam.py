@@ -58,6 +58,7 @@ class SteamClient(PooledClient):
         super().__init__(base_url=base_url, timeout=timeout, transport=transport)
         self._api_key = api_key
         self._retry = retry or RetryPolicy()
+        self.requests_sent = 0  # HTTP requests, retries included (the key's daily budget)
 
     @classmethod
     def from_settings(
@@ -128,6 +129,7 @@ class SteamClient(PooledClient):
         with upstream_errors("Steam", rate_limited=SteamRateLimitedError, about=f" to {path}"):
             async for attempt in self._retry.retrying(upstream="Steam"):
                 with attempt:
+                    self.requests_sent += 1
                     response = await self._http.get(path, params=query)
                     raise_if_retryable(response)
         _raise_for_client_error(response, path)

@@ -109,14 +109,14 @@ async def enrich_library(
         for row in raw_rows
     )
     data = encode_rows(enriched, EnrichedGameRow)
-    stats = tally.stats().model_copy(update={"reused": len(reused)})
+    stats = tally.stats().model_copy(
+        update={"reused": len(reused), "igdb_requests": requests, "steam_store_calls": calls}
+    )
     enriched_location = storage.put(enriched_key_for(key), data)
     log.info(
         "stage.finished",
         stage="igdb_enrichment",
         location=enriched_location,
-        igdb_requests=requests,
-        steam_store_calls=calls,
         duration_s=round(time.perf_counter() - started, 3),
         **stats.model_dump(exclude={"filtered_by_kind", "filtered_by_reason"}),
     )

@@ -19,6 +19,7 @@ def stage_metrics(response: StageResponse) -> dict[str, int]:
     counts: dict[str, int] = {"Succeeded" if response.success else "Rejected": 1}
     if isinstance(response, SteamImportResponse) and response.success:
         counts["GamesFetched"] = response.game_count
+        counts["SteamRequests"] = response.steam_requests
     elif isinstance(response, IgdbEnrichmentResponse) and response.success:
         enriched = response.stats
         counts |= {
@@ -28,6 +29,8 @@ def stage_metrics(response: StageResponse) -> dict[str, int]:
             "Filtered": enriched.filtered,
             "MatchedByTitle": enriched.matched_by_title,
             "Reused": enriched.reused,
+            "IgdbRequests": enriched.igdb_requests,
+            "SteamStoreCalls": enriched.steam_store_calls,
         }
     elif isinstance(response, DatabaseImportResponse) and response.success:
         loaded = response.stats

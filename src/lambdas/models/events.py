@@ -120,6 +120,7 @@ class SteamImportResponse(StageResponse):
     refresh_metadata: bool = False
     game_count: int = 0
     steam_id64: str | None = None
+    steam_requests: int = Field(default=0, description="Steam Web API requests, retries included")
 
 
 class IgdbEnrichmentEvent(StageEvent):
@@ -140,6 +141,8 @@ class EnrichmentStats(BaseModel):
     filtered_by_reason: dict[str, int] = Field(
         default_factory=dict, description="non-games per deciding source, e.g. steam_type=4"
     )
+    igdb_requests: int = Field(default=0, description="IGDB and Twitch requests of this run")
+    steam_store_calls: int = Field(default=0, description="Steam GetItems calls of this run")
 
 
 class IgdbEnrichmentResponse(StageResponse):

@@ -33,6 +33,7 @@ class SteamImportResult:
     game_count: int
     steam_id64: int
     persona_name: str | None
+    steam_requests: int = 0
 
 
 async def fetch_library(steam: SteamClient, ref: SteamAccountRef) -> SteamLibrary:
@@ -105,6 +106,7 @@ async def import_steam_library(
     started = time.perf_counter()
     async with SteamClient.from_settings(settings, transport=transport) as steam:
         library = await fetch_library(steam, ref)
+    steam_requests = steam.requests_sent
     rows = [to_raw_row(game) for game in library.games]
     if not rows:
         log.warning(
@@ -120,6 +122,7 @@ async def import_steam_library(
         stage="steam_import",
         steam_id64=str(library.steam_id64),
         game_count=len(rows),
+        steam_requests=steam_requests,
         location=location,
         duration_s=round(time.perf_counter() - started, 3),
     )
@@ -128,4 +131,5 @@ async def import_steam_library(
         game_count=len(rows),
         steam_id64=library.steam_id64,
         persona_name=library.profile.personaname,
+        steam_requests=steam_requests,
     )

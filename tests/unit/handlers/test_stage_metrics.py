@@ -35,7 +35,15 @@ def test_enrichment_counts_and_duration_reach_one_emf_document(
     response = IgdbEnrichmentResponse(
         success=True,
         s3_enriched_location="s3://b/imports/u/x-enriched.csv",
-        stats=EnrichmentStats(processed=10, matched=6, unmatched=2, filtered=2, reused=3),
+        stats=EnrichmentStats(
+            processed=10,
+            matched=6,
+            unmatched=2,
+            filtered=2,
+            reused=3,
+            igdb_requests=2,
+            steam_store_calls=1,
+        ),
     )
     publish_stage_metrics(stage="igdb_enrichment", seconds=1.25, response=response)
 
@@ -43,8 +51,17 @@ def test_enrichment_counts_and_duration_reach_one_emf_document(
     values = metric_values(document)
     assert values["Matched"] == 6 and values["Unmatched"] == 2 and values["Filtered"] == 2
     assert values["Processed"] == 10 and values["Reused"] == 3 and values["Succeeded"] == 1
+    assert values["IgdbRequests"] == 2 and values["SteamStoreCalls"] == 1
     assert values["Duration"] == pytest.approx(1250)
     assert document["service"] == "igdb_enrichment"
+
+
+def test_steam_requests_are_counted(capsys: pytest.CaptureFixture[str]) -> None:
+    response = SteamImportResponse(success=True, game_count=40, steam_requests=2)
+    publish_stage_metrics(stage="steam_import", seconds=0.3, response=response)
+    (document,) = emf_documents(capsys.readouterr().out)
+    assert metric_values(document)["SteamRequests"] == 2
+    assert metric_values(document)["GamesFetched"] == 40
 
 
 def test_a_rejection_and_a_raised_error_are_counted_with_their_code(

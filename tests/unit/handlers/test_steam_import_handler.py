@@ -99,6 +99,7 @@ def test_invalid_steam_id_without_any_configuration() -> None:
         "s3_location": None,
         "refresh_metadata": False,
         "game_count": 0,
+        "steam_requests": 0,
         "steam_id64": None,
     }
 
