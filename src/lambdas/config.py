@@ -47,10 +47,21 @@ class Settings(BaseSettings):
     database_secret_arn: str | None = Field(
         default=None, description="ARN of a secret holding a URL or an RDS-style JSON secret"
     )
-    # LibraryItem status for a new library entry, by playtime; must be values of the app's live
-    # LibraryItemStatus enum (`steam-import db check` verifies this before any import).
-    library_status_unplayed: str = Field(default="CURIOUS_ABOUT", min_length=1, max_length=63)
-    library_status_played: str = Field(default="EXPERIENCED", min_length=1, max_length=63)
+    # Which app schema stage 3 writes into (`auto`: detected by reflection) and how: `library`
+    # makes LibraryItems of matched games, `curate` leaves adding them to the user in the app.
+    app_schema: Literal["auto", "standalone", "savepoint-2025", "savepoint-2026"] = "auto"
+    import_mode: Literal["library", "curate"] = "library"
+    # LibraryItem status of a new library entry: unset, each is chosen by the labels the live
+    # LibraryItemStatus enum has (today's app: SHELF, PLAYING when played within
+    # LIBRARY_STATUS_RECENT_DAYS; the seed era: CURIOUS_ABOUT / EXPERIENCED). A set value must
+    # be a live label (`steam-import db check` verifies this before any import).
+    library_status_unplayed: str | None = Field(default=None, min_length=1, max_length=63)
+    library_status_played: str | None = Field(default=None, min_length=1, max_length=63)
+    library_status_playing: str | None = Field(default=None, min_length=1, max_length=63)
+    library_status_recent_days: float = Field(default=7.0, ge=0, le=3650)
+    # A Steam answer with fewer games than this share of the user's stored library is reported
+    # as suspicious (a partial answer never deletes anything either way).
+    suspicious_shrink_ratio: float = Field(default=0.5, ge=0, le=1)
     s3_bucket: str | None = None
     max_csv_bytes: int = Field(
         default=64 * 1024 * 1024,

@@ -21,6 +21,7 @@ The tree::
     │   ├── IgdbGameNotFoundError      IGDB_GAME_NOT_FOUND
     │   ├── NotAGameError              NOT_A_GAME
     │   ├── SchemaDriftError           SCHEMA_DRIFT
+    │   ├── AppOwnedSchemaError        APP_OWNED_SCHEMA
     │   ├── ConfigurationError         CONFIGURATION_ERROR
     │   └── InvalidEventError          INVALID_EVENT
     └── TransientError             raised out of the handler so Step Functions' Retry applies
@@ -185,6 +186,13 @@ class SchemaDriftError(PermanentError):
 
     code = "SCHEMA_DRIFT"
     exit_code = 70
+
+
+class AppOwnedSchemaError(PermanentError):
+    """`db upgrade` on a database whose schema the app's Prisma migrations own: refused."""
+
+    code = "APP_OWNED_SCHEMA"
+    exit_code = 77
 
 
 class ConfigurationError(PermanentError):

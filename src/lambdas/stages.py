@@ -135,7 +135,7 @@ async def enrichment_stage(
 async def database_stage(
     event: DatabaseImportEvent, context: StageContext
 ) -> DatabaseImportResponse:
-    from lambdas.database.loader import import_rows
+    from lambdas.database.loader import LoadOptions, import_rows
 
     validate_user_id(event.user_id)
     started = time.perf_counter()
@@ -154,8 +154,7 @@ async def database_stage(
         context.database(),
         user_id=event.user_id,
         rows=rows(),
-        status_unplayed=context.settings.library_status_unplayed,
-        status_played=context.settings.library_status_played,
+        options=LoadOptions.from_settings(context.settings),
     )
     log.info(
         "stage.finished",

@@ -38,7 +38,7 @@ def _database_settings(database_url: str | None) -> Settings:
 
 @db_app.command("upgrade")
 def db_upgrade_command(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
-    """Create the schema, or upgrade it (an app database Prisma made is adopted in place)."""
+    """Create or upgrade this project's standalone schema; refused on the app's own database."""
     from lambdas.database.schema import upgrade
 
     url = _database_settings(database_url).resolved_database_url
@@ -52,27 +52,38 @@ def db_upgrade_command(database_url: DatabaseUrlOption = None, as_json: JsonOpti
 
 @db_app.command("check")
 def db_check_command(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
-    """Compare the live schema with the models and the configured LibraryItem statuses;
-    exits non-zero, listing every difference, when they disagree."""
+    """Say which schema profile the database has, the import mode, and every difference or
+    warning; exits non-zero when stage 3 could not write into it."""
+    from lambdas.database.loader import LoadOptions
     from lambdas.database.schema import check
     from lambdas.errors import SchemaDriftError
 
     settings = _database_settings(database_url)
-    statuses = (settings.library_status_unplayed, settings.library_status_played)
-    problems = call(
-        lambda: check(settings.resolved_database_url, library_statuses=statuses),
-        as_json=as_json,
-    )
+    options = LoadOptions.from_settings(settings)
+    report = call(lambda: check(settings.resolved_database_url, options=options), as_json=as_json)
+    problems = report.problems
     if as_json:
         code = SchemaDriftError.code if problems else None
-        stdout.print_json(
-            json.dumps({"success": not problems, "error_code": code, "problems": problems})
-        )
-    elif problems:
-        stderr.print(f"[bold red]{SchemaDriftError.code}[/]: the schema differs from the models:")
-        for problem in problems:
-            stderr.print(f"  - {problem}", highlight=False, markup=False)
+        body = {
+            "success": not problems,
+            "error_code": code,
+            "profile": report.profile,
+            "mode": report.mode,
+            "problems": problems,
+            "warnings": report.warnings,
+        }
+        stdout.print_json(json.dumps(body))
     else:
-        stdout.print("Database schema matches the models.")
+        stdout.print(f"Schema profile: [bold]{report.profile}[/]; import mode: {report.mode}")
+        for warning in report.warnings:
+            stdout.print(f"  warning: {warning}", highlight=False, markup=False, soft_wrap=True)
+        if problems:
+            stderr.print(
+                f"[bold red]{SchemaDriftError.code}[/]: the database does not fit the profile:"
+            )
+            for problem in problems:
+                stderr.print(f"  - {problem}", highlight=False, markup=False)
+        else:
+            stdout.print("The database fits; stage 3 can import into it.")
     if problems:
         raise typer.Exit(SchemaDriftError.exit_code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -120,6 +121,7 @@ EnrichedLocationOption = Annotated[
 def load_command(
     user_id: UserIdOption,
     location: EnrichedLocationOption,
+    mode: ModeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Stage 3: write an enriched CSV into the app's database in one transaction."""
@@ -132,7 +134,7 @@ def load_command(
         ),
         as_json=as_json,
     )
-    settings = load_settings()
+    settings = load_settings(**_with_mode(mode))
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
     response = run_async(database_stage(event, context), as_json=as_json)
     stats = response.stats
@@ -146,6 +148,28 @@ def load_command(
             highlight=False,
         ),
     )
+
+
+class Mode(StrEnum):
+    """`--mode`: IMPORT_MODE for this run."""
+
+    LIBRARY = "library"
+    CURATE = "curate"
+
+
+ModeOption = Annotated[
+    Mode | None,
+    typer.Option(
+        "--mode",
+        help="library: matched games become library items; curate: the user adds them in the "
+        "app (default IMPORT_MODE, else library).",
+        show_default=False,
+    ),
+]
+
+
+def _with_mode(mode: Mode | None) -> dict[str, str]:
+    return {"import_mode": mode.value} if mode else {}
 
 
 FromStageOption = Annotated[
@@ -177,6 +201,7 @@ def run_command(
         str | None,
         typer.Option("--location", "-l", help="With --from-stage: the stored CSV to resume from."),
     ] = None,
+    mode: ModeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The whole import: Steam → IGDB matching → database, as the state machine runs it."""
@@ -190,7 +215,7 @@ def run_command(
         raise typer.BadParameter("--from-stage needs the --location to resume from")
     if steam is not None:
         steam_account(steam, as_json=as_json)
-    settings = load_settings()
+    settings = load_settings(**_with_mode(mode))
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
     call(lambda: prepare_database(settings, context), as_json=as_json)
     with stage_progress("Importing", enabled=is_terminal() and not as_json) as progress:

@@ -15,14 +15,20 @@ from lambdas.models.db import LibraryItemStatus, metadata
 APP_OWNED_ENUMS = frozenset({LibraryItemStatus.__name__})
 
 
-def find_drift(connection: Connection, *, library_statuses: Sequence[str]) -> list[str]:
+def find_drift(
+    connection: Connection,
+    *,
+    library_statuses: Sequence[str],
+    warnings: list[str] | None = None,
+) -> list[str]:
     """Every way the live schema would break the writer, as readable one-line messages.
 
     Reported: missing tables and columns, other types, other nullability, extra NOT NULL columns
     without a default (inserts would fail), missing or different primary keys, indexes, unique
     indexes and foreign keys, missing enum types or values, and configured LibraryItem statuses
     the live enum lacks. Extra tables, nullable columns, indexes and enum values are the app's
-    business and not reported.
+    business and not reported. With a `warnings` list, a missing or different plain index (it
+    only speeds things up) goes there instead of into the problems.
     """
     inspector = inspect(connection)
     live_tables = set(inspector.get_table_names())
@@ -39,7 +45,10 @@ def find_drift(connection: Connection, *, library_statuses: Sequence[str]) -> li
         for table in present:
             problems += _column_problems(table, columns[table.name], connection.dialect)
             problems += _primary_key_problems(table, primary_keys[table.name])
-            problems += _index_problems(table, [*indexes[table.name], *uniques[table.name]])
+            index_problems = _index_problems(table, [*indexes[table.name], *uniques[table.name]])
+            for problem in index_problems:
+                plain = "UNIQUE" not in problem
+                (warnings if plain and warnings is not None else problems).append(problem)
             problems += _foreign_key_problems(table, foreign_keys[table.name])
     live_enums = _live_enums(inspector, connection.dialect)
     problems += _enum_problems(live_enums)

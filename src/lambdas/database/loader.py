@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import Text, exists, func, literal, select
+from sqlalchemy import exists, select
 from sqlalchemy.engine import Connection, Engine
 
+from lambdas.config import Settings
 from lambdas.database import upserts
-from lambdas.database.drift import find_drift
+from lambdas.database.checks import check_fit
+from lambdas.database.dialect import Dialect
 from lambdas.database.engine import create_engine, database_errors
-from lambdas.database.filtered import collect_filtered, record_filtered_apps
+from lambdas.database.filtered import record_filtered_apps
 from lambdas.database.ids import new_id as default_new_id
 from lambdas.database.payloads import (
     ImportPayload,
@@ -20,8 +23,9 @@ from lambdas.database.payloads import (
     genre_record,
     platform_record,
 )
+from lambdas.database.profiles import ImportMode, Profile, StatusRule, resolve_profile, status_rule
+from lambdas.database.tables import AppTables, tables_for
 from lambdas.errors import SchemaDriftError, UserNotFoundError
-from lambdas.models.db import LibraryItemStatus, User
 from lambdas.models.events import ImportStats
 from lambdas.models.rows import EnrichedGameRow, GenreRef, PlatformRef
 
@@ -29,9 +33,12 @@ log = structlog.get_logger()
 
 __all__ = [
     "ImportStats",
+    "LoadOptions",
+    "Target",
     "create_engine",
     "create_library_item",
     "import_rows",
+    "open_target",
     "upsert_game",
     "upsert_genre",
     "upsert_imported_game",
@@ -46,89 +53,151 @@ def utc_now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+@dataclass(frozen=True)
+class LoadOptions:
+    """How stage 3 writes: the schema profile (`auto` detects it), the mode and the status rule
+    overrides (None: chosen by the live enum's labels). Built from settings by the caller."""
+
+    app_schema: str = "auto"
+    mode: ImportMode = ImportMode.LIBRARY
+    status_unplayed: str | None = None
+    status_played: str | None = None
+    status_playing: str | None = None
+    recent_days: float = 7.0
+    suspicious_shrink_ratio: float = 0.5
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, mode: str | None = None) -> LoadOptions:
+        """The options `settings` give, `mode` (the `--mode` flag) overriding IMPORT_MODE."""
+        return cls(
+            app_schema=settings.app_schema,
+            mode=ImportMode(mode or settings.import_mode),
+            status_unplayed=settings.library_status_unplayed,
+            status_played=settings.library_status_played,
+            status_playing=settings.library_status_playing,
+            recent_days=settings.library_status_recent_days,
+            suspicious_shrink_ratio=settings.suspicious_shrink_ratio,
+        )
+
+
+@dataclass(frozen=True)
+class Target:
+    """The live database as the loader sees it: its profile, tables and status rule."""
+
+    profile: Profile
+    tables: AppTables
+    rule: StatusRule
+    dialect: Dialect
+
+
+def open_target(connection: Connection, options: LoadOptions) -> Target:
+    """Recognise the profile and the status rule of the database behind `connection`."""
+    dialect = Dialect.for_connection(connection)
+    profile = resolve_profile(connection, options.app_schema)
+    rule = status_rule(
+        dialect.enum_labels(connection, "LibraryItemStatus"),
+        unplayed=options.status_unplayed,
+        played=options.status_played,
+        playing=options.status_playing,
+        recent_days=options.recent_days,
+    )
+    return Target(profile=profile, tables=tables_for(profile.name), rule=rule, dialect=dialect)
+
+
 def import_rows(
     engine: Engine,
     *,
     user_id: str,
     rows: Iterable[EnrichedGameRow],
-    status_unplayed: str = LibraryItemStatus.CURIOUS_ABOUT.value,
-    status_played: str = LibraryItemStatus.EXPERIENCED.value,
+    options: LoadOptions | None = None,
     now: datetime | None = None,
     new_id: Callable[[], str] = default_new_id,
 ) -> ImportStats:
     """Write `rows` for `user_id` in one transaction and say what changed.
 
-    Per import, whatever its size, the statements are: on PostgreSQL a transaction-scoped
-    advisory lock on the user, `pg_advisory_xact_lock(hashtext(user_id))` (on SQLite the
-    transaction starts with BEGIN IMMEDIATE instead, which serializes writers); the schema
-    check's fixed set of reflection queries; the user look-up; then one statement per table:
-    ImportedGame, Genre, Platform, the Game re-key by Steam app id, Game, GameGenre, GamePlatform,
-    LibraryItem (see `lambdas.database.upserts`). Rows travel as one JSON parameter per
-    statement, so nothing is chunked on either database.
+    Per import, whatever its size and in every profile, the statements are: a transaction-scoped
+    advisory lock on the user (PostgreSQL; SQLite's BEGIN IMMEDIATE serializes writers instead);
+    the profile's detection and fit check (a fixed set of reflection queries); the user look-up;
+    then one statement each: the backwards count, the ImportedGame UPDATE and INSERT, Genre,
+    Platform, the Game re-key by Steam app id, Game, GameGenre, GamePlatform and LibraryItem
+    (library mode). Rows travel as one JSON parameter per statement, so nothing is chunked.
 
-    Raises UserNotFoundError (no such User), SchemaDriftError (the live schema differs from the
-    models, or lacks a configured status; nothing is written), MalformedCsvError (a MATCHED row
-    without an IGDB id) and DatabaseUnavailableError (connection refused or lost; rolled back,
-    safe to retry).
+    Raises UserNotFoundError, SchemaDriftError (the live schema does not fit the profile, or
+    lacks a status the rule writes; nothing is written), MalformedCsvError (a MATCHED row without
+    an IGDB id) and DatabaseUnavailableError (connection refused or lost; rolled back).
     """
-    filtered: list[EnrichedGameRow] = []
-    payload = build_payload(
-        collect_filtered(rows, filtered),
-        new_id=new_id,
-        status_unplayed=status_unplayed,
-        status_played=status_played,
-    )
+    options = options or LoadOptions()
     stamp = now or utc_now()
     with database_errors(), engine.begin() as connection:
-        _prepare(connection, user_id=user_id, statuses=(status_unplayed, status_played))
-        stats = _write(connection, payload, user_id=user_id, now=stamp)
-        record_filtered_apps(connection, user_id, filtered, now=stamp)
-    log.debug("database.import_finished", games=len(payload.imported_games), **stats.model_dump())
+        Dialect.for_connection(connection).lock_user(connection, user_id)
+        target = open_target(connection, options)
+        _refuse_misfit(connection, target, user_id=user_id)
+        payload = build_payload(
+            rows,
+            new_id=new_id,
+            rule=target.rule,
+            now=stamp,
+            mode=options.mode,
+            library_platform=target.profile.library_platform,
+        )
+        writer = upserts.Writer(connection, target.tables, target.dialect, stamp, user_id)
+        stats = _write(writer, payload, options)
+        record_non_games(writer, payload.non_games)
+    log_line = log.warning if stats.suspicious_shrink else log.debug
+    log_line(
+        "database.import_finished",
+        profile=target.profile.name.value,
+        mode=options.mode.value,
+        games=len(payload.imported_games),
+        **stats.model_dump(),
+    )
     return stats
 
 
-def _prepare(connection: Connection, *, user_id: str, statuses: Sequence[str]) -> None:
-    """Lock the user, refuse a drifted schema, and make sure the user exists."""
-    if connection.dialect.name == "postgresql":
-        key = func.hashtext(literal(user_id, Text))
-        connection.execute(select(func.pg_advisory_xact_lock(key)))
-    problems = find_drift(connection, library_statuses=statuses)
-    if problems:
+def _refuse_misfit(connection: Connection, target: Target, *, user_id: str) -> None:
+    fit = check_fit(connection, target.tables, target.rule)
+    if fit.problems:
         raise SchemaDriftError(
-            "the database schema differs from the models (run `steam-import db check`): "
-            + "; ".join(problems)
+            f"the database does not fit the {target.profile.name.value} schema profile "
+            "(run `steam-import db check`): " + "; ".join(fit.problems)
         )
-    user = User.__table__.c
+    user = target.tables.user.c
     if not connection.execute(select(exists().where(user.id == user_id))).scalar():
-        raise UserNotFoundError(f"no User with id {user_id!r}")
+        raise UserNotFoundError(f'no user with id {user_id!r} in "{target.tables.user.name}"')
 
 
-def _write(
-    connection: Connection, payload: ImportPayload, *, user_id: str, now: datetime
-) -> ImportStats:
-    new_imported = {record["id"] for record in payload.imported_games}
-    imported = upserts.upsert_imported_games(
-        connection, payload.imported_games, user_id=user_id, now=now
-    )
-    upserts.upsert_genres(connection, payload.genres, now=now)
-    upserts.upsert_platforms(connection, payload.platforms, now=now)
-    rekeyed = upserts.rekey_games_by_steam_app(connection, payload.games, now=now)
+def _write(w: upserts.Writer, payload: ImportPayload, options: LoadOptions) -> ImportStats:
+    stored, kept = upserts.count_backwards(w, payload.imported_games)
+    created, updated = upserts.upsert_imported_games(w, payload.imported_games)
+    upserts.upsert_genres(w, payload.genres)
+    upserts.upsert_platforms(w, payload.platforms)
+    rekeyed = upserts.rekey_games_by_steam_app(w, payload.games)
     new_games = {record["id"] for record in payload.games}
-    games = upserts.upsert_games(connection, payload.games, now=now)
-    upserts.link_genres(connection, payload.game_genres)
-    upserts.link_platforms(connection, payload.game_platforms)
-    items = upserts.create_library_items(
-        connection, payload.library_items, user_id=user_id, now=now
-    )
-    imported_created = sum(1 for record_id in imported if record_id in new_imported)
+    refresh = w.tables.profile.owned_by_us
+    games = upserts.upsert_games(w, payload.games, refresh=refresh)
+    upserts.link_genres(w, payload.game_genres)
+    upserts.link_platforms(w, payload.game_platforms)
+    items = 0
+    if options.mode is ImportMode.LIBRARY:
+        items = upserts.create_library_items(w, payload.library_items)
     games_created = {record_id for record_id in games if record_id in new_games}
+    shrink = bool(stored) and len(payload.imported_games) < stored * options.suspicious_shrink_ratio
     return ImportStats(
-        imported_games_created=imported_created,
-        imported_games_updated=len(imported) - imported_created,
+        imported_games_created=len(created),
+        imported_games_updated=len(updated),
         games_created=len(games_created),
         games_updated=len((set(games) - games_created) | set(rekeyed)),
         library_items_created=items,
+        playtimes_kept=kept,
+        suspicious_shrink=shrink,
     )
+
+
+def record_non_games(w: upserts.Writer, rows: list[EnrichedGameRow]) -> None:
+    """The one place the enriched CSV's non-game rows reach, inside the import's transaction and
+    after the app's tables are written. They never go into the app's tables; this project's own
+    state (filtered apps per user, in the `steam_import` schema) records them here."""
+    record_filtered_apps(w.connection, w.user_id, rows, now=w.now)
 
 
 # Single-row wrappers: the same set-based statements as an import, for callers that handle one
@@ -136,31 +205,48 @@ def _write(
 # check: the caller decides).
 
 
+def _single(
+    connection: Connection, user_id: str, now: datetime | None, options: LoadOptions | None
+) -> tuple[upserts.Writer, Target]:
+    target = open_target(connection, options or LoadOptions())
+    writer = upserts.Writer(connection, target.tables, target.dialect, now or utc_now(), user_id)
+    return writer, target
+
+
 def upsert_imported_game(
-    connection: Connection, row: EnrichedGameRow, *, user_id: str, now: datetime | None = None
+    connection: Connection,
+    row: EnrichedGameRow,
+    *,
+    user_id: str,
+    now: datetime | None = None,
+    options: LoadOptions | None = None,
 ) -> str | None:
     """Insert or update one ImportedGame; its id, or None when left alone (unchanged, deleted,
     or a FILTERED row, which is never written)."""
-    payload = build_payload([row], new_id=default_new_id, status_unplayed="", status_played="")
-    ids = upserts.upsert_imported_games(
-        connection, payload.imported_games, user_id=user_id, now=now or utc_now()
-    )
-    return ids[0] if ids else None
+    w, target = _single(connection, user_id, now, options)
+    payload = build_payload([row], new_id=default_new_id, rule=target.rule, now=w.now)
+    created, updated = upserts.upsert_imported_games(w, payload.imported_games)
+    written = created or updated
+    return written[0] if written else None
 
 
 def upsert_game(
-    connection: Connection, row: EnrichedGameRow, *, now: datetime | None = None
+    connection: Connection,
+    row: EnrichedGameRow,
+    *,
+    now: datetime | None = None,
+    options: LoadOptions | None = None,
 ) -> str | None:
     """Insert or update the Game of one MATCHED row with its genres, platforms and links; the
     Game's id, or None when nothing changed."""
-    payload = build_payload([row], new_id=default_new_id, status_unplayed="", status_played="")
-    stamp = now or utc_now()
-    upserts.upsert_genres(connection, payload.genres, now=stamp)
-    upserts.upsert_platforms(connection, payload.platforms, now=stamp)
-    rekeyed = upserts.rekey_games_by_steam_app(connection, payload.games, now=stamp)
-    ids = upserts.upsert_games(connection, payload.games, now=stamp)
-    upserts.link_genres(connection, payload.game_genres)
-    upserts.link_platforms(connection, payload.game_platforms)
+    w, target = _single(connection, "", now, options)
+    payload = build_payload([row], new_id=default_new_id, rule=target.rule, now=w.now)
+    upserts.upsert_genres(w, payload.genres)
+    upserts.upsert_platforms(w, payload.platforms)
+    rekeyed = upserts.rekey_games_by_steam_app(w, payload.games)
+    ids = upserts.upsert_games(w, payload.games, refresh=target.profile.owned_by_us)
+    upserts.link_genres(w, payload.game_genres)
+    upserts.link_platforms(w, payload.game_platforms)
     written = ids or rekeyed
     return written[0] if written else None
 
@@ -170,29 +256,40 @@ def create_library_item(
     row: EnrichedGameRow,
     *,
     user_id: str,
-    status_unplayed: str = LibraryItemStatus.CURIOUS_ABOUT.value,
-    status_played: str = LibraryItemStatus.EXPERIENCED.value,
+    status_unplayed: str | None = None,
+    status_played: str | None = None,
     now: datetime | None = None,
+    options: LoadOptions | None = None,
 ) -> bool:
     """Create the user's LibraryItem for one MATCHED row unless one exists; True when created."""
+    base = options or LoadOptions()
+    chosen = LoadOptions(
+        app_schema=base.app_schema,
+        status_unplayed=status_unplayed or base.status_unplayed,
+        status_played=status_played or base.status_played,
+        status_playing=base.status_playing,
+        recent_days=base.recent_days,
+    )
+    w, target = _single(connection, user_id, now, chosen)
     payload = build_payload(
-        [row], new_id=default_new_id, status_unplayed=status_unplayed, status_played=status_played
+        [row],
+        new_id=default_new_id,
+        rule=target.rule,
+        now=w.now,
+        library_platform=target.profile.library_platform,
     )
-    created = upserts.create_library_items(
-        connection, payload.library_items, user_id=user_id, now=now or utc_now()
-    )
-    return created > 0
+    return upserts.create_library_items(w, payload.library_items) > 0
 
 
 def upsert_genre(connection: Connection, genre: GenreRef, *, now: datetime | None = None) -> None:
     """Insert or refresh one genre by IGDB id."""
-    record = genre_record(genre, default_new_id())
-    upserts.upsert_genres(connection, [record], now=now or utc_now())
+    w, _target = _single(connection, "", now, None)
+    upserts.upsert_genres(w, [genre_record(genre, default_new_id())])
 
 
 def upsert_platform(
     connection: Connection, platform: PlatformRef, *, now: datetime | None = None
 ) -> None:
     """Insert or refresh one platform by IGDB id."""
-    record = platform_record(platform, default_new_id())
-    upserts.upsert_platforms(connection, [record], now=now or utc_now())
+    w, _target = _single(connection, "", now, None)
+    upserts.upsert_platforms(w, [platform_record(platform, default_new_id())])

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from lambdas.database.profiles import ImportMode, StatusRule
 from lambdas.errors import MalformedCsvError
-from lambdas.models.db import IgdbMatchStatus
+from lambdas.models.app_enums import IgdbMatchStatus
 from lambdas.models.rows import INT4_MAX, EnrichedGameRow, GenreRef, MatchStatus, PlatformRef
 
 #: LibraryItem.platform for each Steam playtime counter, in tie-breaking order.
@@ -40,6 +41,8 @@ class ImportPayload:
     game_genres: list[Record] = field(default_factory=list)
     game_platforms: list[Record] = field(default_factory=list)
     library_items: list[Record] = field(default_factory=list)
+    #: The non-game rows (FILTERED), for this project's own state; never the app's tables.
+    non_games: list[EnrichedGameRow] = field(default_factory=list)
 
 
 def format_timestamp(value: datetime | None) -> str | None:
@@ -67,8 +70,10 @@ def build_payload(
     rows: Iterable[EnrichedGameRow],
     *,
     new_id: Callable[[], str],
-    status_unplayed: str,
-    status_played: str,
+    rule: StatusRule,
+    now: datetime,
+    mode: ImportMode = ImportMode.LIBRARY,
+    library_platform: str | None = None,
 ) -> ImportPayload:
     """The records stage 3 writes for `rows`; `new_id` makes ids for rows that turn out new.
 
@@ -76,8 +81,9 @@ def build_payload(
       left out. A Steam app id seen twice keeps its first row.
     - Several Steam apps may match one IGDB game: the Game record takes the lowest app id as its
       `steamAppId`, and the LibraryItem looks at the minutes summed over those apps.
-    - A LibraryItem's status is `status_played` when the summed playtime is above zero, else
-      `status_unplayed`; its platform comes from `choose_platform`.
+    - A LibraryItem's status comes from `rule` (summed playtime, latest last-played, `now`); its
+      platform is `library_platform`, else `choose_platform`. Curate mode makes no LibraryItems,
+      and its matched ImportedGames are PENDING: the user adds them to the library in the app.
     - Genre and platform records are unique by IGDB id, then by name and by slug (lowest IGDB id
       wins), because all three are unique in the app's tables.
     - Game slugs are IGDB's (or the title's, slugified, when IGDB gave none); two games of one
@@ -91,10 +97,14 @@ def build_payload(
     games: dict[int, list[_MatchedApp]] = {}
     shared: dict[Any, Any] = {}
     unmatchable: int | None = None
+    non_games: list[EnrichedGameRow] = []
     for row in rows:
-        if row.match_status is MatchStatus.FILTERED or row.appid in kept:
+        if row.match_status is MatchStatus.FILTERED:
+            non_games.append(row)
             continue
-        kept[row.appid] = _imported_values(row)
+        if row.appid in kept:
+            continue
+        kept[row.appid] = _imported_values(row, mode)
         if row.match_status is MatchStatus.MATCHED:
             if row.igdb_id is None:
                 unmatchable = row.appid if unmatchable is None else unmatchable
@@ -113,11 +123,14 @@ def build_payload(
         games=_games(by_game, new_id),
         game_genres=_links(by_game, "genreIgdbId", lambda r: r.genres),
         game_platforms=_links(by_game, "platformIgdbId", lambda r: r.platforms),
-        library_items=[
+        library_items=[]
+        if mode is ImportMode.CURATE
+        else [
             record
             for igdb_id, apps in by_game.items()
-            for record in _library_items(igdb_id, apps, status_unplayed, status_played)
+            for record in _library_items(igdb_id, apps, rule, now, library_platform)
         ],
+        non_games=non_games,
     )
 
 
@@ -140,6 +153,7 @@ class _MatchedApp:
     playtime_mac_forever: int
     playtime_linux_forever: int
     playtime_deck_forever: int
+    rtime_last_played: int
 
     @classmethod
     def of(cls, row: EnrichedGameRow, shared: dict[Any, Any]) -> _MatchedApp:
@@ -160,16 +174,18 @@ class _MatchedApp:
             playtime_mac_forever=row.playtime_mac_forever,
             playtime_linux_forever=row.playtime_linux_forever,
             playtime_deck_forever=row.playtime_deck_forever,
+            rtime_last_played=row.rtime_last_played,
         )
 
 
-def _imported_values(row: EnrichedGameRow) -> Record:
+def _imported_values(row: EnrichedGameRow, mode: ImportMode) -> Record:
     """The ImportedGame record of `row`, all but its id."""
-    status = (
-        IgdbMatchStatus.MATCHED
-        if row.match_status is MatchStatus.MATCHED
-        else IgdbMatchStatus.UNMATCHED
-    )
+    if row.match_status is not MatchStatus.MATCHED:
+        status = IgdbMatchStatus.UNMATCHED
+    elif mode is ImportMode.CURATE:
+        status = IgdbMatchStatus.PENDING
+    else:
+        status = IgdbMatchStatus.MATCHED
     return {
         "name": row.name,
         "storefrontGameId": str(row.appid),
@@ -264,11 +280,19 @@ def _links(
 
 
 def _library_items(
-    igdb_id: int, apps: list[_MatchedApp], status_unplayed: str, status_played: str
+    igdb_id: int,
+    apps: list[_MatchedApp],
+    rule: StatusRule,
+    now: datetime,
+    library_platform: str | None,
 ) -> list[Record]:
-    played = sum(app.playtime_forever for app in apps) > 0
-    status = status_played if played else status_unplayed
-    platform = choose_platform(apps)
+    latest = max(app.rtime_last_played for app in apps)
+    status = rule.status(
+        playtime=sum(app.playtime_forever for app in apps),
+        last_played=_EPOCH + timedelta(seconds=latest) if latest else None,
+        now=now,
+    )
+    platform = library_platform or choose_platform(apps)
     return [
         {
             "igdbId": igdb_id,

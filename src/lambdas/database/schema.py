@@ -1,8 +1,8 @@
-"""Schema entry points: Alembic upgrades from the packaged scripts, and the live-schema check."""
+"""Schema entry points: Alembic upgrades of the standalone schema, and the live-schema check."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass, field
 from importlib.resources import files
 
 import structlog
@@ -10,22 +10,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from lambdas.database.drift import find_drift
+from lambdas.database.checks import check_fit
 from lambdas.database.engine import create_engine, database_errors
-from lambdas.models.db import LibraryItemStatus
+from lambdas.database.loader import LoadOptions, open_target
+from lambdas.database.own_state import OWN_SCHEMA
+from lambdas.database.profiles import detect_profile
+from lambdas.errors import AppOwnedSchemaError
 
 log = structlog.get_logger()
-
-DEFAULT_LIBRARY_STATUSES = (
-    LibraryItemStatus.CURIOUS_ABOUT.value,
-    LibraryItemStatus.EXPERIENCED.value,
-)
-#: The app's own revision before this project's additions: what an unversioned app database is.
-APP_BASE_REVISION = "0001_base_schema"
-APP_MATCH_STATUS_REVISION = "0002_igdb_match_status"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -49,26 +43,34 @@ def head_revision() -> str:
     return head
 
 
+def version_table_schema(connection: Connection) -> str | None:
+    """Where Alembic's version table lives: this project's own schema (none on SQLite)."""
+    return OWN_SCHEMA if connection.dialect.name == "postgresql" else None
+
+
 def current_revision(connection: Connection) -> str | None:
     """The revision recorded in the database, or None when Alembic never ran on it."""
-    return MigrationContext.configure(connection).get_current_revision()
+    opts = {"version_table_schema": version_table_schema(connection)}
+    return MigrationContext.configure(connection, opts=opts).get_current_revision()
 
 
 def upgrade(url: str, *, revision: str = "head") -> str:
-    """Migrate the database at `url` to `revision` in one transaction; returns the new revision.
+    """Create or upgrade the standalone schema at `url` in one transaction; the new revision.
 
-    An app database Prisma created (no `alembic_version` table, but the app's tables exist) is
-    first stamped with the app revision its shape matches, so only the missing additions run.
+    Refused, with nothing changed, on a database whose tables the app's Prisma migrations own
+    (`savepoint-2025` or `savepoint-2026`): the app's schema changes only through the app.
     """
     engine = create_engine(url)
     try:
         with database_errors(), engine.begin() as connection:
-            config = alembic_config(connection)
-            adopted = _adopt_app_schema(connection)
-            if adopted:
-                command.stamp(config, adopted)
-                log.info("db.adopted_app_schema", revision=adopted)
-            command.upgrade(config, revision)
+            profile = detect_profile(connection)
+            if not profile.owned_by_us:
+                raise AppOwnedSchemaError(
+                    f"this database has the app's own schema ({profile.name.value}); its schema "
+                    "changes only through the app's Prisma migrations, so `db upgrade` changes "
+                    "nothing here. Stage 3 imports into it as it is: `steam-import db check`"
+                )
+            command.upgrade(alembic_config(connection), revision)
             reached = current_revision(connection) or ""
     finally:
         engine.dispose()
@@ -76,26 +78,38 @@ def upgrade(url: str, *, revision: str = "head") -> str:
     return reached
 
 
-def _adopt_app_schema(connection: Connection) -> str | None:
-    """The app revision an unversioned app database matches, or None (versioned or empty)."""
-    if current_revision(connection) is not None:
-        return None
-    inspector = inspect(connection)
-    if not inspector.has_table("ImportedGame"):
-        return None
-    columns = {column["name"] for column in inspector.get_columns("ImportedGame")}
-    return APP_MATCH_STATUS_REVISION if "igdbMatchStatus" in columns else APP_BASE_REVISION
+@dataclass
+class CheckReport:
+    """What `db check` found: the profile, the mode, and every difference or warning."""
+
+    profile: str
+    mode: str
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
-def check(url: str, *, library_statuses: Sequence[str] = DEFAULT_LIBRARY_STATUSES) -> list[str]:
-    """Differences between the live database at `url` and the models; empty when it matches.
-
-    `library_statuses` are the configured unplayed and played LibraryItem statuses, which must be
-    values of the live `LibraryItemStatus` enum.
-    """
+def check(url: str, *, options: LoadOptions | None = None) -> CheckReport:
+    """How the live database at `url` fits its schema profile; no problems means stage 3 can
+    write. The standalone schema is also compared, table by table, with the models."""
+    options = options or LoadOptions()
     engine = create_engine(url)
     try:
         with database_errors(), engine.connect() as connection:
-            return find_drift(connection, library_statuses=library_statuses)
+            target = open_target(connection, options)
+            fit = check_fit(connection, target.tables, target.rule)
+            report = CheckReport(
+                profile=target.profile.name.value,
+                mode=options.mode.value,
+                problems=fit.problems,
+                warnings=fit.warnings,
+            )
+            if target.profile.owned_by_us:
+                from lambdas.database.drift import find_drift
+
+                drift = find_drift(
+                    connection, library_statuses=target.rule.labels(), warnings=report.warnings
+                )
+                report.problems += [p for p in drift if p not in report.problems]
+            return report
     finally:
         engine.dispose()

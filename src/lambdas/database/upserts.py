@@ -1,10 +1,16 @@
-"""The set-based SQL of stage 3: one statement per table, whatever the number of rows."""
+"""The set-based SQL of stage 3: a constant number of statements per table, in every profile.
+
+No unique index is assumed where the app has none (ImportedGame, LibraryItem on (userId, gameId)):
+those are written with UPDATE … FROM a record set, then INSERT … SELECT … WHERE NOT EXISTS, under
+the per-user lock the loader holds. ON CONFLICT is used only on the app's own unique indexes
+(Game, Genre and Platform `igdbId`, the link tables' primary keys).
+"""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,82 +21,46 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
-    bindparam,
     case,
     cast,
-    column,
     exists,
     func,
     literal,
     or_,
     select,
     true,
-    type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import FromClause
-from sqlalchemy.types import TypeEngine
 
-from lambdas.database.payloads import Record
-from lambdas.models.db import (
-    TIMESTAMP3,
-    AcquisitionType,
-    Game,
-    GameGenre,
-    GamePlatform,
-    Genre,
-    IgdbMatchStatus,
-    ImportedGame,
-    LibraryItem,
-    Platform,
-    Storefront,
-)
-
-_IMPORTED: Table = ImportedGame.__table__  # type: ignore[assignment]
-_GAME: Table = Game.__table__  # type: ignore[assignment]
-_GENRE: Table = Genre.__table__  # type: ignore[assignment]
-_PLATFORM: Table = Platform.__table__  # type: ignore[assignment]
-_LIBRARY: Table = LibraryItem.__table__  # type: ignore[assignment]
-_GAME_GENRE: Table = GameGenre.__table__  # type: ignore[assignment]
-_GAME_PLATFORM: Table = GamePlatform.__table__  # type: ignore[assignment]
-
-Spec = Sequence[tuple[str, TypeEngine[Any]]]
+from lambdas.database.dialect import Dialect, Record, Spec, records_param
+from lambdas.database.tables import TIMESTAMP3, AppTables
+from lambdas.models.app_enums import IgdbMatchStatus, Storefront
 
 
-def recordset(connection: Connection, spec: Spec, *, name: str = "r") -> FromClause:
-    """A table with the columns of `spec`, read from one JSON parameter (see `records_param`).
+@dataclass(frozen=True)
+class Writer:
+    """One import's connection, tables, dialect, time and user: what every statement needs."""
 
-    The database unpacks the array itself (`jsonb_to_recordset` on PostgreSQL, `json_each` on
-    SQLite), so an import of 100 or 5,000 games sends the same statements, and no dialect's
-    bound-parameter limit (SQLite 32,766, PostgreSQL 65,535) is ever reached: neither database
-    needs chunking. Timestamps travel as text in SQLAlchemy's SQLite storage format, which
-    PostgreSQL parses too. The JSON is passed at execution, never embedded: the engine's
-    compiled-statement cache would keep an embedded value (megabytes) for the process's life.
-    """
-    payload = bindparam(f"{name}_records", type_=Text)
-    if connection.dialect.name == "postgresql":
-        unpacked = func.jsonb_to_recordset(cast(payload, postgresql.JSONB))
-        return unpacked.table_valued(*(column(n, t) for n, t in spec)).render_derived(
-            name=name, with_types=True
-        )
-    each = func.json_each(payload).table_valued("value", name=f"{name}_items")
-    fields = [
-        type_coerce(func.json_extract(each.c.value, f'$."{field}"'), kind).label(field)
-        for field, kind in spec
-    ]
-    return select(*fields).select_from(each).subquery(name)
+    connection: Connection
+    tables: AppTables
+    dialect: Dialect
+    now: datetime
+    user_id: str
 
+    @property
+    def owner(self) -> ColumnElement[str]:
+        return literal(self.user_id, Text)
 
-def records_param(records: list[Record], *, name: str = "r") -> dict[str, str]:
-    """The execution parameter of the `recordset` called `name`: `records` as a JSON array."""
-    return {f"{name}_records": json.dumps(records, ensure_ascii=False)}
+    def stamp(self) -> ColumnElement[datetime]:
+        return literal(self.now, TIMESTAMP3)
 
-
-def _insert(connection: Connection, table: Table) -> Any:
-    module = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return module.insert(table)
+    def run(self, statement: Any, records: list[Record], **more: list[Record]) -> Any:
+        params = records_param(records)
+        for name, extra in more.items():
+            params.update(records_param(extra, name=name))
+        return self.connection.execute(statement, params)
 
 
 def _changed(table: Table, values: dict[str, ColumnElement[Any]]) -> ColumnElement[bool]:
@@ -102,75 +72,143 @@ def _enum_value(target: Any, value: str) -> ColumnElement[Any]:
     return cast(literal(value, String), target.type)
 
 
-def _stamp(now: datetime) -> ColumnElement[datetime]:
-    return literal(now, TIMESTAMP3)
+def _greatest(old: ColumnElement[Any], new: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The larger of two values, a NULL losing to any value (the same SQL on both databases)."""
+    return case((old.is_(None), new), (new.is_(None), old), (old >= new, old), else_=new)
 
 
 _TEXT, _INT = Text(), Integer()
-_IMPORTED_SPEC: Spec = [
+_IMPORTED_BASE: Spec = [
     ("id", _TEXT),
     ("name", _TEXT),
     ("storefrontGameId", _TEXT),
     ("playtime", _INT),
-    ("playtimeWindows", _INT),
-    ("playtimeMac", _INT),
-    ("playtimeLinux", _INT),
-    ("lastPlayedAt", TIMESTAMP3),
     ("img_icon_url", _TEXT),
     ("igdbMatchStatus", _TEXT),
 ]
+_IMPORTED_OPTIONAL: dict[str, Any] = {
+    "lastPlayedAt": TIMESTAMP3,
+    "playtimeWindows": _INT,
+    "playtimeMac": _INT,
+    "playtimeLinux": _INT,
+}
+#: Steam's totals only grow: a lower value is a partial or bad answer, so the stored one stays.
+_NEVER_BACKWARDS = frozenset({"playtime", *_IMPORTED_OPTIONAL})
 
 
-def upsert_imported_games(
-    connection: Connection, records: list[Record], *, user_id: str, now: datetime
-) -> list[str]:
-    """Insert or update the user's Steam ImportedGame rows; returns the ids written.
+def _imported_spec(tables: AppTables) -> Spec:
+    present = [
+        (name, kind) for name, kind in _IMPORTED_OPTIONAL.items() if name in tables.imported.c
+    ]
+    return [*_IMPORTED_BASE, *present]
 
-    Untouched: rows the user soft-deleted, and rows whose values would not change. Kept: IGNORED
-    stays IGNORED, and a MATCHED row never falls back to UNMATCHED (a manual link survives a run
-    that could not match). A NULL icon never erases a stored one.
+
+def _steam_rows_of(w: Writer, table: FromClause, app_id: ColumnElement[Any]) -> list[Any]:
+    return [
+        table.c.userId == w.owner,
+        table.c.storefront == _enum_value(table.c.storefront, Storefront.STEAM.value),
+        table.c.storefrontGameId == app_id,
+    ]
+
+
+def _ignored_name(w: Writer, name: ColumnElement[Any]) -> ColumnElement[bool] | None:
+    ignored = w.tables.ignored
+    if ignored is None:
+        return None
+    return exists().where(ignored.c.userId == w.owner, ignored.c.name == name)
+
+
+def count_backwards(w: Writer, records: list[Record]) -> tuple[int, int]:
+    """(stored live Steam rows of the user, records that would lower a stored playtime or
+    last-played time): one statement, before any write."""
+    imported = w.tables.imported
+    spec = [(name, kind) for name, kind in _imported_spec(w.tables) if name in _NEVER_BACKWARDS]
+    r = w.dialect.recordset([("storefrontGameId", _TEXT), *spec])
+    live = and_(
+        imported.c.userId == w.owner,
+        imported.c.storefront == _enum_value(imported.c.storefront, Storefront.STEAM.value),
+        imported.c.deletedAt.is_(None),
+    )
+    lower = or_(*(r.c[name] < imported.c[name] for name, _ in spec))
+    stored = select(func.count()).select_from(imported).where(live).scalar_subquery()
+    lowered = (
+        select(func.count())
+        .select_from(r)
+        .join(imported, and_(live, imported.c.storefrontGameId == r.c.storefrontGameId))
+        .where(lower)
+        .scalar_subquery()
+    )
+    found = w.run(select(stored, lowered), records).one()
+    return int(found[0]), int(found[1])
+
+
+def upsert_imported_games(w: Writer, records: list[Record]) -> tuple[list[str], list[str]]:
+    """Update the user's live Steam ImportedGame rows, then insert the apps the user has no row
+    for; returns (created ids, updated ids).
+
+    Untouched: soft-deleted rows (and no twin is added beside one: whoever set deletedAt meant
+    it), rows whose values would not change, and apps whose name the user blocklisted. Kept:
+    IGNORED stays IGNORED and MATCHED stays MATCHED (a manual link survives a run that could not
+    match); playtimes and last-played never move backwards; a NULL icon never erases one.
     """
-    r = recordset(connection, _IMPORTED_SPEC)
-    names = [name for name, _ in _IMPORTED_SPEC]
-    stmt = _insert(connection, _IMPORTED).from_select(
-        [*names, "storefront", "userId", "createdAt", "updatedAt"],
-        select(
-            *(
-                cast(r.c[name], _IMPORTED.c[name].type) if name == "igdbMatchStatus" else r.c[name]
-                for name in names
-            ),
-            _enum_value(_IMPORTED.c.storefront, Storefront.STEAM.value),
-            literal(user_id, Text),
-            _stamp(now),
-            _stamp(now),
-        ).where(true()),
-    )
-    old, new = _IMPORTED.c, stmt.excluded
-    ignored, matched, unmatched = (
-        _enum_value(old.igdbMatchStatus, status.value)
-        for status in (IgdbMatchStatus.IGNORED, IgdbMatchStatus.MATCHED, IgdbMatchStatus.UNMATCHED)
-    )
+    spec = _imported_spec(w.tables)
+    names = [name for name, _ in spec]
+    updated = _update_imported(w, records, names)
+    created = _insert_imported(w, records, w.dialect.recordset(spec), names)
+    return created, updated
+
+
+def _update_imported(w: Writer, records: list[Record], names: list[str]) -> list[str]:
+    imported = w.tables.imported
+    r = w.dialect.recordset(_imported_spec(w.tables))
+    kept = [_enum_value(imported.c.igdbMatchStatus, s) for s in ("IGNORED", "MATCHED")]
     status = case(
-        (old.igdbMatchStatus == ignored, old.igdbMatchStatus),
-        (and_(old.igdbMatchStatus == matched, new.igdbMatchStatus == unmatched), matched),
-        else_=new.igdbMatchStatus,
+        (imported.c.igdbMatchStatus.in_(kept), imported.c.igdbMatchStatus),
+        else_=cast(r.c.igdbMatchStatus, imported.c.igdbMatchStatus.type),
     )
-    values: dict[str, ColumnElement[Any]] = {
-        "name": new.name,
-        "playtime": new.playtime,
-        "playtimeWindows": new.playtimeWindows,
-        "playtimeMac": new.playtimeMac,
-        "playtimeLinux": new.playtimeLinux,
-        "lastPlayedAt": new.lastPlayedAt,
-        "img_icon_url": func.coalesce(new.img_icon_url, old.img_icon_url),
-        "igdbMatchStatus": status,
-    }
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["userId", "storefront", "storefrontGameId"],
-        set_={**values, "updatedAt": new.updatedAt},
-        where=and_(old.deletedAt.is_(None), _changed(_IMPORTED, values)),
-    ).returning(_IMPORTED.c.id)
-    return list(connection.execute(stmt, records_param(records)).scalars())
+    values: dict[str, ColumnElement[Any]] = {"name": r.c.name, "igdbMatchStatus": status}
+    for name in names:
+        if name in _NEVER_BACKWARDS:
+            values[name] = _greatest(imported.c[name], r.c[name])
+    values["img_icon_url"] = func.coalesce(r.c.img_icon_url, imported.c.img_icon_url)
+    stmt = (
+        update(imported)
+        .values(**values, updatedAt=w.stamp())
+        .where(
+            *_steam_rows_of(w, imported, r.c.storefrontGameId),
+            imported.c.deletedAt.is_(None),
+            _changed(imported, values),
+        )
+        .returning(imported.c.id)
+    )
+    return list(w.run(stmt, records).scalars())
+
+
+def _insert_imported(
+    w: Writer, records: list[Record], r: FromClause, names: list[str]
+) -> list[str]:
+    imported = w.tables.imported
+    other = imported.alias("other")
+    conditions = [~exists().where(*_steam_rows_of(w, other, r.c.storefrontGameId))]
+    ignored = _ignored_name(w, r.c.name)
+    if ignored is not None:
+        conditions.append(~ignored)
+    source = select(
+        *(
+            cast(r.c[name], imported.c[name].type) if name == "igdbMatchStatus" else r.c[name]
+            for name in names
+        ),
+        _enum_value(imported.c.storefront, Storefront.STEAM.value),
+        w.owner,
+        w.stamp(),
+        w.stamp(),
+    ).where(*conditions)
+    stmt = (
+        w.dialect.insert(imported)
+        .from_select([*names, "storefront", "userId", "createdAt", "updatedAt"], source)
+        .returning(imported.c.id)
+    )
+    return list(w.run(stmt, records).scalars())
 
 
 _GENRE_SPEC: Spec = [
@@ -191,30 +229,29 @@ _PLATFORM_SPEC: Spec = [
 ]
 
 
-def upsert_genres(connection: Connection, records: list[Record], *, now: datetime) -> None:
+def upsert_genres(w: Writer, records: list[Record]) -> None:
     """Insert or refresh genres by IGDB id (see `_upsert_catalogue` for name and slug clashes)."""
-    _upsert_catalogue(connection, _GENRE, _GENRE_SPEC, records, now=now)
+    _upsert_catalogue(w, w.tables.genre, _GENRE_SPEC, records)
 
 
-def upsert_platforms(connection: Connection, records: list[Record], *, now: datetime) -> None:
+def upsert_platforms(w: Writer, records: list[Record]) -> None:
     """Insert or refresh platforms by IGDB id, like genres."""
-    _upsert_catalogue(connection, _PLATFORM, _PLATFORM_SPEC, records, now=now)
+    _upsert_catalogue(w, w.tables.platform, _PLATFORM_SPEC, records)
 
 
-def _upsert_catalogue(
-    connection: Connection, table: Table, spec: Spec, records: list[Record], *, now: datetime
-) -> None:
+def _upsert_catalogue(w: Writer, table: Table, spec: Spec, records: list[Record]) -> None:
     """Upsert by `igdbId`, skipping a record whose name or slug another IGDB id already holds
-    (a rename on IGDB's side must not abort the import); NULLs never erase stored values."""
-    r = recordset(connection, spec)
+    (both are unique in the app, and a rename on IGDB's side must not abort the import); NULLs
+    never erase stored values."""
+    r = w.dialect.recordset(spec)
     other = table.alias("other")
     clash = exists().where(
         or_(other.c.name == r.c.name, other.c.slug == r.c.slug), other.c.igdbId != r.c.igdbId
     )
     names = [name for name, _ in spec]
-    stmt = _insert(connection, table).from_select(
+    stmt = w.dialect.insert(table).from_select(
         [*names, "createdAt", "updatedAt"],
-        select(*(r.c[name] for name in names), _stamp(now), _stamp(now)).where(~clash),
+        select(*(r.c[name] for name in names), w.stamp(), w.stamp()).where(~clash),
     )
     old, new = table.c, stmt.excluded
     values: dict[str, ColumnElement[Any]] = {
@@ -227,7 +264,7 @@ def _upsert_catalogue(
         set_={**values, "updatedAt": new.updatedAt},
         where=_changed(table, values),
     )
-    connection.execute(stmt, records_param(records))
+    w.run(stmt, records)
 
 
 _GAME_SPEC: Spec = [
@@ -243,9 +280,7 @@ _GAME_SPEC: Spec = [
 ]
 
 
-def rekey_games_by_steam_app(
-    connection: Connection, records: list[Record], *, now: datetime
-) -> list[str]:
+def rekey_games_by_steam_app(w: Writer, records: list[Record]) -> list[str]:
     """Give a game known only by its Steam app id the IGDB id it now matches; returns their ids.
 
     This is the "else by steamAppId" half of the Game upsert: when no Game has the IGDB id yet but
@@ -253,117 +288,117 @@ def rekey_games_by_steam_app(
     such Games the smallest id wins. Skipped: app ids shared by two records of this import, and
     Games whose current IGDB id this import still writes (that game is not gone, only re-linked).
     """
+    game = w.tables.game
     apps = Counter(record["steamAppId"] for record in records)
     unique = [
         {"igdbId": record["igdbId"], "steamAppId": record["steamAppId"]}
         for record in records
         if apps[record["steamAppId"]] == 1
     ]
-    r = recordset(connection, [("igdbId", _INT), ("steamAppId", _INT)])
-    written = recordset(connection, [("igdbId", _INT)], name="written")
-    params = {
-        **records_param(unique),
-        **records_param([{"igdbId": record["igdbId"]} for record in records], name="written"),
-    }
-    same_app = _GAME.alias("same_app")
-    same_igdb = _GAME.alias("same_igdb")
+    r = w.dialect.recordset([("igdbId", _INT), ("steamAppId", _INT)])
+    written = w.dialect.recordset([("igdbId", _INT)], name="written")
+    same_app = game.alias("same_app")
+    same_igdb = game.alias("same_igdb")
     first_with_app = (
         select(func.min(same_app.c.id))
         .where(same_app.c.steamAppId == r.c.steamAppId)
         .scalar_subquery()
     )
     stmt = (
-        update(_GAME)
-        .values(igdbId=r.c.igdbId, updatedAt=_stamp(now))
+        update(game)
+        .values(igdbId=r.c.igdbId, updatedAt=w.stamp())
         .where(
-            _GAME.c.steamAppId == r.c.steamAppId,
-            _GAME.c.id == first_with_app,
+            game.c.steamAppId == r.c.steamAppId,
+            game.c.id == first_with_app,
             ~exists().where(same_igdb.c.igdbId == r.c.igdbId),
-            ~exists().where(written.c.igdbId == _GAME.c.igdbId),
+            ~exists().where(written.c.igdbId == game.c.igdbId),
         )
-        .returning(_GAME.c.id)
+        .returning(game.c.id)
     )
-    return list(connection.execute(stmt, params).scalars())
+    written_ids = [{"igdbId": record["igdbId"]} for record in records]
+    return list(w.run(stmt, unique, written=written_ids).scalars())
 
 
-def upsert_games(connection: Connection, records: list[Record], *, now: datetime) -> list[str]:
+def upsert_games(w: Writer, records: list[Record], *, refresh: bool) -> list[str]:
     """Insert or update games by IGDB id; returns the ids written.
 
     Never written: hltbId, mainStory, mainExtra, completionist (other pipelines own them), and the
     slug of an existing game (app URLs use it). A NULL never erases a stored value; a stored
-    steamAppId is kept. A new game whose slug another game holds gets ``{slug}-{igdbId}``.
+    steamAppId is kept. Without `refresh` (today's app: an existing Game is the app's, shared by
+    every user) only empty fields of an existing game are filled. A new game whose slug another
+    game holds gets ``{slug}-{igdbId}``.
     """
-    r = recordset(connection, _GAME_SPEC)
-    holder = _GAME.alias("holder")
+    game = w.tables.game
+    r = w.dialect.recordset(_GAME_SPEC)
+    holder = game.alias("holder")
     slug_taken = exists().where(holder.c.slug == r.c.slug, holder.c.igdbId != r.c.igdbId)
     slug = case((slug_taken, r.c.slug + literal("-") + cast(r.c.igdbId, Text)), else_=r.c.slug)
     names = [name for name, _ in _GAME_SPEC]
-    stmt = _insert(connection, _GAME).from_select(
+    stmt = w.dialect.insert(game).from_select(
         [*names, "createdAt", "updatedAt"],
         select(
             *(slug if name == "slug" else r.c[name] for name in names),
-            _stamp(now),
-            _stamp(now),
+            w.stamp(),
+            w.stamp(),
         ).where(true()),
     )
-    old, new = _GAME.c, stmt.excluded
+    old, new = game.c, stmt.excluded
+    fields = ("title", "description", "coverImage", "releaseDate", "franchiseId")
     values: dict[str, ColumnElement[Any]] = {
-        "title": new.title,
-        "description": func.coalesce(new.description, old.description),
-        "coverImage": func.coalesce(new.coverImage, old.coverImage),
-        "releaseDate": func.coalesce(new.releaseDate, old.releaseDate),
-        "franchiseId": func.coalesce(new.franchiseId, old.franchiseId),
-        "steamAppId": func.coalesce(old.steamAppId, new.steamAppId),
+        name: func.coalesce(new[name], old[name])
+        if refresh
+        else func.coalesce(old[name], new[name])
+        for name in fields
     }
+    if refresh:
+        values["title"] = new.title
+    values["steamAppId"] = func.coalesce(old.steamAppId, new.steamAppId)
     stmt = stmt.on_conflict_do_update(
         index_elements=["igdbId"],
         set_={**values, "updatedAt": new.updatedAt},
-        where=_changed(_GAME, values),
-    ).returning(_GAME.c.id)
-    return list(connection.execute(stmt, records_param(records)).scalars())
+        where=_changed(game, values),
+    ).returning(game.c.id)
+    return list(w.run(stmt, records).scalars())
 
 
-def link_genres(connection: Connection, records: list[Record]) -> None:
+def link_genres(w: Writer, records: list[Record]) -> None:
     """Link games to genres by IGDB ids; existing links stay (links are only ever added)."""
-    _link(connection, _GAME_GENRE, _GENRE, "genreId", "genreIgdbId", records)
+    _link(w, w.tables.game_genre, w.tables.genre, "genreId", "genreIgdbId", records)
 
 
-def link_platforms(connection: Connection, records: list[Record]) -> None:
-    """Link games to platforms by IGDB ids, like genres."""
-    _link(connection, _GAME_PLATFORM, _PLATFORM, "platformId", "platformIgdbId", records)
+def link_platforms(w: Writer, records: list[Record]) -> None:
+    """Link games to platforms by IGDB ids, like genres (the app reads GamePlatform for its
+    platform choices)."""
+    _link(w, w.tables.game_platform, w.tables.platform, "platformId", "platformIgdbId", records)
 
 
 def _link(
-    connection: Connection,
-    table: Table,
-    target: Table,
-    target_column: str,
-    key: str,
-    records: list[Record],
+    w: Writer, table: Table, target: Table, target_column: str, key: str, records: list[Record]
 ) -> None:
-    r = recordset(connection, [("gameIgdbId", _INT), (key, _INT)])
+    game = w.tables.game
+    r = w.dialect.recordset([("gameIgdbId", _INT), (key, _INT)])
     source = (
-        select(_GAME.c.id, target.c.id)
+        select(game.c.id, target.c.id)
         .select_from(r)
-        .join(_GAME, _GAME.c.igdbId == r.c.gameIgdbId)
+        .join(game, game.c.igdbId == r.c.gameIgdbId)
         .join(target, target.c.igdbId == r.c[key])
         .where(true())
     )
     stmt = (
-        _insert(connection, table)
+        w.dialect.insert(table)
         .from_select(["gameId", target_column], source)
         .on_conflict_do_nothing(index_elements=["gameId", target_column])
     )
-    connection.execute(stmt, records_param(records))
+    w.run(stmt, records)
 
 
-def create_library_items(
-    connection: Connection, records: list[Record], *, user_id: str, now: datetime
-) -> int:
-    """Add a DIGITAL LibraryItem for each matched game the user has none for; returns how many.
+def create_library_items(w: Writer, records: list[Record]) -> int:
+    """Add a LibraryItem for each matched game the user has none for; returns how many.
 
-    Only games whose ImportedGame row is MATCHED in the database and not soft-deleted count, so
-    an IGNORED game never enters the library. Existing items are never modified.
+    Only games whose ImportedGame row is MATCHED in the database, not soft-deleted and not
+    blocklisted by name count, so an IGNORED game never enters the library. Existing items are
+    never modified. Columns other than status, platform, user, game and updatedAt take the
+    database's defaults, as the app's own add-to-library does.
     """
     spec: Spec = [
         ("igdbId", _INT),
@@ -371,44 +406,49 @@ def create_library_items(
         ("status", _TEXT),
         ("platform", _TEXT),
     ]
-    r = recordset(connection, spec)
-    imported, game, item = _IMPORTED, _GAME, _LIBRARY
-    owner = literal(user_id, Text)
-    has_item = exists().where(item.c.userId == owner, item.c.gameId == game.c.id)
+    r = w.dialect.recordset(spec)
+    imported, game, item = w.tables.imported, w.tables.game, w.tables.library
+    has_item = exists().where(item.c.userId == w.owner, item.c.gameId == game.c.id)
+    conditions = [
+        imported.c.igdbMatchStatus
+        == _enum_value(imported.c.igdbMatchStatus, IgdbMatchStatus.MATCHED.value),
+        imported.c.deletedAt.is_(None),
+        ~has_item,
+    ]
+    ignored = _ignored_name(w, imported.c.name)
+    if ignored is not None:
+        conditions.append(~ignored)
     source = (
         select(
             cast(func.min(r.c.status), item.c.status.type),
-            _stamp(now),
-            _stamp(now),
+            w.stamp(),
             func.min(r.c.platform),
-            owner,
-            _enum_value(item.c.acquisitionType, AcquisitionType.DIGITAL.value),
+            w.owner,
             game.c.id,
         )
         .select_from(r)
         .join(game, game.c.igdbId == r.c.igdbId)
-        .join(
-            imported,
-            and_(
-                imported.c.userId == owner,
-                imported.c.storefront == _enum_value(imported.c.storefront, Storefront.STEAM.value),
-                imported.c.storefrontGameId == r.c.storefrontGameId,
-            ),
-        )
-        .where(
-            imported.c.igdbMatchStatus
-            == _enum_value(imported.c.igdbMatchStatus, IgdbMatchStatus.MATCHED.value),
-            imported.c.deletedAt.is_(None),
-            ~has_item,
-        )
+        .join(imported, and_(*_steam_rows_of(w, imported, r.c.storefrontGameId)))
+        .where(*conditions)
         .group_by(game.c.id)
     )
     stmt = (
-        _insert(connection, item)
-        .from_select(
-            ["status", "createdAt", "updatedAt", "platform", "userId", "acquisitionType", "gameId"],
-            source,
-        )
+        w.dialect.insert(item)
+        .from_select(["status", "updatedAt", "platform", "userId", "gameId"], source)
         .returning(item.c.id)
     )
-    return len(connection.execute(stmt, records_param(records)).scalars().all())
+    return len(w.run(stmt, records).scalars().all())
+
+
+__all__: Sequence[str] = [
+    "Writer",
+    "count_backwards",
+    "create_library_items",
+    "link_genres",
+    "link_platforms",
+    "rekey_games_by_steam_app",
+    "upsert_games",
+    "upsert_genres",
+    "upsert_imported_games",
+    "upsert_platforms",
+]

@@ -1,30 +1,49 @@
-"""The app's users as the pipeline sees them: existence, standalone creation, Steam connection."""
+"""The app's users as the pipeline sees them: existence, standalone creation, Steam connection.
+
+The users table is the profile's (`"User"` in the standalone schema and the seed-era app,
+`"user"` in today's app); every id and `updatedAt` is written here, as the app's tables have no
+database default for them.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.engine import Connection, Engine
 
 from lambdas.clients.s3 import validate_user_id
 from lambdas.database.engine import database_errors
 from lambdas.database.loader import utc_now
+from lambdas.database.profiles import resolve_profile
+from lambdas.database.tables import tables_for
 from lambdas.errors import UserNotFoundError
-from lambdas.models.db import User
 
 
-def ensure_user(engine: Engine, *, user_id: str, create: bool, name: str | None = None) -> bool:
+def users_table(connection: Connection, app_schema: str = "auto") -> Table:
+    """The users table of the database behind `connection` (APP_SCHEMA `app_schema`)."""
+    return tables_for(resolve_profile(connection, app_schema).name).user
+
+
+def ensure_user(
+    engine: Engine,
+    *,
+    user_id: str,
+    create: bool,
+    name: str | None = None,
+    app_schema: str = "auto",
+) -> bool:
     """Check the user exists; with `create`, add it (standalone use). True when created."""
     validate_user_id(user_id)
     with database_errors(), engine.begin() as connection:
-        if connection.execute(select(User.id).where(User.id == user_id)).first():
+        user = users_table(connection, app_schema)
+        if connection.execute(select(user.c.id).where(user.c.id == user_id)).first():
             return False
         if not create:
             raise UserNotFoundError(
-                f"no User with id {user_id!r}; create it in the app first "
+                f'no user with id {user_id!r} in "{user.name}"; create it in the app first '
                 "(or pass --create-user for standalone use)"
             )
         now = utc_now()
-        connection.execute(insert(User).values(id=user_id, name=name, createdAt=now, updatedAt=now))
+        connection.execute(insert(user).values(id=user_id, name=name, createdAt=now, updatedAt=now))
     return True
 
 
@@ -36,6 +55,7 @@ def connect_steam(
     persona_name: str | None = None,
     profile_url: str | None = None,
     avatar: str | None = None,
+    app_schema: str = "auto",
 ) -> None:
     """Record the user's Steam account (what `sync` later re-imports), keeping known values."""
     values: dict[str, object] = {"steamId64": steam_id64, "updatedAt": utc_now()}
@@ -47,22 +67,24 @@ def connect_steam(
         if value:
             values[column] = value
     with database_errors(), engine.begin() as connection:
+        user = users_table(connection, app_schema)
         row = connection.execute(
-            select(User.steamId64, User.steamConnectedAt).where(User.id == user_id)
+            select(user.c.steamId64, user.c.steamConnectedAt).where(user.c.id == user_id)
         ).first()
         if row is None:
-            raise UserNotFoundError(f"no User with id {user_id!r}")
+            raise UserNotFoundError(f'no user with id {user_id!r} in "{user.name}"')
         if row.steamConnectedAt is None or row.steamId64 != steam_id64:
             values["steamConnectedAt"] = values["updatedAt"]
-        connection.execute(update(User).where(User.id == user_id).values(**values))
+        connection.execute(update(user).where(user.c.id == user_id).values(**values))
 
 
-def connected_users(engine: Engine) -> list[tuple[str, str]]:
+def connected_users(engine: Engine, *, app_schema: str = "auto") -> list[tuple[str, str]]:
     """(user id, SteamID64) of every user with a Steam account connected, in id order."""
     with database_errors(), engine.connect() as connection:
+        user = users_table(connection, app_schema)
         rows = connection.execute(
-            select(User.id, User.steamId64)
-            .where(User.steamId64.is_not(None), User.steamId64 != "")
-            .order_by(User.id)
+            select(user.c.id, user.c.steamId64)
+            .where(user.c.steamId64.is_not(None), user.c.steamId64 != "")
+            .order_by(user.c.id)
         ).all()
     return [(row.id, row.steamId64) for row in rows]

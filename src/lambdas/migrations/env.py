@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from lambdas.database.own_state import OWN_SCHEMA
 from lambdas.models.db import metadata
 
 
@@ -16,8 +18,13 @@ def run_migrations() -> None:
             "run migrations through lambdas.database.schema.upgrade (steam-import db upgrade), "
             "which passes an open connection"
         )
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        # Alembic's version table is this project's own state, kept out of the app's schema.
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{OWN_SCHEMA}"'))
     context.configure(
         connection=connection,
+        version_table_schema=OWN_SCHEMA if postgres else None,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         transaction_per_migration=False,

@@ -31,6 +31,13 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeEngine
 
+from lambdas.models.app_enums import (
+    AcquisitionType,
+    IgdbMatchStatus,
+    LibraryItemStatus,
+    Storefront,
+)
+
 __all__ = [
     "AcquisitionType",
     "Base",
@@ -47,34 +54,6 @@ __all__ = [
     "User",
     "metadata",
 ]
-
-
-class Storefront(StrEnum):
-    STEAM = "STEAM"
-    PLAYSTATION = "PLAYSTATION"
-    XBOX = "XBOX"
-
-
-class IgdbMatchStatus(StrEnum):
-    PENDING = "PENDING"
-    MATCHED = "MATCHED"
-    UNMATCHED = "UNMATCHED"
-    IGNORED = "IGNORED"
-
-
-class LibraryItemStatus(StrEnum):
-    CURIOUS_ABOUT = "CURIOUS_ABOUT"
-    CURRENTLY_EXPLORING = "CURRENTLY_EXPLORING"
-    TOOK_A_BREAK = "TOOK_A_BREAK"
-    EXPERIENCED = "EXPERIENCED"
-    WISHLIST = "WISHLIST"
-    REVISITING = "REVISITING"
-
-
-class AcquisitionType(StrEnum):
-    PHYSICAL = "PHYSICAL"
-    DIGITAL = "DIGITAL"
-    SUBSCRIPTION = "SUBSCRIPTION"
 
 
 class _OpenValues:

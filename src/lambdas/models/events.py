@@ -162,6 +162,10 @@ class ImportStats(BaseModel):
     games_created: int = 0
     games_updated: int = 0
     library_items_created: int = 0
+    #: Stored playtimes or last-played times a lower Steam value would have moved backwards.
+    playtimes_kept: int = 0
+    #: Steam answered with far fewer games than the user's stored library (SUSPICIOUS_SHRINK_RATIO).
+    suspicious_shrink: bool = False
 
 
 class DatabaseImportResponse(StageResponse):

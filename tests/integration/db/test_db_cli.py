@@ -34,7 +34,8 @@ def test_upgrade_then_check_pass_from_any_folder(
     assert upgraded.exit_code == 0, upgraded.output
     checked = runner.invoke(app, ["db", "check", "--database-url", url], catch_exceptions=False)
     assert checked.exit_code == 0, checked.output
-    assert "matches" in checked.output
+    assert "Schema profile: standalone" in checked.output
+    assert "stage 3 can import" in checked.output
 
 
 def test_upgrade_uses_database_url_from_the_environment(
@@ -64,7 +65,10 @@ def test_check_exits_non_zero_naming_the_dropped_column(private_db_url: str) -> 
     assert report == {
         "success": False,
         "error_code": "SCHEMA_DRIFT",
+        "profile": "standalone",
+        "mode": "library",
         "problems": ['"ImportedGame"."playtimeMac": column is missing'],
+        "warnings": [],
     }
 
 

@@ -13,6 +13,7 @@ from tests.unit.db.factories import GENRES, PLATFORMS, library, row
 
 from lambdas.database.loader import (
     ImportStats,
+    LoadOptions,
     create_library_item,
     import_rows,
     upsert_game,
@@ -198,8 +199,7 @@ def test_configured_statuses_are_used(engine: Engine, user_id: str) -> None:
         engine,
         user_id=user_id,
         rows=[row(1), row(2, windows=1)],
-        status_unplayed="WISHLIST",
-        status_played="REVISITING",
+        options=LoadOptions(status_unplayed="WISHLIST", status_played="REVISITING"),
     )
     assert sorted(item["status"] for item in rows(engine, "LibraryItem")) == [
         "REVISITING",
@@ -209,7 +209,9 @@ def test_configured_statuses_are_used(engine: Engine, user_id: str) -> None:
 
 def test_a_configured_status_the_enum_lacks_is_schema_drift(engine: Engine, user_id: str) -> None:
     with pytest.raises(SchemaDriftError, match="PLAYED"):
-        import_rows(engine, user_id=user_id, rows=[row(1)], status_played="PLAYED")
+        import_rows(
+            engine, user_id=user_id, rows=[row(1)], options=LoadOptions(status_played="PLAYED")
+        )
     assert counts(engine)["ImportedGame"] == 0
 
 

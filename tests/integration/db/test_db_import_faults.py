@@ -23,7 +23,7 @@ def test_drift_is_listed_and_blocks_the_import(private_db_url: str) -> None:
     user_id = add_user(engine)
     with engine.begin() as connection:
         connection.execute(text('ALTER TABLE "ImportedGame" DROP COLUMN "playtimeMac"'))
-    assert check(private_db_url) == ['"ImportedGame"."playtimeMac": column is missing']
+    assert check(private_db_url).problems == ['"ImportedGame"."playtimeMac": column is missing']
     with pytest.raises(SchemaDriftError, match="playtimeMac"):
         import_rows(engine, user_id=user_id, rows=library(30))
     assert counts(engine)["ImportedGame"] == counts(engine)["Game"] == 0

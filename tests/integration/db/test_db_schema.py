@@ -1,4 +1,4 @@
-"""Alembic upgrades (fresh, repeated, adopting an app database) and the live-schema check."""
+"""Alembic upgrades of the standalone schema (fresh, repeated) and the live-schema check."""
 
 from __future__ import annotations
 
@@ -13,15 +13,13 @@ from tests.integration.db.helpers import rows
 from tests.unit.db.factories import row
 
 from lambdas.database.engine import create_engine
-from lambdas.database.loader import import_rows
-from lambdas.database.schema import (
-    APP_BASE_REVISION,
-    APP_MATCH_STATUS_REVISION,
-    check,
-    head_revision,
-    upgrade,
-)
+from lambdas.database.loader import LoadOptions, import_rows
+from lambdas.database.schema import check, head_revision, upgrade
 from lambdas.errors import DatabaseUnavailableError
+
+
+def problems_of(url: str, options: LoadOptions | None = None) -> list[str]:
+    return check(url, options=options).problems
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -42,38 +40,17 @@ def _execute(url: str, *statements: str) -> None:
 
 
 def test_upgrade_creates_the_schema_and_is_repeatable(empty_url: str) -> None:
-    assert len(check(empty_url)) >= 8
+    assert len(problems_of(empty_url)) >= 8
     assert upgrade(empty_url) == head_revision()
     assert upgrade(empty_url) == head_revision()
-    assert check(empty_url) == []
+    report = check(empty_url)
+    assert (report.profile, report.problems, report.warnings) == ("standalone", [], [])
 
 
 def test_an_empty_database_lists_every_missing_table(empty_url: str) -> None:
-    problems = check(empty_url)
+    problems = problems_of(empty_url)
     for table in ("User", "ImportedGame", "Game", "LibraryItem", "Genre", "Platform"):
         assert f'table "{table}" is missing' in problems
-
-
-@pytest.mark.parametrize(
-    ("revision", "extra"),
-    [
-        (APP_BASE_REVISION, []),
-        (APP_MATCH_STATUS_REVISION, []),
-        (
-            APP_MATCH_STATUS_REVISION,
-            ['ALTER TABLE "ImportedGame" ADD COLUMN "playtimeWindows" INTEGER DEFAULT 0'],
-        ),
-    ],
-    ids=["app-base", "app-with-match-status", "app-with-one-addition"],
-)
-def test_an_app_database_without_alembic_is_adopted(
-    empty_url: str, revision: str, extra: list[str]
-) -> None:
-    upgrade(empty_url, revision=revision)
-    _execute(empty_url, "DROP TABLE alembic_version", *extra)  # as Prisma would have left it
-    assert any("playtimeMac" in problem for problem in check(empty_url))
-    assert upgrade(empty_url) == head_revision()
-    assert check(empty_url) == []
 
 
 Drift = Callable[[str], None]
@@ -105,7 +82,7 @@ def test_check_names_each_difference(
     private_db_url: str, statements: list[str], expected: str
 ) -> None:
     _execute(private_db_url, *statements)
-    problems = check(private_db_url)
+    problems = problems_of(private_db_url)
     assert any(expected in problem for problem in problems), problems
 
 
@@ -140,8 +117,15 @@ def test_check_names_postgresql_differences(
     private_db_url: str, statement: str, expected: str
 ) -> None:
     _execute(private_db_url, statement)
-    problems = check(private_db_url)
+    problems = problems_of(private_db_url)
     assert any(expected in problem for problem in problems), problems
+
+
+def test_a_plain_index_missing_is_a_warning_not_drift(private_db_url: str) -> None:
+    _execute(private_db_url, 'DROP INDEX "ImportedGame_userId_playtime_idx"')
+    report = check(private_db_url)
+    assert report.problems == []
+    assert any("ImportedGame_userId_playtime_idx" in warning for warning in report.warnings)
 
 
 @pytest.mark.parametrize("private_db_url", ["postgresql"], indirect=True)
@@ -150,12 +134,12 @@ def test_renamed_app_statuses_work_once_configured(private_db_url: str) -> None:
     _execute(
         private_db_url, "ALTER TYPE \"LibraryItemStatus\" RENAME VALUE 'EXPERIENCED' TO 'PLAYED'"
     )
-    assert any('"EXPERIENCED"' in problem for problem in check(private_db_url))
-    statuses = ("CURIOUS_ABOUT", "PLAYED")
-    assert check(private_db_url, library_statuses=statuses) == []
+    assert any("EXPERIENCED" in problem for problem in problems_of(private_db_url))
+    options = LoadOptions(status_unplayed="CURIOUS_ABOUT", status_played="PLAYED")
+    assert problems_of(private_db_url, options) == []
     engine = create_engine(private_db_url)
     user_id = add_user(engine)
-    import_rows(engine, user_id=user_id, rows=[row(1, windows=3)], status_played="PLAYED")
+    import_rows(engine, user_id=user_id, rows=[row(1, windows=3)], options=options)
     assert [item["status"] for item in rows(engine, "LibraryItem")] == ["PLAYED"]
     engine.dispose()
 

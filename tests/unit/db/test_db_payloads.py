@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 
 import pytest
 from tests.unit.db.factories import GENRES, row
@@ -14,6 +15,7 @@ from lambdas.database.payloads import (
     slugify,
     unix_to_timestamp,
 )
+from lambdas.database.profiles import StatusRule
 from lambdas.errors import MalformedCsvError
 from lambdas.models.rows import GenreRef, MatchStatus
 
@@ -23,8 +25,11 @@ def payload(rows: list, **statuses: str) -> ImportPayload:  # type: ignore[type-
     return build_payload(
         rows,
         new_id=lambda: f"id{next(counter)}",
-        status_unplayed=statuses.get("unplayed", "CURIOUS_ABOUT"),
-        status_played=statuses.get("played", "EXPERIENCED"),
+        rule=StatusRule(
+            unplayed=statuses.get("unplayed", "CURIOUS_ABOUT"),
+            played=statuses.get("played", "EXPERIENCED"),
+        ),
+        now=datetime(2026, 1, 1),
     )
 
 

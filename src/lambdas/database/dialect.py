@@ -1,0 +1,95 @@
+"""What differs between PostgreSQL and SQLite for stage 3, behind one small strategy object."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Table,
+    Text,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    select,
+    text,
+    type_coerce,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import FromClause
+from sqlalchemy.types import TypeEngine
+
+Spec = Sequence[tuple[str, TypeEngine[Any]]]
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The dialect-specific pieces of the loader's SQL; `for_connection` picks one."""
+
+    postgresql: bool
+
+    @classmethod
+    def for_connection(cls, connection: Connection) -> Dialect:
+        return cls(postgresql=connection.dialect.name == "postgresql")
+
+    def insert(self, table: Table) -> Any:
+        """An INSERT that knows ON CONFLICT in this dialect."""
+        return (postgresql if self.postgresql else sqlite).insert(table)
+
+    def recordset(self, spec: Spec, *, name: str = "r") -> FromClause:
+        """A table with the columns of `spec`, read from one JSON parameter (`records_param`).
+
+        The database unpacks the array itself (`jsonb_to_recordset` on PostgreSQL, `json_each`
+        on SQLite), so an import of 100 or 20,000 games sends the same statements and no
+        bound-parameter limit is reached. Timestamps travel as text in SQLAlchemy's SQLite
+        storage format, which PostgreSQL parses too. The JSON is bound at execution, never
+        embedded: the compiled-statement cache would keep an embedded value for the process's life.
+        """
+        payload = bindparam(f"{name}_records", type_=Text)
+        if self.postgresql:
+            unpacked = func.jsonb_to_recordset(cast(payload, postgresql.JSONB))
+            return unpacked.table_valued(*(column(n, t) for n, t in spec)).render_derived(
+                name=name, with_types=True
+            )
+        each = func.json_each(payload).table_valued("value", name=f"{name}_items")
+        fields = [
+            type_coerce(func.json_extract(each.c.value, f'$."{field}"'), kind).label(field)
+            for field, kind in spec
+        ]
+        return select(*fields).select_from(each).subquery(name)
+
+    def lock_user(self, connection: Connection, user_id: str) -> None:
+        """Serialize imports of one user until the transaction ends.
+
+        PostgreSQL: a transaction-scoped advisory lock on the user id's hash. SQLite: nothing
+        to do, the engine's transactions begin with BEGIN IMMEDIATE and so serialize writers.
+        """
+        if self.postgresql:
+            key = func.hashtext(literal(user_id, Text))
+            connection.execute(select(func.pg_advisory_xact_lock(key)))
+
+    def enum_labels(self, connection: Connection, name: str) -> list[str] | None:
+        """The labels of the live enum type `name` in order; None on SQLite (no enum types)
+        and when PostgreSQL has no such type."""
+        if not self.postgresql:
+            return None
+        found = connection.execute(
+            text(
+                "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
+                "WHERE t.typname = :name AND pg_type_is_visible(t.oid) ORDER BY e.enumsortorder"
+            ),
+            {"name": name},
+        ).scalars()
+        labels = [str(label) for label in found]
+        return labels or None
+
+
+def records_param(records: list[Record], *, name: str = "r") -> dict[str, str]:
+    """The execution parameter of the `recordset` called `name`: `records` as a JSON array."""
+    return {f"{name}_records": json.dumps(records, ensure_ascii=False)}

@@ -1,0 +1,1 @@
+"""DDL of the app's own schemas (SavePoint), written from the app's migrations as documented."""
