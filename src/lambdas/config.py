@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     # LibraryItemStatus enum (`steam-import db check` verifies this before any import).
     library_status_unplayed: str = Field(default="CURIOUS_ABOUT", min_length=1, max_length=63)
     library_status_played: str = Field(default="EXPERIENCED", min_length=1, max_length=63)
+    # Every database wait is bounded: a stalled server or network ends in DATABASE_UNAVAILABLE.
+    database_connect_timeout: int = Field(default=10, ge=2, le=300, description="seconds")
+    database_statement_timeout: float = Field(default=120.0, gt=0, description="seconds")
+    database_lock_timeout: float = Field(default=30.0, gt=0, description="seconds")
+    database_keepalive_seconds: int = Field(
+        default=30, ge=1, le=3600, description="TCP keepalive idle time; probes follow"
+    )
     s3_bucket: str | None = None
     max_csv_bytes: int = Field(
         default=64 * 1024 * 1024,

@@ -21,6 +21,7 @@ The tree::
     │   ├── IgdbGameNotFoundError      IGDB_GAME_NOT_FOUND
     │   ├── NotAGameError              NOT_A_GAME
     │   ├── SchemaDriftError           SCHEMA_DRIFT
+    │   ├── DatabaseRefusedError       DATABASE_REFUSED
     │   ├── ConfigurationError         CONFIGURATION_ERROR
     │   └── InvalidEventError          INVALID_EVENT
     └── TransientError             raised out of the handler so Step Functions' Retry applies
@@ -184,6 +185,14 @@ class SchemaDriftError(PermanentError):
     """The live database schema differs from the models."""
 
     code = "SCHEMA_DRIFT"
+    exit_code = 70
+
+
+class DatabaseRefusedError(PermanentError):
+    """The database refused a statement for a reason a retry cannot change (permissions, a
+    constraint, data it cannot hold); the transaction was rolled back."""
+
+    code = "DATABASE_REFUSED"
     exit_code = 70
 
 
