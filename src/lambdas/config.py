@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     # A Steam answer with fewer games than this share of the user's stored library is reported
     # as suspicious (a partial answer never deletes anything either way).
     suspicious_shrink_ratio: float = Field(default=0.5, ge=0, le=1)
+    # Every database wait is bounded: a stalled server or network ends in DATABASE_UNAVAILABLE.
+    database_connect_timeout: int = Field(default=10, ge=2, le=300, description="seconds")
+    database_statement_timeout: float = Field(default=120.0, gt=0, description="seconds")
+    database_lock_timeout: float = Field(default=30.0, gt=0, description="seconds")
+    database_keepalive_seconds: int = Field(
+        default=30, ge=1, le=3600, description="TCP keepalive idle time; probes follow"
+    )
     s3_bucket: str | None = None
     max_csv_bytes: int = Field(
         default=64 * 1024 * 1024,

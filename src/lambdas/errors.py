@@ -22,6 +22,7 @@ The tree::
     │   ├── NotAGameError              NOT_A_GAME
     │   ├── SchemaDriftError           SCHEMA_DRIFT
     │   ├── AppOwnedSchemaError        APP_OWNED_SCHEMA
+    │   ├── DatabaseRefusedError       DATABASE_REFUSED
     │   ├── ConfigurationError         CONFIGURATION_ERROR
     │   └── InvalidEventError          INVALID_EVENT
     └── TransientError             raised out of the handler so Step Functions' Retry applies
@@ -193,6 +194,14 @@ class AppOwnedSchemaError(PermanentError):
 
     code = "APP_OWNED_SCHEMA"
     exit_code = 77
+
+
+class DatabaseRefusedError(PermanentError):
+    """The database refused a statement for a reason a retry cannot change (permissions, a
+    constraint, data it cannot hold); the transaction was rolled back."""
+
+    code = "DATABASE_REFUSED"
+    exit_code = 70
 
 
 class ConfigurationError(PermanentError):

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import httpx
     from sqlalchemy.engine import Engine
 
+    from lambdas.database.engine import DatabaseTimeouts
     from lambdas.enrichment.enrich import Progress
 
 log = structlog.get_logger()
@@ -62,19 +63,21 @@ class StageContext:
         return cls(settings=settings, storage=storage_from_settings(settings))
 
     def database(self) -> Engine:
-        return (
-            self.engine
-            if self.engine is not None
-            else engine_for(self.settings.resolved_database_url)
+        if self.engine is not None:
+            return self.engine
+        from lambdas.database.engine import DatabaseTimeouts
+
+        return engine_for(
+            self.settings.resolved_database_url, DatabaseTimeouts.from_settings(self.settings)
         )
 
 
 @cache
-def engine_for(url: str) -> Engine:
-    """One engine (and connection pool) per database URL and process."""
+def engine_for(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
+    """One engine (and connection pool) per database URL, timeouts and process."""
     from lambdas.database.engine import create_engine
 
-    return create_engine(url)
+    return create_engine(url, timeouts)
 
 
 async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamImportResponse:

@@ -477,3 +477,54 @@ def test_snapshot_ignores_ids_and_times_only(harness: Harness, clean_state: Snap
     changed = snapshot(harness.engine)
     assert rows_missing(clean_state, changed) == 2
     assert set(differences(clean_state, changed)) >= {"LibraryItem", "Game"}
+
+
+def test_postgres_stalled_connection_is_unavailable_within_the_timeout(
+    harness: Harness, reliability: Figures
+) -> None:
+    """A server that accepts TCP and never answers made `load` wait forever; the connect timeout
+    (DATABASE_CONNECT_TIMEOUT, 2 s here) now ends it in DATABASE_UNAVAILABLE, retryable."""
+    import socket
+    import time
+
+    from lambdas.database.engine import DatabaseTimeouts
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True).start()
+    port = listener.getsockname()[1]
+    stalled = make_url(harness.db_url).set(port=port).render_as_string(hide_password=False)
+    engine = create_engine(stalled, DatabaseTimeouts(connect=2))
+    first = harness.run(kind="small")
+    assert first.success
+    event_ = {
+        "user_id": first.user_id,
+        "s3_enriched_location": first.response(Stage.ENRICH).s3_enriched_location,
+    }
+    context = StageContextFor(harness, engine)
+    with reliability.fault("postgres: connection stalls (TCP open, no answer)"):
+        before = harness.snapshot()
+        finished: list[PipelineResult] = []
+        started = time.perf_counter()
+        worker = threading.Thread(
+            target=lambda: finished.append(
+                harness.run(from_stage=Stage.LOAD, event=event_, context=context)
+            ),
+            daemon=True,
+        )
+        worker.start()
+        worker.join(timeout=30)
+        assert finished, "stage 3 is still waiting on a stalled database"
+        elapsed = time.perf_counter() - started
+        assert outcome(finished[0]) == "DATABASE_UNAVAILABLE", finished[0].as_dict()
+        assert finished[0].failed is not None and finished[0].failed.transient
+        assert elapsed < 2 * 2 + 3, elapsed  # within the configured timeout (one retry of libpq)
+        assert harness.snapshot() == before
+    engine.dispose()
+    listener.close()
+
+
+def StageContextFor(harness: Harness, engine: Any) -> Any:
+    from lambdas.stages import StageContext
+
+    return StageContext(settings=harness.settings, storage=harness.storage, engine=engine)

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from lambdas.database.own_state import OWN_SCHEMA
-from lambdas.errors import ConfigurationError, DatabaseUnavailableError
+from lambdas.errors import (
+    ConfigurationError,
+    DatabaseRefusedError,
+    DatabaseUnavailableError,
+    SchemaDriftError,
+)
+
+if TYPE_CHECKING:
+    from lambdas.config import Settings
 
 #: Seconds a SQLite writer waits for another writer's lock before giving up.
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -34,13 +51,61 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
-def create_engine(url: str) -> Engine:
+@dataclass(frozen=True, slots=True)
+class DatabaseTimeouts:
+    """Bounds on every database wait (the DATABASE_*_TIMEOUT settings), so a server or network
+    that stalls with TCP still open ends in DATABASE_UNAVAILABLE instead of a hang."""
+
+    connect: int = 10  # seconds; libpq takes whole seconds, at least 2
+    statement: float = 120.0
+    lock: float = 30.0
+    keepalive: int = 30  # idle seconds before TCP keepalive probes
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DatabaseTimeouts:
+        return cls(
+            connect=settings.database_connect_timeout,
+            statement=settings.database_statement_timeout,
+            lock=settings.database_lock_timeout,
+            keepalive=settings.database_keepalive_seconds,
+        )
+
+    def psycopg_connect_args(self) -> dict[str, Any]:
+        interval = max(1, self.keepalive // 3)
+        return {
+            "connect_timeout": self.connect,
+            "keepalives": 1,
+            "keepalives_idle": self.keepalive,
+            "keepalives_interval": interval,
+            "keepalives_count": 3,
+            # Data the peer never acknowledges (a dead path) fails the socket after this long.
+            "tcp_user_timeout": (self.keepalive + 3 * interval) * 1000,
+        }
+
+
+def create_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
     """An engine for `url`; on SQLite, foreign keys are enforced and transactions take the write
-    lock at BEGIN (``BEGIN IMMEDIATE``), so two imports serialize instead of racing."""
+    lock at BEGIN (``BEGIN IMMEDIATE``), so two imports serialize instead of racing. On PostgreSQL
+    connecting, every statement and every lock wait are bounded by `timeouts`."""
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    return sqlalchemy.create_engine(parsed, pool_pre_ping=True)
+    bounds = timeouts or DatabaseTimeouts()
+    engine = sqlalchemy.create_engine(
+        parsed, pool_pre_ping=True, connect_args=bounds.psycopg_connect_args()
+    )
+
+    @event.listens_for(engine, "connect")
+    def _session_timeouts(dbapi_connection: Any, _record: Any) -> None:
+        # Session settings by SET rather than a startup `options` parameter, which poolers such
+        # as RDS Proxy or PgBouncer may refuse; committed, so later rollbacks keep them.
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET statement_timeout = {int(bounds.statement * 1000)}")
+        cursor.execute(f"SET lock_timeout = {int(bounds.lock * 1000)}")
+        cursor.close()
+        dbapi_connection.commit()
+
+    return engine
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -68,20 +133,57 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
+#: SQLSTATEs (and SQLite messages) of a table, column, type or schema that is not there.
+_MISSING_OBJECT = frozenset({"42P01", "42703", "42704", "42883", "3F000"})
+_SQLITE_MISSING = re.compile(r"no such (table|column)")
+_MISSING_DATABASE = re.compile(r'database "[^"]*" does not exist')
+
+
 @contextmanager
 def database_errors() -> Iterator[None]:
-    """Turn a lost or refused connection into DatabaseUnavailableError (transient).
+    """Every database failure as a typed error: a lost, refused, stalled or timed-out connection
+    is DatabaseUnavailableError (transient); a missing database, a schema other than expected or
+    a refused statement are permanent (CONFIGURATION_ERROR, SCHEMA_DRIFT, DATABASE_REFUSED).
 
     The surrounding `engine.begin()` block has already rolled back when this sees the error.
     """
     try:
         yield
     except (OperationalError, InterfaceError) as exc:
-        raise DatabaseUnavailableError(f"database unavailable: {_first_line(exc)}") from exc
+        text = _first_line(exc)
+        if _MISSING_DATABASE.search(text) or _sqlstate(exc) == "3D000":
+            raise ConfigurationError(
+                f"the database in DATABASE_URL does not exist ({text}); create it or fix the URL"
+            ) from exc
+        if _SQLITE_MISSING.search(text):
+            raise _schema_drift(text) from exc
+        raise DatabaseUnavailableError(f"database unavailable: {text}") from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise DatabaseUnavailableError(f"database connection lost: {_first_line(exc)}") from exc
-        raise
+        if _sqlstate(exc) in _MISSING_OBJECT:
+            raise _schema_drift(_first_line(exc)) from exc
+        raise DatabaseRefusedError(
+            f"the database refused a statement: {_first_line(exc)}; nothing was written"
+        ) from exc
+    except PoolTimeoutError as exc:
+        raise DatabaseUnavailableError("no database connection became free in time") from exc
+    except SQLAlchemyError as exc:
+        raise DatabaseRefusedError(
+            f"the database layer failed: {type(exc).__name__}; nothing was written"
+        ) from exc
+
+
+def _schema_drift(text: str) -> SchemaDriftError:
+    return SchemaDriftError(
+        f"the database is not the schema this pipeline expects ({text}); "
+        "run `steam-import db check`"
+    )
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    state = getattr(exc.orig, "sqlstate", None)
+    return state if isinstance(state, str) else None
 
 
 def _first_line(exc: DBAPIError) -> str:

@@ -9,6 +9,7 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from lambdas.config import Settings
+from lambdas.database.engine import DatabaseTimeouts
 from lambdas.database.users import connected_users
 from lambdas.models.events import SteamImportEvent
 from lambdas.pipeline import PipelineResult, run_pipeline
@@ -21,7 +22,11 @@ def list_sync_requests(
     *, settings: Settings, engine: Engine | None = None
 ) -> list[SteamImportEvent]:
     """One stage-1 event per user whose Steam account is connected (User.steamId64)."""
-    database = engine if engine is not None else engine_for(settings.resolved_database_url)
+    database = (
+        engine
+        if engine is not None
+        else engine_for(settings.resolved_database_url, DatabaseTimeouts.from_settings(settings))
+    )
     return [
         SteamImportEvent(user_id=user_id, steam_id64=steam_id64)
         for user_id, steam_id64 in connected_users(database)

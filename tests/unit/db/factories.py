@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.cases import HARD_NAMES
 
 from lambdas.models.rows import AppKind, EnrichedGameRow, GenreRef, MatchStatus, PlatformRef
+from lambdas.models.text import clean_title
 
 GENRES = [
     GenreRef(id=12, name="Role-playing (RPG)", slug="role-playing-rpg", checksum="c-12"),
@@ -61,7 +62,8 @@ def row(
         classifier_rule="test",
         match_status=status,
         igdb_id=igdb,
-        igdb_name=(igdb_name or f"{hard_name(appid)} (IGDB)") if matched else None,
+        # IGDB titles as they enter the program: cleaned of control characters (models/text.py).
+        igdb_name=(igdb_name or clean_title(f"{hard_name(appid)} (IGDB)")) if matched else None,
         igdb_slug=(slug or f"game-{igdb}") if matched else None,
         igdb_summary=summary if matched else None,
         igdb_first_release_date=release if matched else None,
