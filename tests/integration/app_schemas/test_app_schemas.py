@@ -158,3 +158,16 @@ def test_curate_mode_writes_pending_rows_and_no_library_items(app_db: tuple[str,
     assert table(engine, "LibraryItem") == []
     assert len(table(engine, "Game")) == 3
     engine.dispose()
+
+
+def test_a_partial_steam_answer_never_lowers_playtimes_and_is_reported(
+    app_db: tuple[str, str],
+) -> None:
+    _profile, url = app_db
+    engine = create_engine(url)
+    import_rows(engine, user_id=USER, rows=[row(a, playtime=90) for a in range(1, 11)], now=NOW)
+    stats = import_rows(engine, user_id=USER, rows=[row(1, playtime=0)], now=NOW)
+    assert (stats.playtimes_kept, stats.suspicious_shrink) == (1, True)
+    assert {r["playtime"] for r in table(engine, "ImportedGame")} == {90}
+    assert len(table(engine, "ImportedGame")) == 10
+    engine.dispose()
