@@ -20,6 +20,7 @@ The tree::
     │   ├── ImportedGameNotFoundError  GAME_NOT_FOUND
     │   ├── IgdbGameNotFoundError      IGDB_GAME_NOT_FOUND
     │   ├── NotAGameError              NOT_A_GAME
+    │   ├── SteamAccountChangedError   STEAM_ACCOUNT_CHANGED
     │   ├── SchemaDriftError           SCHEMA_DRIFT
     │   ├── AppOwnedSchemaError        APP_OWNED_SCHEMA
     │   ├── DatabaseRefusedError       DATABASE_REFUSED
@@ -179,6 +180,13 @@ class NotAGameError(PermanentError):
     """A manual link to an IGDB entry that is a DLC, bundle, pack, update or mod."""
 
     code = "NOT_A_GAME"
+    exit_code = 65
+
+
+class SteamAccountChangedError(PermanentError):
+    """The user is linked to another Steam account; `--relink` replaces the link on purpose."""
+
+    code = "STEAM_ACCOUNT_CHANGED"
     exit_code = 65
 
 

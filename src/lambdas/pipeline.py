@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 
 from lambdas.config import Settings
-from lambdas.errors import PipelineError
+from lambdas.errors import PipelineError, SteamAccountChangedError
 from lambdas.logging import bound_run
 from lambdas.models.events import Stage, StageResponse
 from lambdas.stages import STAGES, StageContext, StageSpec
@@ -84,6 +84,7 @@ async def run_pipeline(
     context: StageContext,
     import_id: str,
     from_stage: Stage = Stage.STEAM,
+    until: Stage = Stage.LOAD,
     on_stage: Callable[[Stage], None] | None = None,
 ) -> PipelineResult:
     """Run the stages from `from_stage` on; `first_event` is that stage's event.
@@ -94,9 +95,9 @@ async def run_pipeline(
     user_id = str(first_event.get("user_id", ""))
     result = PipelineResult(user_id=user_id, import_id=import_id)
     payload: dict[str, Any] = {**first_event, "import_id": import_id}
-    started_at = [spec.stage for spec in STAGES].index(from_stage)
+    order = [spec.stage for spec in STAGES]
     with bound_run(import_id=import_id, user_id=user_id):
-        for spec in STAGES[started_at:]:
+        for spec in STAGES[order.index(from_stage) : order.index(until) + 1]:
             stage = spec.stage
             if on_stage is not None:
                 on_stage(stage)
@@ -146,25 +147,51 @@ async def import_user_library(
     import_id: str,
     create_user: bool = False,
     refresh_metadata: bool = False,
+    relink: bool = False,
     on_stage: Callable[[Stage], None] | None = None,
 ) -> PipelineResult:
     """Check (or create) the user, run the three stages, and record the Steam account on success
-    so that `sync` re-imports it later."""
-    from lambdas.database.users import connect_steam, ensure_user
+    so that `sync` re-imports it later.
+
+    A user linked to another Steam account is refused after stage 1 (STEAM_ACCOUNT_CHANGED),
+    before anything is written, unless `relink` replaces the link on purpose.
+    """
+    from lambdas.database.users import connect_steam, ensure_user, linked_steam_id
 
     engine = context.database()
     ensure_user(engine, user_id=user_id, create=create_user)
+    linked = linked_steam_id(engine, user_id=user_id)
+    first = {"user_id": user_id, "steam_id64": steam_account, "refresh_metadata": refresh_metadata}
     result = await run_pipeline(
-        first_event={
-            "user_id": user_id,
-            "steam_id64": steam_account,
-            "refresh_metadata": refresh_metadata,
-        },
+        first_event=first,
         context=context,
         import_id=import_id,
+        until=Stage.STEAM,
         on_stage=on_stage,
     )
     steam = result.response(Stage.STEAM)
-    if result.success and steam is not None and steam.steam_id64:
+    if not result.success or steam is None:
+        return result
+    if linked and steam.steam_id64 != linked and not relink:
+        refusal = SteamAccountChangedError(
+            f"user {user_id} is linked to Steam account {linked}, not {steam.steam_id64}; "
+            "nothing was imported (pass --relink to replace the link)"
+        )
+        log.warning("pipeline.steam_account_changed", linked=linked, fetched=steam.steam_id64)
+        result.runs[-1] = StageRun(
+            stage=Stage.STEAM,
+            response=type(steam).failure(refusal, user_id=user_id, import_id=import_id),
+            seconds=result.runs[-1].seconds,
+        )
+        return result
+    rest = await run_pipeline(
+        first_event=steam.model_dump(mode="json"),
+        context=context,
+        import_id=import_id,
+        from_stage=Stage.ENRICH,
+        on_stage=on_stage,
+    )
+    result.runs.extend(rest.runs)
+    if result.success and steam.steam_id64:
         connect_steam(engine, user_id=user_id, steam_id64=steam.steam_id64)
     return result

@@ -196,6 +196,10 @@ def run_command(
         bool,
         typer.Option("--refresh-metadata", help="Ask IGDB again for every game, reusing nothing."),
     ] = False,
+    relink: Annotated[
+        bool,
+        typer.Option("--relink", help="Replace the user's linked Steam account with --steam."),
+    ] = False,
     from_stage: FromStageOption = Stage.STEAM,
     location: Annotated[
         str | None,
@@ -229,6 +233,7 @@ def run_command(
                     import_id=new_import_id(),
                     create_user=create_user,
                     refresh_metadata=refresh_metadata,
+                    relink=relink,
                     on_stage=lambda stage: progress(*stage_step(stage)),
                 ),
                 as_json=as_json,

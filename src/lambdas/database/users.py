@@ -47,6 +47,14 @@ def ensure_user(
     return True
 
 
+def linked_steam_id(engine: Engine, *, user_id: str, app_schema: str = "auto") -> str | None:
+    """The SteamID64 the user is linked to, or None."""
+    with database_errors(), engine.connect() as connection:
+        user = users_table(connection, app_schema)
+        value = connection.execute(select(user.c.steamId64).where(user.c.id == user_id)).scalar()
+    return str(value) if value else None
+
+
 def connect_steam(
     engine: Engine,
     *,

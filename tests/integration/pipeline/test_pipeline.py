@@ -22,7 +22,7 @@ from tests.integration.pipeline.conftest import sandbox_settings_for
 from lambdas.clients.igdb import IgdbClient, reset_process_caches
 from lambdas.clients.s3 import S3Storage
 from lambdas.database.engine import create_engine
-from lambdas.database.users import connect_steam, ensure_user
+from lambdas.database.users import connect_steam, ensure_user, linked_steam_id
 from lambdas.errors import (
     IgdbGameNotFoundError,
     ImportedGameNotFoundError,
@@ -337,3 +337,26 @@ def test_sync_continues_past_a_failing_user(
     assert (summary.succeeded, summary.failed) == (2, 1)
     assert rows(engine, "ImportedGame", userId="bob") == []
     assert len(rows(engine, "ImportedGame", userId="alice")) > 0
+
+
+def test_another_steam_account_is_refused_unless_relinked(
+    fresh_sandbox: Sandbox, context: StageContext, engine: Engine
+) -> None:
+    first = run(context, fresh_sandbox, "small", import_id="first")
+    assert first.success, first.as_dict()
+    linked = str(fresh_sandbox.users.by_name("small").steamid64)
+    games_before = count(engine, "ImportedGame")
+
+    refused = run(context, fresh_sandbox, "medium", import_id="other")
+    assert refused.failed is not None and refused.failed.stage is Stage.STEAM
+    assert refused.failed.response.error_code == "STEAM_ACCOUNT_CHANGED"
+    assert linked in str(refused.failed.response.error)
+    assert [run.stage for run in refused.runs] == [Stage.STEAM]  # stages 2 and 3 never ran
+    assert count(engine, "ImportedGame") == games_before
+    assert linked_steam_id(engine, user_id=USER) == linked
+
+    relinked = run(context, fresh_sandbox, "medium", import_id="relinked", relink=True)
+    assert relinked.success, relinked.as_dict()
+    assert count(engine, "ImportedGame") > games_before
+    medium = str(fresh_sandbox.users.by_name("medium").steamid64)
+    assert linked_steam_id(engine, user_id=USER) == medium
