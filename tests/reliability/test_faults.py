@@ -169,6 +169,7 @@ def test_igdb_429_with_a_huge_retry_after(
         assert "RETRY_MAX_WAIT_SECONDS" in (result.failed.response.error or "")
         # Ended within the cap: one 429 was enough, no pause was taken.
         assert result.failed.seconds < 30, result.failed.seconds
+        print(f"huge Retry-After: stage 2 ended in {result.failed.seconds:.2f} s")  # figure
         survive(
             harness,
             reliability,
@@ -516,6 +517,7 @@ def test_postgres_stalled_connection_is_unavailable_within_the_timeout(
         worker.join(timeout=30)
         assert finished, "stage 3 is still waiting on a stalled database"
         elapsed = time.perf_counter() - started
+        print(f"stalled database: DATABASE_UNAVAILABLE after {elapsed:.2f} s")  # figure
         assert outcome(finished[0]) == "DATABASE_UNAVAILABLE", finished[0].as_dict()
         assert finished[0].failed is not None and finished[0].failed.transient
         assert elapsed < 2 * 2 + 3, elapsed  # within the configured timeout (one retry of libpq)
