@@ -13,6 +13,7 @@ from tests.reliability.support import USER, Figures, Harness
 from typer.testing import CliRunner
 
 from lambdas.cli import app
+from lambdas.models.events import Stage
 
 
 def _cli(harness: Harness, *args: str) -> Result:
@@ -78,3 +79,67 @@ def test_invalid_steam_text_is_invalid_steam_id(
     """Not a usage box (exit 2, no JSON): INVALID_STEAM_ID, exit 65, like every bad input."""
     with reliability.hostile_input(f"cli --steam at {command}: {text[:12]}"):
         _refused(harness, [command, "--user-id", USER, "--steam", text], "INVALID_STEAM_ID", 65)
+
+
+def test_a_database_that_does_not_exist_is_permanent(
+    harness: Harness, reliability: Figures
+) -> None:
+    """A DATABASE_URL naming no database was reported as transient (75, "retry"); no retry can
+    create it, so it is CONFIGURATION_ERROR (78), permanent."""
+    from sqlalchemy.engine import make_url
+
+    missing = make_url(harness.db_url).set(database="steam_import_no_such_database")
+    with reliability.hostile_input("database url: no such database"):
+        first = harness.run(kind="small")
+        assert first.success
+        location = first.response(Stage.ENRICH).s3_enriched_location
+        env = {
+            **harness.sandbox.env(),
+            "DATA_DIR": str(harness.settings.data_dir),
+            "DATABASE_URL": missing.render_as_string(hide_password=False),
+        }
+        result = CliRunner().invoke(
+            app, ["load", "--user-id", USER, "--location", location, "--json"], env=env
+        )
+        assert result.exit_code == 78, result.output
+        body = json.loads(result.stdout)
+        assert body["error_code"] == "CONFIGURATION_ERROR", body
+        assert "Traceback" not in result.output
+
+
+def test_a_database_without_the_apps_users_table_is_schema_drift(
+    harness: Harness, reliability: Figures
+) -> None:
+    """A database whose users table is neither "User" nor "user" ended in a raw SQLAlchemy
+    ProgrammingError (exit 1); it fits no profile: SCHEMA_DRIFT (70), nothing written."""
+    from sqlalchemy import create_engine as plain_engine
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from tests.reliability.support import PostgresDatabases
+
+    with reliability.hostile_input("database: no users table"):
+        first = harness.run(kind="small")
+        assert first.success
+        location = first.response(Stage.ENRICH).s3_enriched_location
+        server = PostgresDatabases(
+            make_url(harness.db_url).set(database="postgres").render_as_string(hide_password=False)
+        )
+        try:
+            url = server.create()
+            engine = plain_engine(url)
+            with engine.begin() as connection:
+                connection.execute(text('CREATE TABLE "Account" (id TEXT PRIMARY KEY)'))
+            engine.dispose()
+            env = {
+                **harness.sandbox.env(),
+                "DATA_DIR": str(harness.settings.data_dir),
+                "DATABASE_URL": url,
+            }
+            result = CliRunner().invoke(
+                app, ["load", "--user-id", USER, "--location", location, "--json"], env=env
+            )
+            assert result.exit_code == 70, result.output
+            assert json.loads(result.stdout)["error_code"] == "SCHEMA_DRIFT"
+            assert "Traceback" not in result.output
+        finally:
+            server.drop_all()
