@@ -16,11 +16,11 @@ from lambdas.cli import app
 from lambdas.models.events import Stage
 
 
-def _cli(harness: Harness, *args: str) -> Result:
+def _cli(harness: Harness, *args: str, database_url: str | None = None) -> Result:
     env = {
         **harness.sandbox.env(),
         "DATA_DIR": str(harness.settings.data_dir),
-        "DATABASE_URL": harness.db_url,
+        "DATABASE_URL": database_url or harness.db_url,
         "RETRY_INITIAL_WAIT_SECONDS": "0.01",
     }
     return CliRunner().invoke(app, list(args), env=env)
@@ -93,13 +93,10 @@ def test_a_database_that_does_not_exist_is_permanent(
         first = harness.run(kind="small")
         assert first.success
         location = first.response(Stage.ENRICH).s3_enriched_location
-        env = {
-            **harness.sandbox.env(),
-            "DATA_DIR": str(harness.settings.data_dir),
-            "DATABASE_URL": missing.render_as_string(hide_password=False),
-        }
-        result = CliRunner().invoke(
-            app, ["load", "--user-id", USER, "--location", location, "--json"], env=env
+        result = _cli(
+            harness,
+            *("load", "--user-id", USER, "--location", location, "--json"),
+            database_url=missing.render_as_string(hide_password=False),
         )
         assert result.exit_code == 78, result.output
         body = json.loads(result.stdout)
@@ -130,13 +127,10 @@ def test_a_database_without_the_apps_users_table_is_schema_drift(
             with engine.begin() as connection:
                 connection.execute(text('CREATE TABLE "Account" (id TEXT PRIMARY KEY)'))
             engine.dispose()
-            env = {
-                **harness.sandbox.env(),
-                "DATA_DIR": str(harness.settings.data_dir),
-                "DATABASE_URL": url,
-            }
-            result = CliRunner().invoke(
-                app, ["load", "--user-id", USER, "--location", location, "--json"], env=env
+            result = _cli(
+                harness,
+                *("load", "--user-id", USER, "--location", location, "--json"),
+                database_url=url,
             )
             assert result.exit_code == 70, result.output
             assert json.loads(result.stdout)["error_code"] == "SCHEMA_DRIFT"
