@@ -112,10 +112,23 @@ def _steam_rows_of(w: Writer, table: FromClause, app_id: ColumnElement[Any]) -> 
 
 
 def _ignored_name(w: Writer, name: ColumnElement[Any]) -> ColumnElement[bool] | None:
+    """`name` is on the user's blocklist (see `_not_among` for why IN, not EXISTS)."""
     ignored = w.tables.ignored
     if ignored is None:
         return None
-    return exists().where(ignored.c.userId == w.owner, ignored.c.name == name)
+    return name.in_(select(ignored.c.name).where(ignored.c.userId == w.owner))
+
+
+def _not_among(value: ColumnElement[Any], stored: Any) -> ColumnElement[bool]:
+    """`value` is not among the non-NULL values `stored` selects.
+
+    Written as NOT IN, not NOT EXISTS, on purpose: PostgreSQL runs it as one hashed subplan
+    whatever its statistics say. Right after a bulk insert the statistics still count the user's
+    rows as a handful, and an anti-join planned on them compares every record with every row
+    (20,000 × 20,000: 21 s measured). The NULL filter keeps NOT IN's NULL rule out of play.
+    """
+    column = stored.selected_columns[0]
+    return value.not_in(stored.where(column.is_not(None)))
 
 
 def count_backwards(w: Writer, records: list[Record]) -> tuple[int, int]:
@@ -189,7 +202,11 @@ def _insert_imported(
 ) -> list[str]:
     imported = w.tables.imported
     other = imported.alias("other")
-    conditions = [~exists().where(*_steam_rows_of(w, other, r.c.storefrontGameId))]
+    stored_apps = select(other.c.storefrontGameId).where(
+        other.c.userId == w.owner,
+        other.c.storefront == _enum_value(other.c.storefront, Storefront.STEAM.value),
+    )
+    conditions = [_not_among(r.c.storefrontGameId, stored_apps)]
     ignored = _ignored_name(w, r.c.name)
     if ignored is not None:
         conditions.append(~ignored)
