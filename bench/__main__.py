@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench.databases import DEFAULT_POSTGRES_URL, postgres_available
+from bench.databases import APP_SCHEMAS, DEFAULT_POSTGRES_URL, postgres_available
 from bench.report import print_report
 from bench.runner import REPO, STAGE3_GAMES, Options, run_all
 
@@ -32,6 +32,17 @@ def parse(argv: list[str]) -> tuple[Options, Path | None]:
     )
     parser.add_argument("--databases", default="postgresql,sqlite", help="postgresql and/or sqlite")
     parser.add_argument("--stage3-games", type=int, default=STAGE3_GAMES)
+    parser.add_argument(
+        "--stage3-apps", type=int, default=None, help="stage 3 alone: N rows of every kind instead"
+    )
+    parser.add_argument(
+        "--app-schemas",
+        default=",".join(APP_SCHEMAS),
+        help="stage 3 alone also into these app schemas (PostgreSQL; empty for none)",
+    )
+    parser.add_argument(
+        "--stage3-only", action="store_true", help="no pipeline cases: stage 3 alone only"
+    )
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help="server admin URL")
     parser.add_argument(
         "--output", type=Path, default=None, help="JSON file (default bench/results/)"
@@ -48,7 +59,19 @@ def parse(argv: list[str]) -> tuple[Options, Path | None]:
     sizes = tuple(name for name in args.sizes.split(",") if name)
     if not sizes or set(sizes) - set(SIZES):
         parser.error(f"--sizes takes sandbox users among {', '.join(SIZES)}")
-    return Options(sizes, databases, args.stage3_games, args.postgres_url), args.output
+    app_schemas = tuple(name for name in args.app_schemas.split(",") if name)
+    if set(app_schemas) - set(APP_SCHEMAS):
+        parser.error(f"--app-schemas takes {', '.join(APP_SCHEMAS)}")
+    options = Options(
+        sizes,
+        databases,
+        args.stage3_games,
+        args.postgres_url,
+        app_schemas=app_schemas,
+        stage3_apps=args.stage3_apps,
+        stage3_only=args.stage3_only,
+    )
+    return options, args.output
 
 
 def main(argv: list[str]) -> int:
@@ -62,7 +85,7 @@ def main(argv: list[str]) -> int:
         console = Console(width=150)
     if "postgresql" in options.databases and not postgres_available(options.postgres_url):
         console.print(f"PostgreSQL is not reachable at {options.postgres_url}: SQLite only")
-        options = replace(options, databases=("sqlite",))
+        options = replace(options, databases=("sqlite",), app_schemas=())
     try:
         results = run_all(options, say=lambda text: console.print(f"[dim]… {text}[/]"))
     except RuntimeError as exc:

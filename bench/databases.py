@@ -53,3 +53,31 @@ def drop_postgres(admin_url: str, name: str) -> None:
 def sqlite_url(folder: Path) -> str:
     """A new SQLite file in `folder`."""
     return f"sqlite:///{(folder / 'bench.db').resolve()}"
+
+
+#: The app's own schemas, built from the DDL the tests write from the app's migrations.
+APP_SCHEMAS = ("savepoint-2025", "savepoint-2026")
+_APP_DDL = Path(__file__).resolve().parent.parent / "tests" / "app_schemas"
+_USER_TABLE = {"savepoint-2025": "User", "savepoint-2026": "user"}
+
+
+def user_table(schema: str) -> str:
+    """The name of the users table in `schema` (`standalone` or one of APP_SCHEMAS)."""
+    return _USER_TABLE.get(schema, "User")
+
+
+def create_app_schema(url: str, schema: str, user_id: str) -> None:
+    """Build the app's schema `schema` in the empty database at `url`, with one user."""
+    ddl = (_APP_DDL / f"{schema.replace('-', '_')}.sql").read_text()
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(ddl)
+            connection.execute(
+                sqlalchemy.text(
+                    f'INSERT INTO "{user_table(schema)}" (id, "updatedAt") VALUES (:id, now())'
+                ),
+                {"id": user_id},
+            )
+    finally:
+        engine.dispose()

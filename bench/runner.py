@@ -7,6 +7,7 @@ the pipeline's alone: interpreter, imports and data of one (size, database) case
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,9 +24,21 @@ from pathlib import Path
 from typing import Any
 
 from bench.cold_import import cold_imports
-from bench.databases import create_postgres, drop_postgres, sqlite_url
+from bench.databases import (
+    APP_SCHEMAS,
+    create_app_schema,
+    create_postgres,
+    drop_postgres,
+    sqlite_url,
+)
+from bench.stage3 import USER_ID as STAGE3_USER
+from lambdas.clients.s3 import LocalStorage
+from lambdas.config import Settings
+from lambdas.database.schema import upgrade
 from lambdas.models.csv_codec import decode_rows, encode_rows
 from lambdas.models.rows import EnrichedGameRow, MatchStatus
+from lambdas.pipeline import Stage, run_pipeline
+from lambdas.stages import StageContext
 from steam_sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,6 +56,12 @@ class Options:
     postgres_url: str
     changed: bool = True
     import_repeats: int = 3
+    #: The app's schemas stage 3 alone also runs into (PostgreSQL, built from the app's DDL).
+    app_schemas: tuple[str, ...] = ()
+    #: Stage 3 alone takes this many rows of every kind instead of `stage3_games` game rows.
+    stage3_apps: int | None = None
+    #: Skip the pipeline cases: enrich the largest size once, unmeasured, for stage 3 alone.
+    stage3_only: bool = False
 
 
 def run_child(module: str, spec: dict[str, Any], work: Path) -> dict[str, Any]:
@@ -64,21 +84,98 @@ class Databases:
         self.postgres_url = postgres_url
 
     def url(self, database: str, label: str, work: Path) -> str:
+        """A fresh database: a SQLite file, an empty PostgreSQL database, or one holding the
+        app's schema `database` (one of APP_SCHEMAS) with the stage-3 bench user."""
         if database == "sqlite":
             return sqlite_url(work)
-        return create_postgres(self.postgres_url, f"steam_import_bench_{label}")
+        url = create_postgres(self.postgres_url, f"steam_import_bench_{label}")
+        if database in APP_SCHEMAS:
+            create_app_schema(url, database, STAGE3_USER)
+        return url
 
     def release(self, database: str, label: str) -> None:
-        if database == "postgresql":
+        if database != "sqlite":
             drop_postgres(self.postgres_url, f"steam_import_bench_{label}")
 
 
-def stage3_input(enriched: Path, games: int, target: Path) -> int:
-    """Write the first `games` game rows of an enriched CSV to `target`; how many were written."""
+def stage3_input(
+    enriched: Path, target: Path, *, games: int, apps: int | None = None
+) -> tuple[int, int]:
+    """Write the stage-3 input to `target`: the first `apps` rows of an enriched CSV, of every
+    kind (a library of that many apps), or else its first `games` game rows; (rows, games)."""
     rows = decode_rows(enriched.read_bytes(), EnrichedGameRow, what="enriched CSV")
-    kept = [row for row in rows if row.match_status is not MatchStatus.FILTERED][:games]
+    if apps is not None:
+        kept = rows[:apps]
+    else:
+        kept = [row for row in rows if row.match_status is not MatchStatus.FILTERED][:games]
     target.write_bytes(encode_rows(kept, EnrichedGameRow))
-    return len(kept)
+    return len(kept), sum(row.match_status is not MatchStatus.FILTERED for row in kept)
+
+
+def every_row_changed(source: Path, target: Path) -> None:
+    """`source` with every row played 10 minutes more, and played just now: a re-import that
+    updates every ImportedGame row."""
+    rows = decode_rows(source.read_bytes(), EnrichedGameRow, what="enriched CSV")
+    now = int(time.time())
+    changed = [
+        row.model_copy(
+            update={
+                "playtime_forever": row.playtime_forever + 10,
+                "playtime_windows_forever": row.playtime_windows_forever + 10,
+                "rtime_last_played": now,
+            }
+        )
+        for row in rows
+    ]
+    target.write_bytes(encode_rows(changed, EnrichedGameRow))
+
+
+def run_stage3_alone(
+    databases: Databases, database: str, scratch: Path, first: Path, changed: Path
+) -> dict[str, Any]:
+    """Stage 3 alone on one database: a child for the first and the unchanged import, then a
+    fresh child for the re-import with every row changed (its own peak RSS)."""
+    label = f"stage3_{database.replace('-', '_')}"
+    work = scratch / label
+    work.mkdir()
+    schema = database if database in APP_SCHEMAS else "standalone"
+    spec: dict[str, Any] = {
+        "label": label,
+        "database": database,
+        "schema": schema,
+        "database_url": databases.url(database, label, work),
+        "work_dir": str(work),
+    }
+    try:
+        phases = [("first", str(first)), ("unchanged", str(first))]
+        figures = run_child("bench.stage3", spec | {"phases": phases}, work)
+        again = run_child(
+            "bench.stage3", spec | {"phases": [("changed", str(changed))], "prepare": False}, work
+        )
+    finally:
+        databases.release(database, label)
+    return figures | {"changed": again["changed"], "peak_rss_changed_mb": again["peak_rss_mb"]}
+
+
+def enrich_unmeasured(sb: Sandbox, size: str, work: Path) -> Path:
+    """Stages 1 and 2 of sandbox user `size`, in this process, into `work`; the enriched CSV."""
+    work.mkdir()
+    url = sqlite_url(work)
+    upgrade(url)
+    settings = Settings(
+        **{name.lower(): value for name, value in sb.env().items()}, data_dir=work, database_url=url
+    )
+    context = StageContext(settings=settings, storage=LocalStorage(work / "storage"))
+    event = {"user_id": STAGE3_USER, "steam_id64": str(sb.users.by_name(size).steamid64)}
+    result = asyncio.run(
+        run_pipeline(
+            first_event=event, context=context, import_id=uuid.uuid4().hex, until=Stage.ENRICH
+        )
+    )
+    enriched = getattr(result.response(Stage.ENRICH), "s3_enriched_location", None)
+    if not result.success or enriched is None:
+        raise RuntimeError(f"stages 1-2 failed for {size}: {result.as_dict()}")
+    return Path(str(enriched).removeprefix("file://"))
 
 
 def run_all(options: Options, *, say: Callable[[str], None]) -> dict[str, Any]:
@@ -97,7 +194,10 @@ def run_all(options: Options, *, say: Callable[[str], None]) -> dict[str, Any]:
             twitch={"latency_ms": LATENCY_MS},
         )
         largest: Path | None = None
-        for size in options.sizes:
+        if options.stage3_only:
+            say(f"stages 1-2 of {options.sizes[-1]}, unmeasured, for stage 3 alone")
+            largest = enrich_unmeasured(sb, options.sizes[-1], Path(scratch) / "enrich")
+        for size in options.sizes if not options.stage3_only else ():
             account = sb.users.by_name(size)
             for database in options.databases:
                 label = f"{size}_{database}"
@@ -127,24 +227,17 @@ def run_all(options: Options, *, say: Callable[[str], None]) -> dict[str, Any]:
                 shutil.rmtree(work / "storage", ignore_errors=True)
         if largest is not None:
             target = Path(scratch) / "stage3-input.csv"
-            games = stage3_input(largest, options.stage3_games, target)
-            for database in options.databases:
-                label = f"stage3_{database}"
-                say(f"stage 3 alone, {games} games, on {database}")
-                work = Path(scratch) / label
-                work.mkdir()
-                spec = {
-                    "label": label,
-                    "database": database,
-                    "database_url": databases.url(database, label, work),
-                    "work_dir": str(work),
-                    "enriched_csv": str(target),
-                }
-                try:
-                    figures = run_child("bench.stage3", spec, work)
-                finally:
-                    databases.release(database, label)
-                results["stage3"][database] = figures | {"games": games}
+            changed = Path(scratch) / "stage3-changed.csv"
+            rows, games = stage3_input(
+                largest, target, games=options.stage3_games, apps=options.stage3_apps
+            )
+            every_row_changed(target, changed)
+            for database in (*options.databases, *options.app_schemas):
+                say(f"stage 3 alone, {rows} apps ({games} games), on {database}")
+                figures = run_stage3_alone(databases, database, Path(scratch), target, changed)
+                # "apps" only when rows of every kind were asked for (not §8's game rows).
+                apps = rows if options.stage3_apps is not None else None
+                results["stage3"][database] = figures | {"games": games, "apps": apps}
     results["meta"]["load_average_after"] = os.getloadavg()
     return results
 
