@@ -65,8 +65,11 @@ def connect_steam(
     avatar: str | None = None,
     app_schema: str = "auto",
 ) -> None:
-    """Record the user's Steam account (what `sync` later re-imports), keeping known values."""
-    values: dict[str, object] = {"steamId64": steam_id64, "updatedAt": utc_now()}
+    """Record the user's Steam account (what `sync` later re-imports), keeping known values.
+
+    Nothing is written when every value is already stored, so a re-import leaves the app's user
+    row, `updatedAt` included, as it was."""
+    values: dict[str, object] = {"steamId64": steam_id64}
     for column, value in (
         ("steamUsername", persona_name),
         ("steamProfileURL", profile_url),
@@ -77,11 +80,19 @@ def connect_steam(
     with database_errors(), engine.begin() as connection:
         user = users_table(connection, app_schema)
         row = connection.execute(
-            select(user.c.steamId64, user.c.steamConnectedAt).where(user.c.id == user_id)
+            select(user.c.steamConnectedAt, *(user.c[column] for column in values)).where(
+                user.c.id == user_id
+            )
         ).first()
         if row is None:
             raise UserNotFoundError(f'no user with id {user_id!r} in "{user.name}"')
-        if row.steamConnectedAt is None or row.steamId64 != steam_id64:
+        stored = row._mapping
+        if row.steamConnectedAt is not None and all(
+            stored[column] == value for column, value in values.items()
+        ):
+            return
+        values["updatedAt"] = utc_now()
+        if row.steamConnectedAt is None or stored["steamId64"] != steam_id64:
             values["steamConnectedAt"] = values["updatedAt"]
         connection.execute(update(user).where(user.c.id == user_id).values(**values))
 

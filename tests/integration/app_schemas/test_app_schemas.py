@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from datetime import datetime
-from importlib.resources import files
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
-from tests.integration.databases import PostgresServer
+from tests.integration.app_schemas.conftest import NOW, USER, schema_dump, table
 from tests.unit.db.factories import row
 
 from lambdas.database.engine import create_engine
@@ -19,54 +16,6 @@ from lambdas.database.profiles import ImportMode
 from lambdas.database.schema import check, upgrade
 from lambdas.errors import AppOwnedSchemaError
 from lambdas.models.rows import MatchStatus
-
-USER = "cappuser000000000000000001"
-NOW = datetime(2026, 6, 30, 12, 0, 0)
-PROFILES = {"savepoint-2025": "User", "savepoint-2026": "user"}
-
-
-@pytest.fixture(params=sorted(PROFILES))
-def app_db(request: pytest.FixtureRequest, pg_server: PostgresServer) -> tuple[str, str]:
-    url = pg_server.create()
-    ddl = (files("tests") / "app_schemas" / f"{request.param.replace('-', '_')}.sql").read_text()
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(ddl)
-        connection.execute(
-            text(f'INSERT INTO "{PROFILES[request.param]}" (id, "updatedAt") VALUES (:id, :now)'),
-            {"id": USER, "now": NOW},
-        )
-    engine.dispose()
-    return request.param, url
-
-
-def schema_dump(url: str) -> str:
-    parsed = make_url(url)
-    dump = subprocess.run(
-        [
-            "pg_dump",
-            "--schema-only",
-            "--schema=public",
-            "-h",
-            str(parsed.host),
-            "-U",
-            str(parsed.username),
-            "-p",
-            str(parsed.port),
-            str(parsed.database),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    # pg_dump brackets its output with a random \restrict key; the schema is everything else.
-    return "\n".join(line for line in dump.splitlines() if not line.startswith("\\"))
-
-
-def table(engine: Engine, name: str) -> list[dict[str, object]]:
-    with engine.connect() as connection:
-        result = connection.execute(text(f'SELECT * FROM "{name}" ORDER BY 1'))
-        return [dict(r._mapping) for r in result]
 
 
 def library() -> list[object]:
