@@ -50,6 +50,23 @@ def db_upgrade_command(database_url: DatabaseUrlOption = None, as_json: JsonOpti
     )
 
 
+@db_app.command("own-state")
+def db_own_state_command(
+    database_url: DatabaseUrlOption = None, as_json: JsonOption = False
+) -> None:
+    """Create this project's own tables (schema steam_import) beside the app's, never touching
+    the app's tables; on a standalone database the same as `db upgrade`."""
+    from lambdas.database.schema import prepare_own_state
+
+    url = _database_settings(database_url).resolved_database_url
+    held_by = call(lambda: prepare_own_state(url), as_json=as_json)
+    emit(
+        {"success": True, "own_state": held_by},
+        as_json=as_json,
+        human=lambda: stdout.print(f"This project's own tables are ready ([bold]{held_by}[/])"),
+    )
+
+
 @db_app.command("check")
 def db_check_command(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
     """Say which schema profile the database has, the import mode, and every difference or

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib.resources import files
 
+import sqlalchemy
 import structlog
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from lambdas.database.checks import check_fit
@@ -68,7 +70,8 @@ def upgrade(url: str, *, revision: str = "head") -> str:
                 raise AppOwnedSchemaError(
                     f"this database has the app's own schema ({profile.name.value}); its schema "
                     "changes only through the app's Prisma migrations, so `db upgrade` changes "
-                    "nothing here. Stage 3 imports into it as it is: `steam-import db check`"
+                    "nothing here. Stage 3 imports into it as it is (`steam-import db check`); "
+                    "`steam-import db own-state` adds this project's own tables beside the app's"
                 )
             command.upgrade(alembic_config(connection), revision)
             reached = current_revision(connection) or ""
@@ -76,6 +79,42 @@ def upgrade(url: str, *, revision: str = "head") -> str:
         engine.dispose()
     log.info("db.upgraded", revision=reached)
     return reached
+
+
+def prepare_own_state(url: str) -> str:
+    """Create this project's own tables (the `steam_import` schema) in the database at `url`;
+    what now holds them: the standalone schema's revision, or the own schema's name.
+
+    On the app's database only `steam_import` is created: the shared app cache, the filtered
+    apps and the keep/ignore overrides, never a change to the app's own tables. On a standalone
+    database (or SQLite) this is `upgrade`, whose migrations own those tables there.
+    """
+    engine = create_engine(url)
+    try:
+        with database_errors(), engine.begin() as connection:
+            profile = detect_profile(connection)
+            if not profile.owned_by_us:
+                from lambdas.database import app_cache, filtered  # noqa: F401 - declare tables
+                from lambdas.database.own_state import own_state_metadata
+
+                connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{OWN_SCHEMA}"'))
+                own_state_metadata.create_all(connection, checkfirst=True)
+                log.info("db.own_state_ready", schema=OWN_SCHEMA, profile=profile.name.value)
+                return OWN_SCHEMA
+    finally:
+        engine.dispose()
+    return upgrade(url)
+
+
+def _has_own_state(connection: Connection) -> bool:
+    from lambdas.database import app_cache, filtered  # noqa: F401 - declare the tables
+    from lambdas.database.own_state import own_state_metadata
+
+    schema = version_table_schema(connection)
+    inspector = sqlalchemy.inspect(connection)
+    return all(
+        inspector.has_table(table.name, schema) for table in own_state_metadata.sorted_tables
+    )
 
 
 @dataclass
@@ -103,6 +142,12 @@ def check(url: str, *, options: LoadOptions | None = None) -> CheckReport:
                 problems=fit.problems,
                 warnings=fit.warnings,
             )
+            if not target.profile.owned_by_us and not _has_own_state(connection):
+                report.warnings.append(
+                    f'this project\'s own tables (schema "{OWN_SCHEMA}") are missing: the '
+                    "shared app cache, the filtered-app list and keep overrides are off; "
+                    "`steam-import db own-state` creates them without touching the app's tables"
+                )
             if target.profile.owned_by_us:
                 from lambdas.database.drift import find_drift
 

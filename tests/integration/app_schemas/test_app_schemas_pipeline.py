@@ -129,3 +129,40 @@ def test_run_imports_into_the_apps_own_database_and_a_second_run_changes_nothing
         assert schema_dump(url) == before
     finally:
         engine.dispose()
+
+
+def test_own_state_beside_the_apps_tables_brings_the_filtered_list_and_the_shared_cache(
+    app_db: tuple[str, str], fresh_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    profile, url = app_db
+    before = schema_dump(url)
+    warned = run_cli(fresh_sandbox, url, tmp_path, "db", "check")["warnings"]
+    assert any("db own-state" in warning for warning in warned)
+    for _ in range(2):  # idempotent
+        assert run_cli(fresh_sandbox, url, tmp_path, "db", "own-state")["own_state"] == (
+            "steam_import"
+        )
+    assert not any(
+        "db own-state" in w
+        for w in run_cli(fresh_sandbox, url, tmp_path, "db", "check")["warnings"]
+    )
+    account = fresh_sandbox.users.small
+    run_cli(
+        fresh_sandbox, url, tmp_path / "data", "run", "--user-id", USER, "--steam",
+        str(account.steamid64),
+    )  # fmt: skip
+    filtered = run_cli(fresh_sandbox, url, tmp_path, "filtered", "--user-id", USER)
+    truth = fresh_sandbox.ground_truth("small")
+    assert {int(app["app_id"]) for app in filtered["filtered"]} == {
+        a.appid for a in truth if a.status is MatchStatus.FILTERED
+    }
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            cached = connection.exec_driver_sql(
+                "SELECT count(*) FROM steam_import.app_cache"
+            ).scalar_one()
+        assert cached >= len(truth)
+    finally:
+        engine.dispose()
+    assert schema_dump(url) == before, profile
