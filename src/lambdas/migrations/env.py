@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from lambdas.database.own_state import OWN_SCHEMA
 from lambdas.models.db import metadata
+
+
+def _move_legacy_version_table(connection: Connection) -> None:
+    """Standalone databases made before the version table moved keep it in `public`: move it,
+    so their recorded revision is kept instead of every migration running again."""
+    inspector = inspect(connection)
+    if inspector.has_table("alembic_version") and not inspector.has_table(
+        "alembic_version", OWN_SCHEMA
+    ):
+        connection.execute(text(f'ALTER TABLE public.alembic_version SET SCHEMA "{OWN_SCHEMA}"'))
 
 
 def run_migrations() -> None:
@@ -22,6 +32,7 @@ def run_migrations() -> None:
     if postgres:
         # Alembic's version table is this project's own state, kept out of the app's schema.
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{OWN_SCHEMA}"'))
+        _move_legacy_version_table(connection)
     context.configure(
         connection=connection,
         version_table_schema=OWN_SCHEMA if postgres else None,

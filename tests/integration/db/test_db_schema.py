@@ -148,3 +148,18 @@ def test_renamed_app_statuses_work_once_configured(private_db_url: str) -> None:
 def test_unreachable_server_is_transient(action: Callable[[str], object]) -> None:
     with pytest.raises(DatabaseUnavailableError):
         action("postgresql://postgres:hunter22@127.0.0.1:1/nothing")
+
+
+def test_a_version_table_left_in_public_moves_to_the_own_schema(pg_server: PostgresServer) -> None:
+    url = pg_server.create()
+    upgrade(url)
+    _execute(url, "ALTER TABLE steam_import.alembic_version SET SCHEMA public")  # as made before
+    assert upgrade(url) == head_revision()  # no revision runs again (each would fail if it did)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT table_schema FROM information_schema.tables WHERE table_name = :t"),
+            {"t": "alembic_version"},
+        ).scalars()
+        assert list(found) == ["steam_import"]
+    engine.dispose()
