@@ -98,18 +98,38 @@ class Databases:
             drop_postgres(self.postgres_url, f"steam_import_bench_{label}")
 
 
+#: Renumbered copies of game rows start this far above the catalogue's app and IGDB ids.
+COPY_OFFSET = 10_000_000
+
+
 def stage3_input(
     enriched: Path, target: Path, *, games: int, apps: int | None = None
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
     """Write the stage-3 input to `target`: the first `apps` rows of an enriched CSV, of every
-    kind (a library of that many apps), or else its first `games` game rows; (rows, games)."""
+    kind (a library of that many apps), or else `games` game rows, topped up when the library
+    has fewer with renumbered copies of its own (new app, IGDB id and slug, same metadata);
+    (rows, games, copies)."""
     rows = decode_rows(enriched.read_bytes(), EnrichedGameRow, what="enriched CSV")
     if apps is not None:
         kept = rows[:apps]
     else:
         kept = [row for row in rows if row.match_status is not MatchStatus.FILTERED][:games]
+    originals, copies = list(kept), 0
+    while apps is None and originals and len(kept) < games:
+        row = originals[copies % len(originals)]
+        shift = COPY_OFFSET * (1 + copies // len(originals))
+        kept.append(
+            row.model_copy(
+                update={
+                    "appid": row.appid + shift,
+                    "igdb_id": row.igdb_id + shift if row.igdb_id is not None else None,
+                    "igdb_slug": f"{row.igdb_slug}-{shift}" if row.igdb_slug else None,
+                }
+            )
+        )
+        copies += 1
     target.write_bytes(encode_rows(kept, EnrichedGameRow))
-    return len(kept), sum(row.match_status is not MatchStatus.FILTERED for row in kept)
+    return len(kept), sum(row.match_status is not MatchStatus.FILTERED for row in kept), copies
 
 
 def every_row_changed(source: Path, target: Path) -> None:
@@ -228,16 +248,21 @@ def run_all(options: Options, *, say: Callable[[str], None]) -> dict[str, Any]:
         if largest is not None:
             target = Path(scratch) / "stage3-input.csv"
             changed = Path(scratch) / "stage3-changed.csv"
-            rows, games = stage3_input(
+            rows, games, copies = stage3_input(
                 largest, target, games=options.stage3_games, apps=options.stage3_apps
             )
             every_row_changed(target, changed)
             for database in (*options.databases, *options.app_schemas):
-                say(f"stage 3 alone, {rows} apps ({games} games), on {database}")
+                copied = f", {copies} of them renumbered copies" if copies else ""
+                say(f"stage 3 alone, {rows} apps ({games} games{copied}), on {database}")
                 figures = run_stage3_alone(databases, database, Path(scratch), target, changed)
                 # "apps" only when rows of every kind were asked for (not §8's game rows).
                 apps = rows if options.stage3_apps is not None else None
-                results["stage3"][database] = figures | {"games": games, "apps": apps}
+                results["stage3"][database] = figures | {
+                    "games": games,
+                    "apps": apps,
+                    "copies": copies,
+                }
     results["meta"]["load_average_after"] = os.getloadavg()
     return results
 

@@ -33,6 +33,8 @@ MAX_NUMBER_CHARS = 24
 #: `+`, `_` or leading zeros (pydantic's lax parsing accepts " 630 " and "1_000").
 _STRICT_INT = re.compile(r"-?(?:0|[1-9][0-9]*)", re.ASCII)
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+#: A run of digits that, with a minus sign, could reach MAX_NUMBER_CHARS.
+_LONG_DIGITS = re.compile(r"[0-9]{%d,}" % (MAX_NUMBER_CHARS - 1))
 _JSON_INNERMOST = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
 #: What no decoded text may hold: NUL (PostgreSQL text cannot) and lone surrogates (not UTF-8).
 _FORBIDDEN_TEXT = re.compile("[\x00\ud800-\udfff]")
@@ -268,6 +270,8 @@ def _json_depth_exceeds(cell: str, limit: int) -> bool:
     """Whether brackets nest deeper than `limit`, in C-speed regex passes (no recursion): strings
     are blanked out, then each pass folds the innermost brackets. Unbalanced brackets stop the
     folding early and are left to the decoder to report as invalid JSON."""
+    if cell.count("[") + cell.count("{") <= limit:  # too few brackets to nest that deep
+        return False
     structure = _JSON_STRING.sub("0", cell) if '"' in cell else cell
     for _ in range(limit):
         if "[" not in structure and "{" not in structure:
@@ -285,10 +289,13 @@ def _json_cell(cell: str, where: str) -> Any:
         return []
     if _json_depth_exceeds(cell, MAX_JSON_DEPTH):
         raise MalformedCsvError(f"{where} nests JSON deeper than {MAX_JSON_DEPTH} levels")
+    # The int hook costs a Python call per number: it is only needed when a digit run is long
+    # enough to make a number over the bound (most cells have none).
+    bounded_int = (lambda text: int(_bounded_number(text))) if _LONG_DIGITS.search(cell) else None
     try:
         value = json.loads(
             cell,
-            parse_int=lambda text: int(_bounded_number(text)),
+            parse_int=bounded_int,
             parse_float=_bounded_float,
             parse_constant=_no_constant,
         )

@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 from tests.cases import HARD_NAMES
 
 from lambdas.errors import MalformedCsvError
-from lambdas.models.csv_codec import decode_rows, encode_rows, header_of
+from lambdas.models.csv_codec import (
+    MAX_JSON_DEPTH,
+    MAX_NUMBER_CHARS,
+    _json_cell,
+    decode_rows,
+    encode_rows,
+    header_of,
+)
 from lambdas.models.rows import (
     AppKind,
     Candidate,
@@ -140,3 +147,24 @@ def test_bad_json_column() -> None:
     data = encode_rows([row], EnrichedGameRow).replace(b",[],[],[],", b",[oops,[],[],")
     with pytest.raises(MalformedCsvError, match="genres is not valid JSON"):
         decode_rows(data, EnrichedGameRow)
+
+
+@pytest.mark.parametrize(
+    ("cell", "refused"),
+    [
+        ("[" + "9" * MAX_NUMBER_CHARS + "]", None),
+        ("[" + "9" * (MAX_NUMBER_CHARS + 1) + "]", "holds a number"),
+        ("[-" + "9" * (MAX_NUMBER_CHARS - 1) + "]", None),
+        ("[-" + "9" * MAX_NUMBER_CHARS + "]", "holds a number"),
+        ('["' + "9" * 40 + '"]', None),  # a long digit run inside a string is text
+        ("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH, None),
+        ("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1), "nests JSON deeper"),
+        ('[{"a": [1]}, {"b": [2]}, {"c": [3]}]', None),  # many brackets, shallow
+    ],
+)
+def test_json_cells_at_the_bounds(cell: str, refused: str | None) -> None:
+    if refused is None:
+        assert _json_cell(cell, "genres") is not None
+    else:
+        with pytest.raises(MalformedCsvError, match=refused):
+            _json_cell(cell, "genres")
