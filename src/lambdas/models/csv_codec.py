@@ -34,7 +34,7 @@ MAX_NUMBER_CHARS = 24
 _STRICT_INT = re.compile(r"-?(?:0|[1-9][0-9]*)", re.ASCII)
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 #: A run of digits that, with a minus sign, could reach MAX_NUMBER_CHARS.
-_LONG_DIGITS = re.compile(r"[0-9]{%d,}" % (MAX_NUMBER_CHARS - 1))
+_LONG_DIGITS = re.compile(f"[0-9]{{{MAX_NUMBER_CHARS - 1},}}")
 _JSON_INNERMOST = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
 #: What no decoded text may hold: NUL (PostgreSQL text cannot) and lone surrogates (not UTF-8).
 _FORBIDDEN_TEXT = re.compile("[\x00\ud800-\udfff]")
