@@ -70,11 +70,15 @@ def upgrade(url: str, *, revision: str = "head") -> str:
                     "changes only through the app's Prisma migrations, so `db upgrade` changes "
                     "nothing here. Stage 3 imports into it as it is: `steam-import db check`"
                 )
+            before = current_revision(connection)
             command.upgrade(alembic_config(connection), revision)
             reached = current_revision(connection) or ""
     finally:
         engine.dispose()
-    log.info("db.upgraded", revision=reached)
+    if reached != before:  # an event only when something changed: not on every demo or run
+        log.info("db.upgraded", revision=reached, previous_revision=before)
+    else:
+        log.debug("db.up_to_date", revision=reached)
     return reached
 
 
