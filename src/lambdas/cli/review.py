@@ -47,7 +47,7 @@ def ask_igdb(settings: Settings, work: Callable[[], Coroutine[Any, Any, T]], *, 
     try:
         settings.require_igdb_credentials()
     except ConfigurationError as exc:
-        fail(ConfigurationError(exc.message + EMULATOR_HINT), as_json=as_json)
+        fail(_hinted(ConfigurationError(exc.message + EMULATOR_HINT), exc), as_json=as_json)
     try:
         return asyncio.run(work())
     except UpstreamUnavailableError as exc:
@@ -55,10 +55,18 @@ def ask_igdb(settings: Settings, work: Callable[[], Coroutine[Any, Any, T]], *, 
             urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
             for url in (settings.igdb_api_base_url, settings.twitch_token_url)
         )
-        hint = "; is the emulator running? Start it with `steam-import sandbox`" if local else ""
-        fail(UpstreamUnavailableError(exc.message + hint) if hint else exc, as_json=as_json)
+        if not local:
+            fail(exc, as_json=as_json)
+        hint = "; is the emulator running? Start it with `steam-import sandbox`"
+        fail(_hinted(UpstreamUnavailableError(exc.message + hint), exc), as_json=as_json)
     except PipelineError as exc:
         fail(exc, as_json=as_json)
+
+
+def _hinted(error: PipelineError, original: PipelineError) -> PipelineError:
+    """`error` with `original` as its cause, so that --verbose still shows where it came from."""
+    error.__cause__ = original
+    return error
 
 
 def _utc(moment: datetime) -> datetime:
