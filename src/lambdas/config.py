@@ -236,7 +236,7 @@ def resolve_secrets(settings: Settings, client: SecretsManagerClient | None = No
     if settings.steam_api_key_secret_arn and settings.steam_api_key is None:
         updates["steam_api_key"] = SecretStr(fetch(settings.steam_api_key_secret_arn).strip())
     if settings.igdb_secret_arn and settings.igdb_client_secret is None:
-        payload = _json_secret(fetch(settings.igdb_secret_arn), settings.igdb_secret_arn)
+        payload = _json_secret(fetch(settings.igdb_secret_arn), "IGDB_SECRET_ARN")
         updates["igdb_client_id"] = str(payload.get("client_id", "")) or settings.igdb_client_id
         updates["igdb_client_secret"] = SecretStr(str(payload.get("client_secret", "")))
     if settings.database_secret_arn and settings.database_url is None:
@@ -246,31 +246,64 @@ def resolve_secrets(settings: Settings, client: SecretsManagerClient | None = No
     return settings.model_copy(update=updates)
 
 
-def _json_secret(text: str, arn: str) -> dict[str, Any]:
+def _json_secret(text: str, variable: str) -> dict[str, Any]:
+    """The JSON object a secret holds, or a ConfigurationError naming the variable of its ARN.
+
+    Never the value, nor the parser's error chained (its `doc` is the secret's text).
+    """
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigurationError(f"secret {arn} is not JSON") from exc
+        raise ConfigurationError(
+            f"the secret {variable} names is not valid JSON "
+            f"(line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     if not isinstance(payload, dict):
-        raise ConfigurationError(f"secret {arn} is not a JSON object")
+        raise ConfigurationError(f"the secret {variable} names is not a JSON object")
     return payload
 
 
-def _database_url_from_secret(text: str) -> str:
-    """A plain URL, or the JSON shape RDS-managed secrets use."""
-    stripped = text.strip()
-    if not stripped.startswith("{"):
-        return stripped
-    from sqlalchemy.engine import URL
+#: The keys of an RDS-style database secret without which no URL can be built.
+_DATABASE_SECRET_KEYS = ("username", "password", "host")
 
-    payload = json.loads(stripped)
+
+def _database_url_from_secret(text: str) -> str:
+    """A plain URL, or the JSON shape RDS-managed secrets use (`username`, `password`, `host`,
+    optional `port` and `dbname`); anything else is a ConfigurationError naming
+    DATABASE_SECRET_ARN and the faulty key, never a value."""
+    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.exc import ArgumentError
+
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")):
+        try:
+            make_url(stripped)
+        except (ArgumentError, ValueError):  # their text quotes the value: not chained
+            raise ConfigurationError(
+                "the secret DATABASE_SECRET_ARN names is neither a database URL nor a JSON object"
+            ) from None
+        return stripped
+    payload = _json_secret(stripped, "DATABASE_SECRET_ARN")
+    missing = [key for key in _DATABASE_SECRET_KEYS if not payload.get(key)]
+    if missing:
+        raise ConfigurationError(f"the secret DATABASE_SECRET_ARN names lacks {', '.join(missing)}")
+    port = payload.get("port")
+    try:
+        number = int(port) if port not in (None, "") else None
+    except (TypeError, ValueError):
+        number = None
+    if port not in (None, "") and (number is None or not 0 < number < 65536):
+        raise ConfigurationError(
+            "the secret DATABASE_SECRET_ARN names has a port that is not a number from 1 to 65535"
+        )
+    database = payload.get("dbname") or payload.get("database")
     return URL.create(
         "postgresql+psycopg",
-        username=payload.get("username"),
-        password=payload.get("password"),
-        host=payload.get("host"),
-        port=int(payload["port"]) if payload.get("port") else None,
-        database=payload.get("dbname") or payload.get("database"),
+        username=str(payload["username"]),
+        password=str(payload["password"]),
+        host=str(payload["host"]),
+        port=number,
+        database=str(database) if database else None,
     ).render_as_string(hide_password=False)
 
 

@@ -16,13 +16,13 @@ STEAMID64_BASE: Final = 76561197960265728
 
 # name, account id, vanity, persona, visibility, games public, library size (visible apps)
 _ROSTER: Final = (
-    ("small", 901_001, "sandbox-small", "Small Fry", 3, True, 25),
-    ("medium", 901_002, "sandbox-medium", "Patient Gamer", 3, True, 500),
-    ("large", 901_003, "sandbox-large", "Backlog Baron", 3, True, 2_000),
-    ("huge", 901_004, "sandbox-huge", "Bundle Hoarder 🎮", 3, True, 20_000),
-    ("private_profile", 901_005, "sandbox-private", "Hidden One", 1, False, 120),
-    ("private_games", 901_006, "sandbox-private-games", "Shy Collector", 3, False, 80),
-    ("empty", 901_007, "sandbox-empty", "Fresh Account", 3, True, 0),
+    ("small", 901_001, "sandbox_small", "Small Fry", 3, True, 25),
+    ("medium", 901_002, "sandbox_medium", "Patient Gamer", 3, True, 500),
+    ("large", 901_003, "sandbox_large", "Backlog Baron", 3, True, 2_000),
+    ("huge", 901_004, "sandbox_huge", "Bundle Hoarder 🎮", 3, True, 20_000),
+    ("private_profile", 901_005, "sandbox_private", "Hidden One", 1, False, 120),
+    ("private_games", 901_006, "sandbox_private_games", "Shy Collector", 3, False, 80),
+    ("empty", 901_007, "sandbox_empty", "Fresh Account", 3, True, 0),
     ("nonexistent", 901_999, None, "", 3, False, 0),
 )
 # Tags every non-trivial library shows at least once (when the catalogue has a visible one).

@@ -46,7 +46,7 @@ HOSTILE_STEAM_IDS: dict[str, Any] = {
     "sql-union": "1 UNION SELECT password FROM pg_shadow",
     "query-key": "76561197961166730&key=stolen",
     "query-format": "76561197961166730?format=xml&steamids=1",
-    "query-in-vanity": "sandbox-medium&steamids=76561197961166733",
+    "query-in-vanity": "sandbox_medium&steamids=76561197961166733",
     "url-encoded-vanity": "https://steamcommunity.com/id/x%26key%3Dy",
     "path-traversal": "../../ISteamUser/ResolveVanityURL/v1/?vanityurl=x",
     "shell-substitution": "$(reboot)",

@@ -122,9 +122,65 @@ def test_secrets_manager_by_arn(s3_server: str, monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(ConfigurationError, match="cannot read secret") as missing:
         resolve_secrets(Settings(steam_api_key_secret_arn=steam + "-missing"), client)
     assert type(missing.value.__cause__).__name__ == "ResourceNotFoundException"
-    with pytest.raises(ConfigurationError, match="not JSON") as not_json:
+    with pytest.raises(ConfigurationError, match="IGDB_SECRET_ARN names is not valid JSON") as bad:
         resolve_secrets(Settings(igdb_secret_arn=steam), client)
-    assert isinstance(not_json.value.__cause__, ValueError)
+    assert "abcdef0123456789" not in str(bad.value)
+    assert bad.value.__cause__ is None and bad.value.__suppress_context__  # the parser's error
+    # holds the secret's text as its `doc`: it is not chained where a traceback could print it
+
+
+CANARY = "pw-Canary-7c1e"
+
+
+@pytest.mark.parametrize(
+    ("secret", "says"),
+    [
+        ('{"username": "app", "password": "' + CANARY + '", "host": "db", ', "not valid JSON"),
+        (json.dumps([CANARY]), "not a JSON object"),
+        (json.dumps({"username": "app", "password": CANARY}), "lacks host"),
+        (json.dumps({"password": CANARY, "port": 5432}), "lacks username, host"),
+        (
+            json.dumps({"username": "app", "password": CANARY, "host": "db", "port": "54x2"}),
+            "port that is not a number",
+        ),
+        (
+            json.dumps({"username": "app", "password": CANARY, "host": "db", "port": 0}),
+            "port that is not a number",
+        ),
+        (CANARY, "neither a database URL nor a JSON object"),
+    ],
+    ids=["truncated", "array", "no-host", "no-username-host", "port-text", "port-zero", "text"],
+)
+def test_a_malformed_database_secret_is_a_configuration_error_naming_the_variable(
+    s3_server: str, monkeypatch: pytest.MonkeyPatch, secret: str, says: str
+) -> None:
+    """Through Secrets Manager (moto server): CONFIGURATION_ERROR, the variable and the fault
+    named, the value never; not UNHANDLED_ERROR from json.loads or int()."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = boto3.client("secretsmanager", endpoint_url=s3_server, region_name="us-east-1")
+    name = f"db-malformed-{abs(hash(secret))}"
+    arn = client.create_secret(Name=name, SecretString=secret)["ARN"]
+    with pytest.raises(ConfigurationError) as raised:
+        resolve_secrets(Settings(database_secret_arn=arn), client)
+    assert raised.value.code == "CONFIGURATION_ERROR"
+    assert "DATABASE_SECRET_ARN" in raised.value.message and says in raised.value.message
+    assert CANARY not in raised.value.message
+    assert raised.value.__cause__ is None
+
+
+def test_a_database_secret_without_port_or_name_is_a_url_without_them(
+    s3_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = boto3.client("secretsmanager", endpoint_url=s3_server, region_name="us-east-1")
+    arn = client.create_secret(
+        Name="db-minimal",
+        SecretString=json.dumps({"username": "app", "password": "pw", "host": "h"}),
+    )["ARN"]
+    settings = resolve_secrets(Settings(database_secret_arn=arn), client)
+    assert settings.resolved_database_url == "postgresql+psycopg://app:pw@h"
 
 
 def test_no_arn_no_aws_call() -> None:

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperOption
+
+_display_type_rich = TyperOption.display_type_rich
+
+
+def _display_type_unless_flag(option: TyperOption, ctx: Any) -> str | None:
+    """Typer 0.29's help shows a type for every option, `<bool>` beside each flag and beside
+    `--help`; a flag takes no value, so none is shown (the help of other options is unchanged)."""
+    return None if option.is_flag else _display_type_rich(option, ctx)
+
+
+TyperOption.display_type_rich = _display_type_unless_flag  # type: ignore[method-assign,assignment]
 
 app = typer.Typer(
     name="steam-import",

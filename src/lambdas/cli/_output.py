@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Coroutine, Iterator
@@ -51,6 +52,22 @@ verbosity = Verbosity()
 def set_verbosity(*, verbose: bool, quiet: bool) -> None:
     """Called once by the app's callback, before any command runs."""
     verbosity.verbose, verbosity.quiet = verbose, quiet
+    fit_consoles()
+
+
+#: The width of output that is not a terminal: a pipe or a file has no screen to fit, so Rich's
+#: default of 80 columns would break lines and table cells that were never too long.
+UNWRAPPED_WIDTH = 10_000
+
+
+def fit_consoles() -> None:
+    """Wrap to the terminal's width on a terminal; elsewhere (a pipe, a file, a test's capture)
+    keep each line whole, unless COLUMNS asks for a width."""
+    for console, stream in ((stdout, sys.stdout), (stderr, sys.stderr)):
+        if stream.isatty() or os.environ.get("COLUMNS", "").isdigit():
+            continue
+        console.soft_wrap = True
+        console.width = UNWRAPPED_WIDTH
 
 
 UserIdOption = Annotated[
@@ -170,20 +187,26 @@ def stage_progress(description: str, *, enabled: bool) -> Iterator[Callable[[str
     if not enabled:
         yield lambda step, done, total: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        TextColumn("{task.fields[steps]}"),  # "1/3" once known; never "0/?" before
         TimeElapsedColumn(),
         console=stdout,
         transient=True,
     ) as bar:
-        task = bar.add_task(description, total=None)
+        task = bar.add_task(description, total=None, steps="")
 
         def report(step: str, done: int, total: int) -> None:
-            bar.update(task, description=f"{description}: {step}", completed=done, total=total)
+            bar.update(
+                task,
+                description=f"{description}: {step}",
+                completed=done,
+                total=total,
+                steps=f"{done}/{total}",
+            )
 
         yield report
 

@@ -14,7 +14,13 @@ _STAGE_TITLES = {Stage.STEAM: "Steam", Stage.ENRICH: "IGDB matching", Stage.LOAD
 
 
 def print_import_summary(result: PipelineResult, *, title: str) -> None:
-    """What an import did, in the words of the person who started it."""
+    """What an import did, in the words of the person who started it.
+
+    Every indented block adds up to the line above it: the library's apps are matched, unmatched
+    or filtered; the games (matched + unmatched) were decided this run or reused from the last
+    import; the filtered apps are split once by kind and once by what decided it. Nothing is
+    printed when no stage succeeded (the error says it all).
+    """
     failed = result.failed
     if failed is not None:
         stderr.print(
@@ -28,23 +34,41 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("count", justify="right")
+    counted = False
     if steam is not None and steam.success:
-        table.add_row("games processed", str(steam.game_count))
-    if load is not None and load.success:
-        table.add_row("added to the library", str(load.stats.library_items_created))
-        table.add_row("new imported games", str(load.stats.imported_games_created))
-        table.add_row("updated imported games", str(load.stats.imported_games_updated))
+        table.add_row("apps in the Steam library", str(steam.game_count))
+        counted = True
     if enrich is not None and enrich.success:
+        counted = True
         stats = enrich.stats
-        table.add_row("matched to IGDB", f"{stats.matched} ({stats.matched_by_title} by title)")
-        table.add_row("unmatched: needs review", str(stats.unmatched))
-        if stats.reused:
-            table.add_row("reused from the last import", str(stats.reused))
-        table.add_row("filtered as non-games", str(stats.filtered))
-        for kind, count in stats.filtered_by_kind.items():
-            table.add_row(f"  {kind.lower().replace('_', ' ')}", str(count))
-        for source, count in _by_source(stats.filtered_by_reason).items():
-            table.add_row(f"  filtered by {source}", str(count))
+        games = stats.matched + stats.unmatched
+        table.add_row(
+            "  games matched to IGDB", f"{stats.matched} ({stats.matched_by_title} by title)"
+        )
+        table.add_row("  games unmatched: need review", str(stats.unmatched))
+        table.add_row("  filtered as non-games", str(stats.filtered))
+        table.add_section()
+        table.add_row("games (matched + unmatched)", str(games))
+        table.add_row("  decided this run", str(games - stats.reused))
+        table.add_row("  reused from the last import (not asked again)", str(stats.reused))
+        table.add_row("IGDB requests", str(stats.igdb_requests))
+        if stats.filtered:
+            table.add_section()
+            table.add_row("filtered as non-games, by kind", str(stats.filtered))
+            for kind, count in stats.filtered_by_kind.items():
+                table.add_row(f"  {kind.lower().replace('_', ' ')}", str(count))
+            table.add_row("filtered as non-games, decided by", str(stats.filtered))
+            for source, count in _by_source(stats.filtered_by_reason).items():
+                table.add_row(f"  {source}", str(count))
+    if load is not None and load.success:
+        counted = True
+        table.add_section()
+        table.add_row("imported games created", str(load.stats.imported_games_created))
+        table.add_row("imported games updated", str(load.stats.imported_games_updated))
+        table.add_row("added to the library", str(load.stats.library_items_created))
+    if not counted:
+        return
+    table.add_section()
     for run in result.runs:
         table.add_row(f"time: {_STAGE_TITLES[run.stage]}", f"{run.seconds:.2f} s")
     stdout.print(table)

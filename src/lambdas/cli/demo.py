@@ -19,6 +19,7 @@ from lambdas.cli._output import (
     stdout,
 )
 from lambdas.cli._render import finish
+from lambdas.pipeline import Stage
 
 DEMO_USER_ID = "demo-user"
 
@@ -74,6 +75,26 @@ def demo_command(
                 as_json=as_json,
             )
     finish(result, as_json=as_json, title=f"Demo import of the sandbox's {user} library")
+    if not as_json:
+        enrich = result.response(Stage.ENRICH)
+        unmatched = enrich.stats.unmatched if enrich is not None else 0
+        stdout.print(next_steps(unmatched), highlight=False, markup=False)
+
+
+def next_steps(unmatched: int) -> str:
+    """What to try after the demo, from the same folder; `search`, `link` and `keep` need the
+    emulator, which stopped with the demo, so the line that brings it back is printed too."""
+    user = DEMO_USER_ID
+    return "\n".join(
+        (
+            "Next, from this folder (put ./run in front from a checkout):",
+            f"  steam-import unmatched --user-id {user}   the {unmatched} games waiting for review",
+            f"  steam-import filtered --user-id {user}    the apps left out as non-games",
+            "search, link and keep ask IGDB, and the demo's emulator has stopped: run "
+            "`steam-import sandbox` in another terminal and paste the export lines it prints "
+            'here first; then e.g. steam-import search "<a name from unmatched>".',
+        )
+    )
 
 
 def _shown_database(url: str) -> str:

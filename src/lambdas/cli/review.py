@@ -3,9 +3,13 @@ libraries fresh."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 import typer
 from rich.table import Table
@@ -16,12 +20,69 @@ from lambdas.cli._output import (
     UserIdOption,
     call,
     emit,
+    fail,
     load_settings,
     run_async,
     stdout,
 )
+from lambdas.config import Settings
+from lambdas.errors import ConfigurationError, PipelineError, UpstreamUnavailableError
+from lambdas.models.igdb import GameType
+
+T = TypeVar("T")
 
 AppIdOption = Annotated[int, typer.Option("--app-id", "-a", min=1, help="The Steam app id.")]
+
+#: What `search`, `link` and `keep` add when IGDB is not there: after `steam-import demo` its
+#: emulator has stopped, and these three ask IGDB.
+EMULATOR_HINT = (
+    "; after `steam-import demo`, whose emulator stops with it, run `steam-import sandbox` in "
+    "another terminal and paste the export lines it prints here first"
+)
+
+
+def ask_igdb(settings: Settings, work: Callable[[], Coroutine[Any, Any, T]], *, as_json: bool) -> T:
+    """Run a command that asks IGDB; when IGDB is not configured, or is a local emulator that
+    is not running, the error says how to start one (the demo's stopped with the demo)."""
+    try:
+        settings.require_igdb_credentials()
+    except ConfigurationError as exc:
+        fail(_hinted(ConfigurationError(exc.message + EMULATOR_HINT), exc), as_json=as_json)
+    try:
+        return asyncio.run(work())
+    except UpstreamUnavailableError as exc:
+        local = any(
+            urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+            for url in (settings.igdb_api_base_url, settings.twitch_token_url)
+        )
+        if not local:
+            fail(exc, as_json=as_json)
+        hint = "; is the emulator running? Start it with `steam-import sandbox`"
+        fail(_hinted(UpstreamUnavailableError(exc.message + hint), exc), as_json=as_json)
+    except PipelineError as exc:
+        fail(exc, as_json=as_json)
+
+
+def _hinted(error: PipelineError, original: PipelineError) -> PipelineError:
+    """`error` with `original` as its cause, so that --verbose still shows where it came from."""
+    error.__cause__ = original
+    return error
+
+
+def _utc(moment: datetime) -> datetime:
+    """The database keeps UTC without a zone (Prisma's timestamp(3)); say it is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def game_type_name(game_type: int | None) -> str | None:
+    """IGDB's `game_type` id in words (`main game`, `dlc addon`, …); an id this code does not
+    know yet stays a number."""
+    if game_type is None:
+        return None
+    try:
+        return GameType(game_type).name.lower().replace("_", " ")
+    except ValueError:
+        return f"type {game_type}"
 
 
 @app.command("unmatched")
@@ -42,7 +103,7 @@ def unmatched_command(user_id: UserIdOption, as_json: JsonOption = False) -> Non
                 "app_id": game.app_id,
                 "name": game.name,
                 "playtime": game.playtime,
-                "imported_at": game.imported_at.isoformat(),
+                "imported_at": _utc(game.imported_at).isoformat(),
                 "candidates": [candidate.model_dump() for candidate in game.candidates],
             }
             for game in games
@@ -50,14 +111,20 @@ def unmatched_command(user_id: UserIdOption, as_json: JsonOption = False) -> Non
         stdout.print_json(json.dumps({"success": True, "unmatched": payload}))
         return
     table = Table(title=f"{len(games)} games need review")
-    for column in ("app id", "name", "playtime", "imported", "candidates (IGDB id: name, year)"):
+    for column in (
+        "app id",
+        "name",
+        "playtime",
+        "imported (UTC)",
+        "candidates (IGDB id: name, year)",
+    ):
         table.add_column(column)
     for game in games:
         table.add_row(
             str(game.app_id),
             game.name,
             f"{game.playtime // 60} h {game.playtime % 60} min",
-            f"{game.imported_at:%Y-%m-%d}",
+            f"{_utc(game.imported_at):%Y-%m-%d %H:%M}",
             "; ".join(
                 f"{candidate.igdb_id}: {candidate.name}"
                 + (f", {candidate.year}" if candidate.year else "")
@@ -94,7 +161,7 @@ def link_command(
                 settings=settings,
             )
 
-    result = run_async(link(), as_json=as_json)
+    result = ask_igdb(settings, link, as_json=as_json)
     emit(
         {"success": True, "user_id": user_id, **asdict(result)},
         as_json=as_json,
@@ -140,7 +207,7 @@ def filtered_command(user_id: UserIdOption, as_json: JsonOption = False) -> None
                 "reason": found.reason,
                 "steam_type": found.steam_type,
                 "playtime": found.raw.playtime_forever,
-                "recorded_at": found.recorded_at.isoformat(),
+                "recorded_at": _utc(found.recorded_at).isoformat(),
             }
             for found in apps
         ]
@@ -177,7 +244,7 @@ def keep_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption
                 context.database(), igdb, user_id=user_id, app_id=app_id, settings=settings
             )
 
-    result = run_async(keep(), as_json=as_json)
+    result = ask_igdb(settings, keep, as_json=as_json)
     emit(
         {"success": True, "user_id": user_id, **asdict(result)},
         as_json=as_json,
@@ -214,12 +281,13 @@ def search_command(
                 "name": game.name,
                 "year": game.release_year,
                 "game_type": game.game_type,
+                "game_type_name": game_type_name(game.game_type),
                 "slug": game.slug,
             }
             for game in games
         ]
 
-    found = run_async(search(), as_json=as_json)
+    found = ask_igdb(settings, search, as_json=as_json)
     if as_json:
         stdout.print_json(json.dumps({"success": True, "results": found}))
         return
@@ -230,7 +298,7 @@ def search_command(
         table.add_row(
             *(
                 str(item[key]) if item[key] is not None else "—"
-                for key in ("igdb_id", "name", "year", "game_type")
+                for key in ("igdb_id", "name", "year", "game_type_name")
             )
         )
     stdout.print(table)

@@ -1,4 +1,9 @@
-"""A small in-process TTL cache for IGDB answers (positive and negative) and tokens."""
+"""A small in-process TTL cache for IGDB answers (positive and negative) and tokens.
+
+The storage is `cachetools.TLRUCache`: entries expire at their own time (a token lives as long
+as Twitch says, an answer `ttl` seconds), and once the cache is full the expired, then the least
+recently used entries make room, in logarithmic time per put rather than by scanning them all.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,15 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+from cachetools import TLRUCache
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-_MISSING = object()
+
+def _expires(_key: object, entry: tuple[float, object], now: float) -> float:
+    """TLRUCache's time-to-use: each entry carries its own lifetime."""
+    return now + entry[0]
 
 
 class TtlCache(Generic[K, V]):
@@ -20,36 +30,29 @@ class TtlCache(Generic[K, V]):
     ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
-        self._clock = clock
-        self._entries: dict[K, tuple[float, V]] = {}
+        self._entries: TLRUCache[K, tuple[float, V]] = TLRUCache(
+            maxsize=max_entries, ttu=_expires, timer=clock
+        )
         self.hits = 0
         self.misses = 0
 
     def get(self, key: K) -> tuple[bool, V | None]:
         """(found, value): found is False when absent or expired."""
         entry = self._entries.get(key)
-        if entry is None or entry[0] <= self._clock():
-            if entry is not None:
-                del self._entries[key]
+        if entry is None:
             self.misses += 1
             return False, None
         self.hits += 1
         return True, entry[1]
 
     def put(self, key: K, value: V, *, ttl: float | None = None) -> None:
-        if len(self._entries) >= self.max_entries:
-            self._evict_expired_or_oldest()
-        self._entries[key] = (self._clock() + (self.ttl if ttl is None else ttl), value)
+        """Store `value` for `ttl` seconds (the cache's own when None); 0 or less stores nothing
+        and forgets an earlier value."""
+        self._entries[key] = (self.ttl if ttl is None else ttl, value)
 
     def clear(self) -> None:
         self._entries.clear()
 
     def __len__(self) -> int:
+        self._entries.expire()
         return len(self._entries)
-
-    def _evict_expired_or_oldest(self) -> None:
-        now = self._clock()
-        for key in [key for key, (expires, _) in self._entries.items() if expires <= now]:
-            del self._entries[key]
-        while len(self._entries) >= self.max_entries:
-            del self._entries[next(iter(self._entries))]

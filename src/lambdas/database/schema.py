@@ -73,11 +73,15 @@ def upgrade(url: str, *, revision: str = "head") -> str:
                     "nothing here. Stage 3 imports into it as it is (`steam-import db check`); "
                     "`steam-import db own-state` adds this project's own tables beside the app's"
                 )
+            before = current_revision(connection)
             command.upgrade(alembic_config(connection), revision)
             reached = current_revision(connection) or ""
     finally:
         engine.dispose()
-    log.info("db.upgraded", revision=reached)
+    if reached != before:  # an event only when something changed: not on every demo or run
+        log.info("db.upgraded", revision=reached, previous_revision=before)
+    else:
+        log.debug("db.up_to_date", revision=reached)
     return reached
 
 

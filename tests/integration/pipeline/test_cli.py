@@ -61,11 +61,18 @@ def test_stage_by_stage_then_review(cli: Any, fresh_sandbox: Sandbox) -> None:
 
     waiting = cli("unmatched", "--user-id", USER, "--json")["unmatched"]
     assert len(waiting) == stats["unmatched"]
+    assert all(game["imported_at"].endswith("+00:00") for game in waiting)  # UTC, said so
     human = cli("unmatched", "--user-id", USER)
-    assert "need review" in human
+    assert "need review" in human and "imported (UTC)" in human
+    filtered = cli("filtered", "--user-id", USER, "--json")["filtered"]
+    assert filtered and all(app["recorded_at"].endswith("+00:00") for app in filtered)
 
     found = cli("search", waiting[0]["name"], "--json")["results"]
     assert isinstance(found, list)
+    typed = [item for item in found if item["game_type"] is not None]
+    assert typed and all(item["game_type_name"] for item in typed)
+    shown = cli("search", waiting[0]["name"])
+    assert typed[0]["game_type_name"] in shown  # words, not IGDB's integer ids
     ignored = cli("ignore", "--user-id", USER, "--app-id", str(waiting[0]["app_id"]), "--json")
     assert ignored["status"] == "IGNORED"
     assert len(cli("unmatched", "--user-id", USER, "--json")["unmatched"]) == len(waiting) - 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -154,6 +155,56 @@ def test_demo_in_a_fresh_folder(tmp_path: Path) -> None:
         users = connection.execute('SELECT id FROM "User"').fetchall()
     assert items == summary["stages"]["load"]["stats"]["library_items_created"] > 0
     assert users == [("demo-user",)]
+
+
+def _summary_rows(printed: str) -> dict[str, str]:
+    rows = {}
+    for line in printed.splitlines():
+        cells = [cell.strip() for cell in line.strip("│ ").split("│")]
+        if len(cells) == 2 and cells[0]:
+            rows[cells[0]] = cells[1]
+    return rows
+
+
+def test_the_demo_twice_off_a_terminal_explains_itself(tmp_path: Path) -> None:
+    """What a newcomer piping the demo sees: whole lines, a summary that adds up, the schema
+    event only when the schema changed, and how to keep an emulator up for search and link."""
+    command = Path(sys.executable).parent / "steam-import"
+
+    def demo() -> subprocess.CompletedProcess[str]:
+        completed = subprocess.run(
+            [str(command), "demo"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+            env={key: value for key, value in os.environ.items() if key != "COLUMNS"},
+        )
+        assert completed.returncode == 0, completed.stderr[-2000:]
+        return completed
+
+    first, second = demo(), demo()
+    opening = first.stdout.splitlines()[0]
+    assert opening.startswith("Sandbox at ") and opening.endswith("steam-import.db")  # unwrapped
+    assert "`steam-import sandbox` in another terminal" in first.stdout
+    assert '"db.upgraded"' in first.stderr and '"db.upgraded"' not in second.stderr
+
+    before, after = _summary_rows(first.stdout), _summary_rows(second.stdout)
+    for summary in (before, after):
+        matched = int(summary["games matched to IGDB"].split()[0])
+        unmatched = int(summary["games unmatched: need review"])
+        filtered = int(summary["filtered as non-games"])
+        assert matched + unmatched + filtered == int(summary["apps in the Steam library"])
+        assert int(summary["games (matched + unmatched)"]) == matched + unmatched
+        reused = int(summary["reused from the last import (not asked again)"])
+        assert int(summary["decided this run"]) + reused == matched + unmatched
+    assert (
+        after["reused from the last import (not asked again)"]
+        == after["games (matched + unmatched)"]
+    )
+    assert after["IGDB requests"] == "0"
+    assert after["imported games created"] == after["added to the library"] == "0"
 
 
 def test_reimport_adds_and_updates_and_never_deletes(

@@ -70,6 +70,7 @@ def test_every_pasted_form_reaches_the_same_library(
         f"[U:1:{account_id}]",
         f"https://steamcommunity.com/profiles/{user.steamid64}/",
         f"steamcommunity.com/id/{user.vanity}?l=english",
+        str(user.vanity),  # bare, as docs/sandbox.md lists it
     ]
     counts = {form: run(sandbox_settings, storage, form).game_count for form in forms}
     assert set(counts.values()) == {len(fresh_sandbox.ground_truth("small"))}

@@ -31,7 +31,7 @@ def test_serve_forever_describes_the_sandbox_and_stops() -> None:
     assert "/v4" in text
     for name in ("small", "medium", "large", "huge", "private_profile", "nonexistent"):
         assert name in text
-    assert "76561197961166730  sandbox-medium" in text
+    assert "76561197961166730  sandbox_medium" in text
 
 
 def test_cli_rejects_a_malformed_knob() -> None:

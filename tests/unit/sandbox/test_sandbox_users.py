@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lambdas.models.steam import SteamAccountRef, parse_steam_account
 from steam_sandbox import Catalogue, CatalogueConfig, generate_catalogue
 from steam_sandbox.apicalypse import parse_query
 from steam_sandbox.igdb_query import QueryEngine
@@ -24,9 +25,17 @@ def test_ids_are_valid_individual_steamid64s_and_stable() -> None:
         assert STEAMID64_BASE < value <= 76561202255233023
         assert len(user.steamid64) == 17
     assert users.small.steamid64 == "76561197961166729"
-    assert users.huge.vanity == "sandbox-huge"
+    assert users.huge.vanity == "sandbox_huge"
     assert users.nonexistent.vanity is None
     assert users.by_name("medium") is users.medium
+
+
+def test_every_vanity_is_a_name_the_command_line_takes_bare() -> None:
+    """`--steam sandbox_medium` as docs/sandbox.md prints it: the CLI refuses bare names with
+    `-` (placeholders like `not-an-id`), so the emulator's names have none."""
+    for user in build_users():
+        if user.vanity is not None:
+            assert parse_steam_account(user.vanity) == SteamAccountRef(vanity=user.vanity)
 
 
 def test_expected_counts() -> None:
@@ -76,7 +85,7 @@ def test_private_and_missing_users_have_no_ground_truth(world: Catalogue) -> Non
     for user in (users.private_profile, users.private_games, users.empty, users.nonexistent):
         assert libraries.ground_truth(user) == []
     assert libraries.user(users.nonexistent.steamid64) is None
-    assert libraries.resolve_vanity("SANDBOX-SMALL") == users.small
+    assert libraries.resolve_vanity("SANDBOX_SMALL") == users.small
     assert libraries.library(users.private_profile)
 
 
