@@ -112,6 +112,20 @@ def load_settings(**overrides: Any) -> Settings:
     return settings
 
 
+def require_existing_database(settings: Settings) -> None:
+    """Refuse, naming the file, to read a local SQLite database that does not exist yet: opening
+    it would create an empty file and report every table missing."""
+    if settings.database_url is not None:
+        return
+    path = (settings.data_dir / "steam-import.db").resolve()
+    if not path.exists():
+        raise ConfigurationError(
+            f"no local database at {path} yet: `steam-import demo`, or `steam-import run "
+            "--user-id U --steam S --create-user`, creates it (DATA_DIR chooses the folder, "
+            "DATABASE_URL another database)"
+        )
+
+
 def fail(error: PipelineError, *, as_json: bool) -> NoReturn:
     """Report a pipeline error (code and message; the traceback with --verbose) and exit with
     its code. The traceback, causes included, is redacted like every log line."""

@@ -22,6 +22,7 @@ from lambdas.cli._output import (
     emit,
     fail,
     load_settings,
+    require_existing_database,
     run_async,
     stdout,
 )
@@ -92,6 +93,7 @@ def unmatched_command(user_id: UserIdOption, as_json: JsonOption = False) -> Non
     from lambdas.stages import StageContext
 
     settings = load_settings()
+    call(lambda: require_existing_database(settings), as_json=as_json)
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
     games = call(
         lambda: list_unmatched(context.database(), context.storage, user_id=user_id),
@@ -148,6 +150,7 @@ def link_command(
     from lambdas.stages import StageContext
 
     settings = load_settings()
+    call(lambda: require_existing_database(settings), as_json=as_json)
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
 
     async def link() -> LinkResult:
@@ -180,6 +183,7 @@ def ignore_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOpti
     from lambdas.stages import StageContext
 
     settings = load_settings()
+    call(lambda: require_existing_database(settings), as_json=as_json)
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
     call(lambda: ignore_game(context.database(), user_id=user_id, app_id=app_id), as_json=as_json)
     emit(
@@ -196,6 +200,7 @@ def filtered_command(user_id: UserIdOption, as_json: JsonOption = False) -> None
     from lambdas.stages import StageContext
 
     settings = load_settings()
+    call(lambda: require_existing_database(settings), as_json=as_json)
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
     apps = call(lambda: list_filtered_apps(context.database(), user_id=user_id), as_json=as_json)
     if as_json:
@@ -236,6 +241,7 @@ def keep_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption
     from lambdas.stages import StageContext
 
     settings = load_settings()
+    call(lambda: require_existing_database(settings), as_json=as_json)
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
 
     async def keep() -> KeepResult:
@@ -312,6 +318,7 @@ def sync_command(as_json: JsonOption = False) -> None:
     from lambdas.sync.service import sync_all
 
     settings = load_settings()
+    call(lambda: require_existing_database(settings), as_json=as_json)
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
     summary = run_async(sync_all(context=context, new_import_id=new_import_id), as_json=as_json)
     if as_json:

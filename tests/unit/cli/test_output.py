@@ -61,6 +61,7 @@ def test_lines_are_not_wrapped_when_output_is_not_a_terminal(tmp_path: Path) -> 
 
 def test_igdb_commands_without_igdb_say_how_to_start_the_emulator(tmp_path: Path) -> None:
     env = {**NO_IGDB, "DATA_DIR": str(tmp_path)}
+    (tmp_path / "steam-import.db").touch()  # after the demo, the local database is there
     for args in (
         ["search", "Portal", "--json"],
         ["link", "--user-id", "demo-user", "--app-id", "1", "--igdb-id", "2", "--json"],
@@ -176,3 +177,28 @@ def test_the_summary_of_a_second_run_adds_up(monkeypatch: pytest.MonkeyPatch) ->
     assert int(rows["dlc"]) + int(rows["soundtrack"]) == 161
     assert int(rows["Steam store type"]) + int(rows["name alone"]) == 161
     assert rows["imported games updated"] == "9"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("unmatched", "--user-id", "u1"),
+        ("filtered", "--user-id", "u1"),
+        ("ignore", "--user-id", "u1", "--app-id", "10"),
+        ("keep", "--user-id", "u1", "--app-id", "10"),
+        ("link", "--user-id", "u1", "--app-id", "10", "--igdb-id", "5"),
+        ("sync",),
+    ],
+)
+def test_reading_a_local_database_that_does_not_exist_says_how_to_make_one(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    data = tmp_path / "nowhere"
+    result = CliRunner().invoke(
+        app, [*args, "--json"], env={"DATA_DIR": str(data), "DATABASE_URL": None, **NO_IGDB}
+    )
+    assert result.exit_code == 78, result.output
+    body = json.loads(result.stdout)
+    assert body["error_code"] == "CONFIGURATION_ERROR"
+    assert "steam-import demo" in body["error"] and str(data) in body["error"]
+    assert not data.exists()  # nothing created on the way
