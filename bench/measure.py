@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine
 
 from lambdas.models.db import metadata
 
-#: Tables whose row counts are reported before and after each run (the §6 tables).
+#: Tables whose row counts are reported before and after each run (the app's tables an import
+#: writes).
 COUNTED_TABLES = (
     "User",
     "ImportedGame",
