@@ -1,6 +1,8 @@
-"""`python -m bench`: the §8 benchmarks, printed as tables and saved as JSON under bench/results/.
+"""`python -m bench`: the benchmarks and their targets (bench/README.md), printed as tables and
+saved as JSON under bench/results/.
 
 `sync-sim --users N` syncs N users with overlapping libraries instead (bench/sync_sim.py).
+`cold-import [--repeats 3]` prints only the handlers' cold import times (bench/cold_import.py).
 `--smoke` runs the smallest user on SQLite only (seconds; CI runs it so the runner cannot rot).
 Figures are printed, never asserted: the exit status is non-zero only when a pipeline run fails.
 """
@@ -74,11 +76,26 @@ def parse(argv: list[str]) -> tuple[Options, Path | None]:
     return options, args.output
 
 
+def cold_import(argv: list[str]) -> int:
+    """Median cold import of each handler, as the full run's "handler cold import" table."""
+    from bench.cold_import import cold_imports
+    from bench.report import imports_table
+
+    parser = argparse.ArgumentParser(prog="python -m bench cold-import")
+    parser.add_argument("--repeats", type=int, default=3, help="fresh interpreters per handler")
+    args = parser.parse_args(argv)
+    console = Console()
+    console.print(imports_table(cold_imports(cwd=REPO, repeats=args.repeats), args.repeats))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["sync-sim"]:  # the many-users sync benchmark, its own options
         from bench.sync_sim import main as sync_sim
 
         return sync_sim(argv[1:])
+    if argv[:1] == ["cold-import"]:  # the Lambda handlers' cold import alone, in seconds
+        return cold_import(argv[1:])
     options, output = parse(argv)
     console = Console()
     if not console.is_terminal:

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import event, func, select, table
 from sqlalchemy.engine import Engine
 
-#: Tables whose row counts are reported before and after each run (the §6 tables).
+#: Tables whose row counts are reported before and after each run (the app's tables an import
+#: writes).
 COUNTED_TABLES = (
     "User",
     "ImportedGame",

@@ -1,4 +1,4 @@
-"""Renders benchmark figures as tables and checks them against the design's §8 targets."""
+"""Renders benchmark figures as tables and checks them against the targets (bench/README.md)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ Getter = Callable[[dict[str, Any]], Any]
 
 def _requests(phase: dict[str, Any], service: str) -> int:
     counts = phase["requests"]
-    if service == "igdb":  # IGDB's own requests plus the Twitch token, as §8 counts them
+    if service == "igdb":  # IGDB's own requests plus the Twitch token
         return sum(counts.get("igdb", {}).values()) + sum(counts.get("twitch", {}).values())
     return sum(counts.get(service, {}).values())
 
@@ -109,10 +109,10 @@ def stage3_table(stage3: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
-def imports_table(imports: dict[str, dict[str, float]]) -> Table:
+def imports_table(imports: dict[str, dict[str, float]], repeats: int = 3) -> Table:
     """Median cold import per handler module."""
     table = Table(
-        title="handler cold import (median of 3 fresh interpreters)", title_justify="left"
+        title=f"handler cold import (median of {repeats} fresh interpreters)", title_justify="left"
     )
     table.add_column("module")
     table.add_column("import (s)", justify="right")
@@ -128,7 +128,7 @@ def _case(results: dict[str, Any], size: str, database: str) -> dict[str, Any] |
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(target, measured, verdict) for every §8 target the run has figures for."""
+    """(target, measured, verdict) for every target the run has figures for."""
     checks: list[tuple[str, str, str]] = []
 
     def check(name: str, measured: Any, ok: bool) -> None:
@@ -178,13 +178,13 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             check(f"peak RSS, huge first import, {database} < 300 MB", peak, peak < 300)
     for module, figures in results["handler_imports"].items():
         worst = figures["with_first_call"]
-        limit = 1.0 if module.endswith("database_import") else 0.6  # design §8
+        limit = 1.0 if module.endswith("database_import") else 0.6
         check(f"cold import {module.rsplit('.', 1)[-1]} < {limit:g} s", worst, worst < limit)
     return checks
 
 
 def targets_table(results: dict[str, Any]) -> Table:
-    table = Table(title="§8 targets", title_justify="left")
+    table = Table(title="targets", title_justify="left")
     for column in ("target", "measured", "verdict"):
         table.add_column(column)
     for row in targets(results):
@@ -193,7 +193,7 @@ def targets_table(results: dict[str, Any]) -> Table:
 
 
 def print_report(results: dict[str, Any], console: Console, *, smoke: bool = False) -> None:
-    """Every table, in reading order; a smoke run's tiny sizes are not checked against §8."""
+    """Every table, in reading order; a smoke run's tiny sizes are not checked against targets."""
     meta = results["meta"]
     console.print(
         f"commit {meta['commit'][:12]}{' (dirty)' if meta['dirty'] else ''}, {meta['cpus']} × "
@@ -206,8 +206,8 @@ def print_report(results: dict[str, Any], console: Console, *, smoke: bool = Fal
         console.print(size_table(size, results["cases"]))
     if results["stage3"]:
         console.print(stage3_table(results["stage3"]))
-    console.print(imports_table(results["handler_imports"]))
+    console.print(imports_table(results["handler_imports"], 1 if smoke else 3))
     if smoke:
-        console.print("smoke run: the runner works; its sizes are too small for the §8 targets")
+        console.print("smoke run: the runner works; its sizes are too small for the targets")
     else:
         console.print(targets_table(results))
