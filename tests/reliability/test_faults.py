@@ -1,4 +1,4 @@
-"""The fault matrix of design §9: every fault ends in success or a typed error with its code, the
+"""The fault matrix: every fault ends in success or a typed error with its code, the
 database holds the whole import or none of it, and a retry ends in the same state as a clean run.
 
 Upstream faults come from the sandbox's knobs over real HTTP; storage faults from stopping a real

@@ -1,4 +1,4 @@
-"""Secret hygiene (design §4, §9): with distinctive secret values, full runs (in-process pipeline,
+"""Secret hygiene: with distinctive secret values, full runs (in-process pipeline,
 the Lambda handlers, the command line) and failing runs leave no trace of the Steam key, the
 Twitch secret or the database password in any log line (structlog at DEBUG and the standard
 library's loggers, httpx/botocore/SQLAlchemy/psycopg included), error message or traceback,

@@ -2,7 +2,8 @@
 
 A profile is data: table names, the optional columns and tables it has, the LibraryItem platform
 and status rule, and whether this project owns the schema. One loader serves every profile.
-Detection uses reflection only (reference §1: the users table's name, Playthrough, the enums).
+Detection uses reflection only: the users table's name (`user` today, `User` before), and
+whether this project's Alembic version is recorded.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ PROFILES: Mapping[ProfileName, Profile] = {
         owned_by_us=False,
         imported_columns=PLATFORM_PLAYTIME_COLUMNS,
         ignored_names=True,
-        # The app's add-to-library writes this string (reference §4 B.5).
+        # The app's own add-to-library writes this platform string for a Steam game.
         library_platform="PC (Microsoft Windows)",
         has_playthrough=True,
     ),
@@ -123,7 +124,7 @@ def resolve_profile(connection: Connection, setting: str) -> Profile:
 class StatusRule:
     """The status of a new LibraryItem: `unplayed` with no playtime; `playing` when last played
     within `recent_days` (when set); else `played`. The app's smart status is
-    SHELF / PLAYING within 7 days / SHELF (reference §4)."""
+    SHELF with no playtime, PLAYING when played within 7 days, else SHELF."""
 
     unplayed: str
     played: str
@@ -143,7 +144,7 @@ class StatusRule:
         return self.played
 
 
-#: The rule for each status enum the app has had (reference §1, §3), keyed by a label only
+#: The rule for each status enum the app has had, keyed by a label only
 #: that enum has: seed era, early 2026 (WANT_TO_PLAY…), today (SHELF…).
 _KNOWN_ENUMS: Sequence[tuple[str, StatusRule]] = (
     ("SHELF", StatusRule(unplayed="SHELF", played="SHELF", playing="PLAYING")),

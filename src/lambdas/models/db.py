@@ -1,4 +1,4 @@
-"""SQLAlchemy tables of the app's schema (design §6), named and typed as Prisma makes them."""
+"""SQLAlchemy tables of the standalone schema (the app's tables as of 2025), named and typed as Prisma makes them."""
 
 # Prisma's PostgreSQL conventions, mirrored here and stated again in `prisma/schema.prisma` (a
 # test proves the two agree): quoted identifiers equal to the model and field names (attributes

@@ -1,4 +1,4 @@
-"""Stage 3's rules (design §6), on SQLite and PostgreSQL alike."""
+"""Stage 3's rules, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The sandbox's IGDB v4 API over real HTTP (reference §15, IGDB)."""
+"""The sandbox's IGDB v4 API over real HTTP."""
 
 from __future__ import annotations
 

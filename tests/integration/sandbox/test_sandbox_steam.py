@@ -1,4 +1,4 @@
-"""The sandbox's Steam Web API over real HTTP (reference §15, Steam)."""
+"""The sandbox's Steam Web API over real HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The sandbox's Twitch OAuth endpoints over real HTTP (reference §15, Twitch)."""
+"""The sandbox's Twitch OAuth endpoints over real HTTP."""
 
 from __future__ import annotations
 
