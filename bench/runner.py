@@ -256,7 +256,7 @@ def run_all(options: Options, *, say: Callable[[str], None]) -> dict[str, Any]:
                 copied = f", {copies} of them renumbered copies" if copies else ""
                 say(f"stage 3 alone, {rows} apps ({games} games{copied}), on {database}")
                 figures = run_stage3_alone(databases, database, Path(scratch), target, changed)
-                # "apps" only when rows of every kind were asked for (not the per-import target's game rows).
+                # "apps" only when rows of every kind were asked for.
                 apps = rows if options.stage3_apps is not None else None
                 results["stage3"][database] = figures | {
                     "games": games,

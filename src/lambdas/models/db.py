@@ -1,4 +1,5 @@
-"""SQLAlchemy tables of the standalone schema (the app's tables as of 2025), named and typed as Prisma makes them."""
+"""SQLAlchemy tables of the standalone schema (the app's 2025 tables), named and typed as Prisma
+makes them."""
 
 # Prisma's PostgreSQL conventions, mirrored here and stated again in `prisma/schema.prisma` (a
 # test proves the two agree): quoted identifiers equal to the model and field names (attributes

@@ -50,7 +50,7 @@ def snapshot(engine: Engine, user_table: str) -> dict[str, list[dict[str, object
 
 
 def expected_status(profile: str, item: dict[str, object], now: datetime) -> str:
-    """The library status the app's rule gives (seed era: played or not; today: the smart status)."""
+    """The library status the app's rule gives (seed era: played or not; today: smart status)."""
     playtime = int(item["playtime"] or 0)  # type: ignore[call-overload]
     last = item.get("lastPlayedAt")
     if profile == "savepoint-2025":
