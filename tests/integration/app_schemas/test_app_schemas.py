@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 from datetime import datetime
@@ -10,6 +11,7 @@ from importlib.resources import files
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
+from tests import postgres
 from tests.integration.databases import PostgresServer
 from tests.unit.db.factories import row
 
@@ -42,9 +44,10 @@ def app_db(request: pytest.FixtureRequest, pg_server: PostgresServer) -> tuple[s
 
 def schema_dump(url: str) -> str:
     parsed = make_url(url)
+    environment = {**os.environ, "PGPASSWORD": parsed.password or ""}
     dump = subprocess.run(
         [
-            "pg_dump",
+            postgres.pg_dump(),  # the embedded build's: the newest, so it dumps any server
             "--schema-only",
             "--schema=public",
             "-h",
@@ -58,6 +61,7 @@ def schema_dump(url: str) -> str:
         check=True,
         capture_output=True,
         text=True,
+        env=environment,
     ).stdout
     # pg_dump brackets its output with a random \restrict key; the schema is everything else.
     return "\n".join(line for line in dump.splitlines() if not line.startswith("\\"))
