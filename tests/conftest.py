@@ -79,6 +79,11 @@ def s3_bucket(
     return name
 
 
+def pytest_sessionfinish() -> None:
+    """After every fixture's teardown: stop the throwaway PostgreSQL, if the session started one."""
+    postgres.stop()
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say which PostgreSQL server the database tests used (tests/postgres.py chose it)."""
     choice = postgres.chosen()
