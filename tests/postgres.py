@@ -99,6 +99,11 @@ def chosen() -> Choice | None:
     return _choice
 
 
+def throwaway() -> bool:
+    """Whether the session's server is a throwaway one (stopped and deleted at the end)."""
+    return _throwaway is not None
+
+
 def stop() -> None:
     """Stop and delete the throwaway server, if this session started one."""
     global _throwaway

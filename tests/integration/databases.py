@@ -95,7 +95,10 @@ def pg_server() -> Iterator[PostgresServer]:
             pytrace=False,
         )
     yield server
-    server.drop_all()  # a throwaway server outlives this: conftests import this fixture thrice
+    if postgres.throwaway():  # deleted whole at session finish: no DROP (and checkpoint) each
+        server.admin.dispose()
+    else:
+        server.drop_all()  # the throwaway outlives this: three conftests import this fixture
 
 
 @pytest.fixture(scope="session")
