@@ -13,6 +13,7 @@ import structlog
 from moto.server import ThreadedMotoServer
 
 from lambdas.config import Settings, reset_settings
+from tests import postgres
 
 _PIPELINE_VARIABLES = {name.upper() for name in Settings.model_fields} | {
     "AWS_LAMBDA_FUNCTION_NAME"
@@ -76,3 +77,15 @@ def s3_bucket(
     )
     client.create_bucket(Bucket=name)
     return name
+
+
+def pytest_sessionfinish() -> None:
+    """After every fixture's teardown: stop the throwaway PostgreSQL, if the session started one."""
+    postgres.stop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say which PostgreSQL server the database tests used (tests/postgres.py chose it)."""
+    choice = postgres.chosen()
+    if choice is not None:
+        terminalreporter.write_line(f"PostgreSQL for the tests: {choice.origin}")

@@ -2,13 +2,12 @@
 (dropped at the end) and SQLite files.
 
 Tests that take `db_url`, `engine` or `user_id` run once per backend, with ids `sqlite` and
-`postgresql`. PostgreSQL is the server at 127.0.0.1:5432 (trust auth, user postgres), or the admin
-URL in STEAM_IMPORT_TEST_POSTGRES.
+`postgresql`. Which PostgreSQL server the session uses (one you name, the one at 127.0.0.1:5432,
+or a throwaway one) is decided once, in tests/postgres.py.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import sqlalchemy
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from tests import postgres
 
 from lambdas.database import app_cache, filtered  # noqa: F401 - declare the own-state tables
 from lambdas.database.engine import create_engine
@@ -26,9 +26,6 @@ from lambdas.database.own_state import own_state_metadata
 from lambdas.database.schema import upgrade
 from lambdas.models.db import metadata
 
-ADMIN_URL = os.environ.get(
-    "STEAM_IMPORT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 BACKENDS = ["sqlite", "postgresql"]
 USER_ID = "cuser0000000000000000000001"
 
@@ -81,14 +78,27 @@ class PostgresServer:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
-    server = PostgresServer(ADMIN_URL)
+    try:
+        choice = postgres.choose()
+    except (RuntimeError, OSError) as exc:
+        pytest.fail(
+            f"no PostgreSQL for the database tests, and none could be started: {exc}",
+            pytrace=False,
+        )
+    server = PostgresServer(choice.admin_url)
     try:
         with server.admin.connect():
             pass
     except OperationalError as exc:
-        pytest.fail(f"PostgreSQL is needed at {ADMIN_URL} for the database tests: {exc}")
+        pytest.fail(  # no traceback: its frames would hold the URL's password
+            f"PostgreSQL is needed at {choice.origin} for the database tests: {exc}",
+            pytrace=False,
+        )
     yield server
-    server.drop_all()
+    if postgres.throwaway():  # deleted whole at session finish: no DROP (and checkpoint) each
+        server.admin.dispose()
+    else:
+        server.drop_all()  # the throwaway outlives this: three conftests import this fixture
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ end of the run, only when a reliability test recorded something.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,9 +33,6 @@ from lambdas.database.engine import create_engine
 from lambdas.database.schema import upgrade
 from steam_sandbox import Sandbox
 
-ADMIN_URL = os.environ.get(
-    "STEAM_IMPORT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 SANDBOX_SEED = 42
 
 

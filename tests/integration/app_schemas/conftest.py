@@ -3,6 +3,7 @@ wrote from the app's migrations (tests/app_schemas/), with one user; and what te
 
 from __future__ import annotations
 
+import os
 import subprocess
 from datetime import datetime
 from importlib.resources import files
@@ -10,6 +11,7 @@ from importlib.resources import files
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
+from tests import postgres
 from tests.integration.databases import PostgresServer
 
 from lambdas.database.engine import create_engine
@@ -36,9 +38,10 @@ def app_db(request: pytest.FixtureRequest, pg_server: PostgresServer) -> tuple[s
 
 def schema_dump(url: str) -> str:
     parsed = make_url(url)
+    environment = {**os.environ, "PGPASSWORD": parsed.password or ""}
     dump = subprocess.run(
         [
-            "pg_dump",
+            postgres.pg_dump(),  # the embedded build's: the newest, so it dumps any server
             "--schema-only",
             "--schema=public",
             "-h",
@@ -52,6 +55,7 @@ def schema_dump(url: str) -> str:
         check=True,
         capture_output=True,
         text=True,
+        env=environment,
     ).stdout
     # pg_dump brackets its output with a random \restrict key; the schema is everything else.
     return "\n".join(line for line in dump.splitlines() if not line.startswith("\\"))

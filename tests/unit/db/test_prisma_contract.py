@@ -15,51 +15,63 @@ from lambdas.models.db import metadata
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMA = ROOT / "prisma" / "schema.prisma"
-PARSER_DIR = ROOT / "tests" / ".prisma-parser"
-SCRIPT = Path(__file__).with_name("prisma_dmmf.mjs")
-#: The parser of Prisma 6.19 (its engines version); pinned so the contract is read one way.
+#: package.json + package-lock.json pin Prisma's parser (@prisma/prisma-schema-wasm, the parser of
+#: Prisma 6.19, its engines version) so the contract is read one way; `npm ci` installs it there.
+PARSER_DIR = ROOT / "tests" / "prisma-parser"
 PARSER_PACKAGE = "@prisma/prisma-schema-wasm"
-PARSER_VERSION = "7.1.1-3.c2990dca591cba766e3b7ef5d9e8a84796e47ab7"
+SCRIPT = Path(__file__).with_name("prisma_dmmf.mjs")
+WITHOUT_NODE = "./run tests -m 'not live and not node'"
 
 SCALARS: dict[str, type[Any]] = {"String": Text, "Int": Integer, "DateTime": DateTime}
 
+pytestmark = pytest.mark.node
+
+
+def _pinned_version() -> str:
+    lock = json.loads((PARSER_DIR / "package-lock.json").read_text())
+    version: str = lock["packages"][f"node_modules/{PARSER_PACKAGE}"]["version"]
+    return version
+
 
 def _install_parser() -> None:
+    """`npm ci` from the lockfile, preferring npm's cache: after one install, no network."""
     installed = PARSER_DIR / "node_modules" / PARSER_PACKAGE / "package.json"
-    if installed.exists() and json.loads(installed.read_text())["version"] == PARSER_VERSION:
+    if installed.exists() and json.loads(installed.read_text())["version"] == _pinned_version():
         return
-    PARSER_DIR.mkdir(parents=True, exist_ok=True)
-    (PARSER_DIR / "package.json").write_text('{"private": true}\n')
-    subprocess.run(
-        [
-            "npm",
-            "install",
-            "--prefix",
-            str(PARSER_DIR),
-            "--no-audit",
-            "--no-fund",
-            "--save-exact",
-            f"{PARSER_PACKAGE}@{PARSER_VERSION}",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
+    command = ["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"]
+    done = subprocess.run(
+        command, cwd=PARSER_DIR, capture_output=True, text=True, timeout=300, check=False
     )
+    if done.returncode != 0:
+        pytest.fail(
+            f"`{' '.join(command)}` in {PARSER_DIR} failed ({done.returncode}); npm said:\n"
+            f"{done.stderr.strip() or done.stdout.strip()}\n"
+            f"Prisma's parser comes from the npm registry once, then from npm's cache; "
+            f"without it, run the rest: {WITHOUT_NODE}",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="module")
 def dmmf() -> dict[str, Any]:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("Node.js and npm are needed to run Prisma's schema parser")
+    missing = [program for program in ("node", "npm") if shutil.which(program) is None]
+    if missing:
+        pytest.fail(
+            f"the Prisma contract tests need Node.js and npm ({' and '.join(missing)} not on "
+            f"PATH); install Node.js, or run everything else: {WITHOUT_NODE}",
+            pytrace=False,
+        )
     _install_parser()
-    out = subprocess.run(
+    done = subprocess.run(
         ["node", str(SCRIPT), str(PARSER_DIR), str(SCHEMA)],
-        check=True,
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
-    return json.loads(out.stdout)["datamodel"]  # type: ignore[no-any-return]
+    if done.returncode != 0:
+        pytest.fail(f"Prisma's parser failed on {SCHEMA}:\n{done.stderr.strip()}", pytrace=False)
+    return json.loads(done.stdout)["datamodel"]  # type: ignore[no-any-return]
 
 
 def _table(name: str) -> Table:

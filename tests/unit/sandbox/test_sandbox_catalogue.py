@@ -16,6 +16,7 @@ from steam_sandbox import (
     MatchStatus,
     generate_catalogue,
 )
+from steam_sandbox.catalogue import shared_catalogue
 from steam_sandbox.names import normalize
 from steam_sandbox.reference_data import FILTERED_GAME_TYPES
 
@@ -24,7 +25,8 @@ SMALL = CatalogueConfig(seed=7, game_apps=600, igdb_only_games=60)
 
 @pytest.fixture(scope="module")
 def world() -> Catalogue:
-    return generate_catalogue(CatalogueConfig(seed=42))
+    """The default world, the very one every sandbox of the session serves (read-only)."""
+    return shared_catalogue(CatalogueConfig(seed=42))
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import pytest
 from lambdas.models.steam import SteamAccountRef, parse_steam_account
 from steam_sandbox import Catalogue, CatalogueConfig, generate_catalogue
 from steam_sandbox.apicalypse import parse_query
+from steam_sandbox.catalogue import shared_catalogue
 from steam_sandbox.igdb_query import QueryEngine
 from steam_sandbox.igdb_store import IgdbStore
 from steam_sandbox.users import STEAMID64_BASE, Libraries, build_users
@@ -14,7 +15,8 @@ from steam_sandbox.users import STEAMID64_BASE, Libraries, build_users
 
 @pytest.fixture(scope="module")
 def world() -> Catalogue:
-    return generate_catalogue(CatalogueConfig(seed=42))
+    """The default world, the very one every sandbox of the session serves (read-only)."""
+    return shared_catalogue(CatalogueConfig(seed=42))
 
 
 def test_ids_are_valid_individual_steamid64s_and_stable() -> None:
