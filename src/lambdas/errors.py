@@ -120,6 +120,14 @@ class IgdbQueryError(PermanentError):
     exit_code = 70
 
 
+class InvalidArgumentError(PermanentError):
+    """A command-line usage error: an unknown command or option, a required option missing, a
+    value of the wrong type or out of range."""
+
+    code = "INVALID_ARGUMENT"
+    exit_code = 64
+
+
 class InvalidUserIdError(PermanentError):
     """The user id is empty, too long or carries path syntax."""
 

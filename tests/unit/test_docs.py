@@ -3,6 +3,7 @@ other exit codes are what the command line returns, and `--json` is where it say
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from lambdas.cli import app
-from lambdas.errors import all_error_types
+from lambdas.errors import InvalidArgumentError, all_error_types
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -64,16 +65,32 @@ runner = CliRunner()
         ["steam", "--user-id", "u"],  # a required option missing
         ["nosuch"],  # an unknown command
         ["link", "--user-id", "u", "--app-id", "0", "--igdb-id", "1"],  # out of range
+        ["link", "--user-id", "u", "--app-id", "abc", "--igdb-id", "1"],  # not an integer
         ["-v", "-q", "unmatched", "--user-id", "u"],  # --verbose with --quiet
-        ["demo", "--user", "nobody", "--json"],  # no such sandbox user; --json changes nothing
+        ["demo", "--user", "nobody"],  # no such sandbox user
         ["steam", "--user-id", "u", "--steam", "76561197960287930", "--jsn"],  # unknown option
     ],
 )
-def test_usage_errors_exit_2_without_json(args: list[str]) -> None:
-    assert "usage error" in _other_exit_codes()[2]
-    result = runner.invoke(app, args)
-    assert result.exit_code == 2, result.output
-    assert not result.stdout.lstrip().startswith("{")
+@pytest.mark.parametrize("as_json", [False, True])
+def test_usage_errors_are_invalid_argument_with_json_when_asked(
+    args: list[str], as_json: bool
+) -> None:
+    result = runner.invoke(app, [*args, "--json"] if as_json else args)
+    assert result.exit_code == InvalidArgumentError.exit_code == 64, result.output
+    if as_json:
+        body = json.loads(result.stdout)
+        assert body["success"] is False and body["error_code"] == "INVALID_ARGUMENT"
+        assert "--help" in body["error"]
+    else:
+        assert "INVALID_ARGUMENT" in result.stderr and not result.stdout.lstrip().startswith("{")
+
+
+def test_no_command_prints_the_help_and_exits_2() -> None:
+    assert "help" in _other_exit_codes()[2]
+    for args in ([], ["db"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2
+        assert "Usage" in result.output
 
 
 def test_version_exits_0() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperOption
+from typer._click import exceptions as click_errors  # Typer vendors its own click
+from typer.core import TyperGroup, TyperOption
 
 _display_type_rich = TyperOption.display_type_rich
 
@@ -18,7 +21,49 @@ def _display_type_unless_flag(option: TyperOption, ctx: Any) -> str | None:
 
 TyperOption.display_type_rich = _display_type_unless_flag  # type: ignore[method-assign,assignment]
 
+
+class _UsageErrorsAsProjectErrors(TyperGroup):
+    """The top-level command: a usage error becomes INVALID_ARGUMENT with its exit code, and a
+    JSON body when `--json` was given, like every other error; everything else as Typer does."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode:
+            return super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click_errors.NoArgsIsHelpError as exc:
+            exc.show()  # the help text, as Typer shows it for a bare group
+            sys.exit(exc.exit_code)
+        except click_errors.UsageError as exc:
+            from lambdas.cli._output import fail, fit_consoles
+            from lambdas.errors import InvalidArgumentError
+
+            fit_consoles()  # the callback that fits them may not have run
+            command = exc.ctx.command_path if exc.ctx is not None else "steam-import"
+            message = f"{exc.format_message()} (see `{command} --help`)"
+            try:
+                fail(InvalidArgumentError(message), as_json="--json" in argv)
+            except typer.Exit as exit_:
+                sys.exit(exit_.exit_code)
+        except click_errors.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            sys.stderr.write("Aborted!\n")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_UsageErrorsAsProjectErrors,
     name="steam-import",
     help="Import a Steam library into the game-tracking app's database, enriched with IGDB.",
     no_args_is_help=True,

@@ -86,8 +86,8 @@ def test_errors_become_exit_codes(cli: Any, fresh_sandbox: Sandbox) -> None:
     assert "USER_NOT_FOUND" in out and "--create-user" in out
     refused = cli("run", "--user-id", USER, "--steam", "not-an-id", "--json", code=65)
     assert refused["error_code"] == "INVALID_STEAM_ID"  # before any request, with a JSON body
-    cli("run", "--user-id", USER, code=2)  # --steam is required without --from-stage
-    cli("run", "--user-id", USER, "--from-stage", "enrich", code=2)  # --location is required
+    cli("run", "--user-id", USER, code=64)  # --steam is required without --from-stage
+    cli("run", "--user-id", USER, "--from-stage", "enrich", code=64)  # --location is required
     cli("enrich", "--user-id", USER, "--location", "/etc/passwd", code=77)  # FORBIDDEN_LOCATION
     failed = cli(
         "run",

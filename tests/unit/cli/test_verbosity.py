@@ -65,5 +65,5 @@ def test_quiet_logs_errors_only(env: dict[str, str]) -> None:
 
 def test_verbose_and_quiet_together_are_a_usage_error(env: dict[str, str]) -> None:
     code, stderr = steam(env, "--verbose", "-q")
-    assert code == 2
+    assert code == 64  # INVALID_ARGUMENT
     assert "cannot be used together" in stderr

@@ -37,10 +37,11 @@ def test_serve_forever_describes_the_sandbox_and_stops() -> None:
 def test_cli_rejects_a_malformed_knob() -> None:
     result = CliRunner().invoke(app, ["sandbox", "--port", "0", "--knob", "latency=5"])
 
-    assert result.exit_code == 2
+    assert result.exit_code == 64  # INVALID_ARGUMENT, as every usage error
+    assert "INVALID_ARGUMENT" in result.stderr
 
 
 def test_cli_rejects_an_invalid_knob_value() -> None:
     result = CliRunner().invoke(app, ["sandbox", "--port", "0", "-k", "igdb.error_rate=7"])
 
-    assert result.exit_code == 2
+    assert result.exit_code == 64
