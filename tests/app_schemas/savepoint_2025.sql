@@ -1,6 +1,9 @@
 -- The seed-era SavePoint schema (app commit b7cdc409, last migration 20251212061128), import-relevant
 -- tables only, as the app's Prisma migrations leave them: no database default for cuid ids or
 -- updatedAt, every FK ON UPDATE CASCADE, CHECKs present only in the migrations.
+-- Checked (2026-12) against the app's own migrations up to 20251212061128: the same, except that no
+-- migration we could read adds "User".password and "User".updatedAt or drops Game.userId; the app's
+-- schema.prisma of 2025-10 already has no Game.userId, and today's has the two User columns.
 CREATE TYPE "Storefront" AS ENUM ('STEAM', 'PLAYSTATION', 'XBOX');
 CREATE TYPE "IgdbMatchStatus" AS ENUM ('PENDING', 'MATCHED', 'UNMATCHED', 'IGNORED');
 CREATE TYPE "AcquisitionType" AS ENUM ('PHYSICAL', 'DIGITAL', 'SUBSCRIPTION');

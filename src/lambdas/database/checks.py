@@ -33,6 +33,8 @@ _HELPFUL_INDEXES = (
     ("imported", ("userId",), "finding the user's imported games"),
     ("library", ("gameId",), "finding the user's library items"),
 )
+#: The columns that name one Steam app of one user in ImportedGame.
+_APP_ROW_KEY = frozenset({"userId", "storefront", "storefrontGameId"})
 #: Enum labels the loader writes or compares, besides the status rule's.
 _ENUM_LABELS = {
     "Storefront": ("STEAM",),
@@ -91,8 +93,7 @@ def check_fit(connection: Connection, tables: AppTables, rule: StatusRule) -> Fi
                 f'"{table.name}": no index starting with {_cols(lead)} ({purpose} is slower)'
             )
     if "ImportedGame" in unique_sets and not any(
-        set(key) == {"userId", "storefront", "storefrontGameId"}
-        for key in unique_sets["ImportedGame"]
+        _one_row_per_app(key) for key in unique_sets["ImportedGame"]
     ):
         fit.warnings.append(
             '"ImportedGame": no unique index on ("userId", "storefront", "storefrontGameId"); '
@@ -101,6 +102,13 @@ def check_fit(connection: Connection, tables: AppTables, rule: StatusRule) -> Fi
         )
     fit.problems += _enum_problems(connection, rule)
     return fit
+
+
+def _one_row_per_app(key: tuple[str, ...]) -> bool:
+    """Whether a unique key on ImportedGame allows one row per (user, storefront, app id) at
+    most: the three columns, or a part of them that still holds the user and the app id, such as
+    the ("userId", "storefrontGameId") index an earlier branch of the app's migrations adds."""
+    return {"userId", "storefrontGameId"} <= set(key) <= _APP_ROW_KEY
 
 
 def _by_table(reflected: Mapping[tuple[str | None, str], Any]) -> dict[str, Any]:

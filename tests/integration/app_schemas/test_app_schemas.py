@@ -120,3 +120,39 @@ def test_a_partial_steam_answer_never_lowers_playtimes_and_is_reported(
     assert {r["playtime"] for r in table(engine, "ImportedGame")} == {90}
     assert len(table(engine, "ImportedGame")) == 10
     engine.dispose()
+
+
+def test_the_unique_index_of_an_earlier_app_branch_counts_as_one_row_per_app(
+    app_db: tuple[str, str],
+) -> None:
+    """An earlier branch of the app's migrations (2025-08) made ("userId", "storefrontGameId")
+    unique on ImportedGame; a database migrated through it needs no further index, and imports
+    into it keep a soft-deleted row as it is rather than adding a second one."""
+    _profile, url = app_db
+
+    def imported_warnings() -> list[str]:
+        return [w for w in check(url).warnings if w.startswith('"ImportedGame": no unique')]
+
+    assert len(imported_warnings()) == 1
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                'CREATE UNIQUE INDEX "ImportedGame_userId_storefrontGameId_key" '
+                'ON "ImportedGame" ("userId", "storefrontGameId")'
+            )
+        )
+    report = check(url)
+    assert (report.problems, imported_warnings()) == ([], [])
+    import_rows(engine, user_id=USER, rows=library(), now=NOW)
+    with engine.begin() as connection:
+        connection.execute(
+            text('UPDATE "ImportedGame" SET "deletedAt" = :now WHERE "storefrontGameId" = \'20\''),
+            {"now": NOW},
+        )
+    again = import_rows(engine, user_id=USER, rows=library(), now=datetime(2026, 7, 1))
+    assert again.imported_games_created == 0
+    rows = table(engine, "ImportedGame")
+    assert sorted(r["storefrontGameId"] for r in rows) == ["10", "20", "30", "50"]
+    assert [r["deletedAt"] for r in rows if r["storefrontGameId"] == "20"] == [NOW]
+    engine.dispose()
