@@ -26,6 +26,9 @@ MAX_FIELD_BYTES = 1_000_000  # one cell; Steam names are short, JSON lists stay 
 #: Deepest JSON nesting a list cell may have: our lists hold objects of scalars (depth 2); a
 #: hostile `[[[[…` would otherwise reach the decoder's recursion limit (RecursionError).
 MAX_JSON_DEPTH = 4
+#: Distinct short JSON cells remembered per file (bounds the memory a hostile file can pin).
+MAX_CACHED_JSON_CELLS = 4_096
+MAX_CACHED_JSON_CHARS = 2_048
 #: Longest number text in a JSON cell or integer column: 2^64 has 20 digits. Python refuses to
 #: convert integers of over 4,300 digits with a ValueError, and big ones are slow to convert.
 MAX_NUMBER_CHARS = 24
@@ -138,8 +141,10 @@ def iter_rows(
         kinds = _column_kinds(model)
         check_unique = unique is not None and unique in expected
         seen: dict[object, int] = {}
+        # Genre and platform lists repeat across a library: each distinct cell is decoded once.
+        json_cells: dict[str, Any] = {}
         for line_number, record in enumerate(reader, start=2):
-            row = _parse_record(record, expected, kinds, model, line_number, what)
+            row = _parse_record(record, expected, kinds, model, line_number, what, json_cells)
             if check_unique:
                 value = getattr(row, unique)  # type: ignore[arg-type]
                 if value in seen:
@@ -208,6 +213,7 @@ def _parse_record(
     model: type[R],
     line_number: int,
     what: str,
+    json_cells: dict[str, Any],
 ) -> R:
     if len(record) != len(columns):
         raise MalformedCsvError(
@@ -225,7 +231,13 @@ def _parse_record(
         if cell == "" and kind.optional:
             values[column] = None
         elif kind.is_json:
-            values[column] = _json_cell(cell, f"the {what} row on line {line_number}: {column}")
+            if cell not in json_cells:
+                decoded = _json_cell(cell, f"the {what} row on line {line_number}: {column}")
+                if len(json_cells) < MAX_CACHED_JSON_CELLS and len(cell) <= MAX_CACHED_JSON_CHARS:
+                    json_cells[cell] = decoded
+                values[column] = decoded
+            else:
+                values[column] = json_cells[cell]  # validation copies it into new models
         elif kind.is_int:
             if len(cell) > MAX_NUMBER_CHARS or not _STRICT_INT.fullmatch(cell):
                 raise MalformedCsvError(

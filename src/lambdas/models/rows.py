@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lambdas.models.text import text_problem, title_problem
+from lambdas.models.text import FORBIDDEN_IN_TITLE, text_problem, title_problem
 
 #: Bounds of the database columns the integers land in (PostgreSQL INTEGER; Steam's uint32 Unix
 #: times; Unix seconds a timestamp can hold, years 1-9999), so an out-of-range value in a stored
@@ -44,9 +44,9 @@ def _positive_id(value: int | None) -> int | None:
 
 
 def _title(value: str | None) -> str | None:
-    problem = title_problem(value) if value is not None else None
-    if problem:
-        raise ValueError(f"the title {problem}")
+    # Called for every name of every row: the C-speed search first, the message only on a find.
+    if value is not None and FORBIDDEN_IN_TITLE.search(value):
+        raise ValueError(f"the title {title_problem(value)}")
     return value
 
 

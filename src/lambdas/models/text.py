@@ -12,7 +12,7 @@ import re
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _BIDI_CONTROL = "\u202a-\u202e\u2066-\u2069"
 #: Never in a title: C0 and C1 controls, DEL, bidi controls, lone surrogates.
-_FORBIDDEN_IN_TITLE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROL}\ud800-\udfff]")
+FORBIDDEN_IN_TITLE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROL}\ud800-\udfff]")
 #: Never in longer text (summaries): the same, except tab and line breaks.
 _FORBIDDEN_IN_TEXT = re.compile(
     f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROL}\ud800-\udfff]"
@@ -30,7 +30,7 @@ def _clean(value: str, forbidden: re.Pattern[str]) -> str:
 def clean_title(value: str) -> str:
     """A name as a title may hold it: NUL and bidi controls dropped, lone surrogates replaced by
     U+FFFD, other control characters by a space."""
-    return _clean(value, _FORBIDDEN_IN_TITLE)
+    return _clean(value, FORBIDDEN_IN_TITLE)
 
 
 def clean_text(value: str) -> str:
@@ -48,7 +48,7 @@ def clean_steam_text(value: str) -> str:
 
 def title_problem(value: str) -> str | None:
     """Why `value` cannot be a title, or None."""
-    return _problem(value, _FORBIDDEN_IN_TITLE)
+    return _problem(value, FORBIDDEN_IN_TITLE)
 
 
 def text_problem(value: str) -> str | None:

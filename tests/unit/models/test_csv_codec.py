@@ -168,3 +168,21 @@ def test_json_cells_at_the_bounds(cell: str, refused: str | None) -> None:
     else:
         with pytest.raises(MalformedCsvError, match=refused):
             _json_cell(cell, "genres")
+
+
+def test_rows_that_share_a_genre_cell_get_models_of_their_own() -> None:
+    genres = [GenreRef(id=12, name="Role-playing (RPG)", slug="rpg", checksum=None)]
+    rows = [
+        EnrichedGameRow(
+            appid=appid,
+            name=f"Game {appid}",
+            kind=AppKind.GAME,
+            match_status=MatchStatus.MATCHED,
+            igdb_id=appid,
+            genres=genres,
+        )  # fmt: skip
+        for appid in (1, 2)
+    ]
+    first, second = decode_rows(encode_rows(rows, EnrichedGameRow), EnrichedGameRow)
+    assert first.genres == second.genres == genres
+    assert first.genres is not second.genres and first.genres[0] is not second.genres[0]
