@@ -177,10 +177,11 @@ def test_rows_that_share_a_genre_cell_get_models_of_their_own() -> None:
             appid=appid,
             name=f"Game {appid}",
             kind=AppKind.GAME,
+            classifier_rule="r",
             match_status=MatchStatus.MATCHED,
             igdb_id=appid,
             genres=genres,
-        )  # fmt: skip
+        )
         for appid in (1, 2)
     ]
     first, second = decode_rows(encode_rows(rows, EnrichedGameRow), EnrichedGameRow)
