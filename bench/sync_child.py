@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,19 @@ from lambdas.clients.s3 import LocalStorage
 from lambdas.config import Settings
 from lambdas.database.engine import create_engine
 from lambdas.logging import configure_logging
+from lambdas.models.events import Stage
 from lambdas.stages import StageContext
 from lambdas.sync.service import sync_all
+
+#: Stage 2's own counts, summed over the users of one sync.
+STAGE2_COUNTS = (
+    "steam_store_calls",
+    "igdb_requests",
+    "store_type_cache_hits",
+    "store_type_cache_misses",
+    "igdb_cache_hits",
+    "igdb_cache_misses",
+)
 
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
@@ -34,8 +46,12 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     )
     engine = create_engine(spec["database_url"])
     counter = StatementCounter(label="sync").attach(engine)
+    offset = timedelta(hours=spec.get("clock_offset_hours", 0))  # the next day, say
     context = StageContext(
-        settings=settings, storage=LocalStorage(Path(spec["storage_dir"])), engine=engine
+        settings=settings,
+        storage=LocalStorage(Path(spec["storage_dir"])),
+        engine=engine,
+        now=lambda: datetime.now(UTC) + offset,
     )
     started = time.perf_counter()
     summary = await sync_all(context=context, new_import_id=lambda: uuid.uuid4().hex)
@@ -45,6 +61,11 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         str(result.as_dict()["error_code"]) for result in summary.results if not result.success
     )
     engine.dispose()
+    stage2 = [
+        result.response(Stage.ENRICH).stats
+        for result in summary.results
+        if result.response(Stage.ENRICH) is not None
+    ]
     return {
         "users": len(summary.results),
         "succeeded": summary.succeeded,
@@ -53,7 +74,9 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "wall_s": round(wall, 2),
         "sql_statements": counter.take().get("sync", 0),
         "peak_rss_mb": peak_rss_mb(),
-        "app_cache": {"hits": apps.hits, "misses": apps.misses},
+        "app_cache": {"hits": apps.hits, "misses": apps.misses},  # IGDB client, in-process
+        "prefetch": summary.prefetched.model_dump(),
+        "stage2": {name: sum(getattr(stats, name) for stats in stage2) for name in STAGE2_COUNTS},
     }
 
 

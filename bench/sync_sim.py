@@ -183,12 +183,9 @@ def main(argv: list[str]) -> int:
                 ("first", "first sync", [base]),
                 # a second sync soon after: nothing new to ask, and both at once
                 ("concurrent", "two syncs at once", [base, base]),
-                # the next day's: unmatched games are asked again after UNMATCHED_RECHECK_HOURS
-                (
-                    "next_day",
-                    "next day's sync",
-                    [{**base, "settings": {"unmatched_recheck_hours": 0}}],
-                ),
+                # the next day's: the clock 25 h on, so UNMATCHED_RECHECK_HOURS (24) has passed
+                # for the unmatched games, in the checkpoints and in the shared cache alike
+                ("next_day", "next day's sync", [{**base, "clock_offset_hours": 25}]),
             ]
             for key, label, specs in phases:
                 console.print(f"[dim]… {label}[/]")
@@ -273,8 +270,20 @@ def report(results: dict[str, Any], console: Console) -> None:
         ],
     )
     table.add_row("Steam calls", *requests("steam_calls"))
-    table.add_row("  of which GetItems", *requests("getitems_calls"))
+    table.add_row("  of which GetItems (keyless)", *requests("getitems_calls"))
+    table.add_row(
+        "  GetItems in the prefetch",
+        *[_summed(p, "prefetch", "steam_store_calls") for p in phases],
+    )
+    table.add_row(
+        "Steam Web API key calls",
+        *[str(p["requests"]["steam_calls"] - p["requests"]["getitems_calls"]) for p in phases],
+    )
     table.add_row("IGDB requests", *requests("igdb_requests"))
+    table.add_row(
+        "  in the prefetch (incl. Twitch token)",
+        *[_summed(p, "prefetch", "igdb_requests") for p in phases],
+    )
     table.add_row("Twitch tokens", *requests("twitch_tokens"))
     table.add_row(
         "429 Steam / IGDB",
@@ -285,7 +294,12 @@ def report(results: dict[str, Any], console: Console) -> None:
     table.add_row(
         "peak RSS per sync, MB", *[str(max(r["peak_rss_mb"] for r in p["runs"])) for p in phases]
     )
-    table.add_row("app cache hit rate", *[_hit_rate(p) for p in phases])
+    for what, prefix in (("store types", "store_type"), ("IGDB answers", "igdb")):
+        table.add_row(
+            f"shared-cache hits, {what} (prefetch / stage 2)",
+            *[f"{_rate(p, 'prefetch', prefix)} / {_rate(p, 'stage2', prefix)}" for p in phases],
+        )
+    table.add_row("IGDB in-process cache hit rate", *[_hit_rate(p) for p in phases])
     console.print(table)
     goals = Table(title="goals (issue 18)")
     for column in ("measure", "goal", "measured"):
@@ -317,6 +331,18 @@ def report(results: dict[str, Any], console: Console) -> None:
         f"rows {before['imported_games']} → {after['imported_games']}",
     )
     console.print(goals)
+
+
+def _summed(phase: dict[str, Any], part: str, key: str) -> str:
+    return str(sum(run[part][key] for run in phase["runs"]))
+
+
+def _rate(phase: dict[str, Any], part: str, prefix: str) -> str:
+    """Apps the shared app cache answered, of those looked up there, in the prefetch or in the
+    users' stage 2 (summed over the phase's syncs); "—" when nothing was looked up."""
+    hits = sum(run[part][f"{prefix}_cache_hits"] for run in phase["runs"])
+    misses = sum(run[part][f"{prefix}_cache_misses"] for run in phase["runs"])
+    return f"{hits / (hits + misses):.1%} of {hits + misses}" if hits + misses else "—"
 
 
 def _hit_rate(phase: dict[str, Any]) -> str:
