@@ -1,7 +1,9 @@
 """Child process of `sync-sim`: one run of the real `sync` path (`sync_all`), as one invocation.
 
 Run as `python -m bench.sync_child SPEC.json OUT.json`; a fresh process is a cold container, so
-its in-process IGDB cache starts empty and its peak RSS is the sync's alone (no emulator).
+its in-process IGDB cache starts empty and its peak RSS is the sync's alone (no emulator). With
+`"per_user": true` in the spec it runs the users' imports one by one as the AWS scheduled sync
+fans them out (no prefetch), instead of `sync_all`.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import StatementCounter, peak_rss_mb
-from lambdas.clients.igdb import process_caches
+from lambdas.clients.igdb import process_caches, reset_process_caches
 from lambdas.clients.s3 import LocalStorage
 from lambdas.config import Settings
 from lambdas.database.engine import create_engine
 from lambdas.logging import configure_logging
 from lambdas.models.events import Stage
+from lambdas.pipeline import run_pipeline
 from lambdas.stages import StageContext
-from lambdas.sync.service import sync_all
+from lambdas.sync.service import SyncSummary, list_sync_requests, sync_all
 
 #: Stage 2's own counts, summed over the users of one sync.
 STAGE2_COUNTS = (
@@ -54,7 +57,10 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         now=lambda: datetime.now(UTC) + offset,
     )
     started = time.perf_counter()
-    summary = await sync_all(context=context, new_import_id=lambda: uuid.uuid4().hex)
+    if spec.get("per_user"):
+        summary = await per_user(context)
+    else:
+        summary = await sync_all(context=context, new_import_id=lambda: uuid.uuid4().hex)
     wall = time.perf_counter() - started
     apps = process_caches(settings.igdb_cache_ttl_seconds).apps
     failures = Counter(
@@ -78,6 +84,23 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "prefetch": summary.prefetched.model_dump(),
         "stage2": {name: sum(getattr(stats, name) for stats in stage2) for name in STAGE2_COUNTS},
     }
+
+
+async def per_user(context: StageContext) -> SyncSummary:
+    """The scheduled sync on AWS: one whole import per user, each its own execution, whose
+    stage 2 may run in any container, so no prefetch and (an upper bound) a cold in-process
+    IGDB cache for every user; only the shared app cache in the database is common."""
+    summary = SyncSummary()
+    for event in list_sync_requests(settings=context.settings, engine=context.database()):
+        reset_process_caches()
+        summary.results.append(
+            await run_pipeline(
+                first_event=event.model_dump(exclude_none=True),
+                context=context,
+                import_id=uuid.uuid4().hex,
+            )
+        )
+    return summary
 
 
 def main(argv: list[str]) -> int:
