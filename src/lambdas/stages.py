@@ -8,7 +8,7 @@ Step Functions runs. Errors propagate as exceptions here; callers turn permanent
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -23,6 +23,7 @@ from lambdas.models.csv_codec import iter_rows
 from lambdas.models.events import (
     DatabaseImportEvent,
     DatabaseImportResponse,
+    EnrichmentStats,
     IgdbEnrichmentEvent,
     IgdbEnrichmentResponse,
     Stage,
@@ -31,7 +32,7 @@ from lambdas.models.events import (
     SteamImportEvent,
     SteamImportResponse,
 )
-from lambdas.models.rows import EnrichedGameRow
+from lambdas.models.rows import EnrichedGameRow, RawGameRow
 
 if TYPE_CHECKING:
     import httpx
@@ -132,6 +133,38 @@ async def enrichment_stage(
         import_id=event.import_id,
         s3_enriched_location=result.location,
         stats=result.stats,
+    )
+
+
+async def prefetch_shared_cache(
+    imported: Sequence[SteamImportResponse], context: StageContext
+) -> EnrichmentStats:
+    """Stage 2's look-ups for many users' raw CSVs at once, into the shared app cache.
+
+    `steam-import sync` runs it between every user's stage 1 and their stages 2 and 3, so an
+    app is asked once per sync, not once per user whose library holds it. Only the apps (one
+    row each) are kept in memory while the CSVs are read, not the users' rows.
+    """
+    from lambdas.database.app_cache import open_app_cache
+    from lambdas.enrichment.enrich import prefetch_shared
+    from lambdas.models.app_cache import NO_APP_CACHE
+
+    app_cache = open_app_cache(context.database())
+    if app_cache is NO_APP_CACHE:
+        return EnrichmentStats()
+    apps: dict[int, RawGameRow] = {}
+    for response in imported:
+        if response.s3_location is None or response.user_id is None:
+            continue
+        data = context.storage.get(response.s3_location, user_id=response.user_id)
+        for row in iter_rows(data, RawGameRow, what="raw CSV"):
+            apps.setdefault(row.appid, row)
+    return await prefetch_shared(
+        apps.values(),
+        settings=context.settings,
+        app_cache=app_cache,
+        now=context.now(),
+        transport=context.transport,
     )
 
 

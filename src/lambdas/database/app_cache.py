@@ -185,6 +185,15 @@ def open_shared_state(engine: Engine, *, user_id: str) -> tuple[AppCache, frozen
     neither: stage 2 then asks Steam and IGDB for everything, with a warning. A database that
     cannot be reached is DATABASE_UNAVAILABLE, as for stage 3.
     """
+    return _open(engine, user_id=user_id)
+
+
+def open_app_cache(engine: Engine) -> AppCache:
+    """The shared app cache alone (`NO_APP_CACHE` on a database `db upgrade` never ran on)."""
+    return _open(engine, user_id=None)[0]
+
+
+def _open(engine: Engine, *, user_id: str | None) -> tuple[AppCache, frozenset[int]]:
     from lambdas.database.filtered import app_override_table, kept_app_ids
 
     database = engine.url.database
@@ -201,5 +210,5 @@ def open_shared_state(engine: Engine, *, user_id: str) -> tuple[AppCache, frozen
         if not ready:
             log.warning("app_cache.unavailable", reason="own-state tables missing; db upgrade")
             return NO_APP_CACHE, frozenset()
-        kept = kept_app_ids(connection, user_id)
+        kept = kept_app_ids(connection, user_id) if user_id is not None else frozenset()
     return SqlAppCache(engine), kept

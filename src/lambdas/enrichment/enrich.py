@@ -43,6 +43,22 @@ def no_progress(step: str, done: int, total: int) -> None:
     return None
 
 
+@dataclass(slots=True)
+class _Costs:
+    """What one run asked upstream, and how often the shared app cache answered instead (apps
+    looked up there and found fresh: hits; looked up and not found: misses)."""
+
+    steam_store_calls: int = 0
+    igdb_requests: int = 0
+    store_type_cache_hits: int = 0
+    store_type_cache_misses: int = 0
+    igdb_cache_hits: int = 0
+    igdb_cache_misses: int = 0
+
+    def as_stats(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
 async def enrich_library(
     *,
     user_id: str,
@@ -76,15 +92,17 @@ async def enrich_library(
         else _reusable(storage, user_id, key, everyone, now=now, settings=settings)
     )
     pending = [row for row in raw_rows if row.appid not in reused]
-    types, calls = await _store_types(pending, settings, app_cache, now=now, transport=transport)
+    costs = _Costs()
+    types = await _store_types(pending, settings, app_cache, costs, now=now, transport=transport)
     progress("classified", len(raw_rows), len(raw_rows))
     settled = _settle(pending, types, kept)
-    answers, requests = await _igdb_answers(
+    answers = await _igdb_answers(
         pending,
         types,
         settled,
         settings,
         app_cache,
+        costs,
         now=now,
         transport=transport,
         use_cached=not refresh_metadata,
@@ -109,9 +127,7 @@ async def enrich_library(
         for row in raw_rows
     )
     data = encode_rows(enriched, EnrichedGameRow)
-    stats = tally.stats().model_copy(
-        update={"reused": len(reused), "igdb_requests": requests, "steam_store_calls": calls}
-    )
+    stats = tally.stats().model_copy(update={"reused": len(reused), **costs.as_stats()})
     enriched_location = storage.put(enriched_key_for(key), data)
     log.info(
         "stage.finished",
@@ -121,36 +137,78 @@ async def enrich_library(
         **stats.model_dump(exclude={"filtered_by_kind", "filtered_by_reason"}),
     )
     return EnrichmentResult(
-        location=enriched_location, stats=stats, igdb_requests=requests, steam_store_calls=calls
+        location=enriched_location,
+        stats=stats,
+        igdb_requests=costs.igdb_requests,
+        steam_store_calls=costs.steam_store_calls,
     )
 
 
 _NO_ANSWER = IgdbAnswer()
 
 
+async def prefetch_shared(
+    rows: Iterable[RawGameRow],
+    *,
+    settings: Settings,
+    app_cache: AppCache,
+    now: datetime,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> EnrichmentStats:
+    """Fill the shared app cache for many users' apps at once, before their stage 2 runs.
+
+    Each app is looked up once, however many libraries hold it, and what is not fresh in the
+    cache is asked in full batches (100 ids a GetItems call, 4,500 a multiquery) instead of
+    one partial batch per user. The users' own stage 2 then finds the answers in the cache;
+    apps only a user's kept list opens are still asked by that user's run. Only the counts in
+    the returned stats are set.
+    """
+    unique = list({row.appid: row for row in rows}.values())
+    costs = _Costs()
+    types = await _store_types(unique, settings, app_cache, costs, now=now, transport=transport)
+    settled = _settle(unique, types, frozenset())
+    await _igdb_answers(
+        unique,
+        types,
+        settled,
+        settings,
+        app_cache,
+        costs,
+        now=now,
+        transport=transport,
+        use_cached=True,
+    )
+    stats = EnrichmentStats(processed=len(unique), **costs.as_stats())
+    log.info("enrichment.prefetched", **stats.model_dump(exclude_defaults=True))
+    return stats
+
+
 async def _store_types(
     rows: Sequence[RawGameRow],
     settings: Settings,
     app_cache: AppCache,
+    costs: _Costs,
     *,
     now: datetime,
     transport: httpx.AsyncBaseTransport | None,
-) -> tuple[dict[int, StoreType], int]:
+) -> dict[int, StoreType]:
     """Steam's type of each app, from the shared cache when fresh, else from GetItems."""
     if not settings.steam_store_types or not rows:
-        return {}, 0
-    app_ids = [row.appid for row in rows]
+        return {}
+    app_ids = list(dict.fromkeys(row.appid for row in rows))
     fresh_since = now - timedelta(days=settings.steam_type_ttl_days)
     types = app_cache.get_types(app_ids, fresh_since=fresh_since)
     missing = [app_id for app_id in app_ids if app_id not in types]
+    costs.store_type_cache_hits += len(app_ids) - len(missing)
+    costs.store_type_cache_misses += len(missing)
     if not missing:
-        return types, 0
+        return types
     async with SteamStoreClient.from_settings(settings, transport=transport) as store:
         fetched = await store.get_app_types(missing)
-        calls = store.calls_sent
+        costs.steam_store_calls += store.calls_sent
     app_cache.put_types(fetched.values(), now=now)
     types.update(fetched)
-    return types, calls
+    return types
 
 
 def _settle(
@@ -177,11 +235,12 @@ async def _igdb_answers(
     settled: dict[int, Decision],
     settings: Settings,
     app_cache: AppCache,
+    costs: _Costs,
     *,
     now: datetime,
     transport: httpx.AsyncBaseTransport | None,
     use_cached: bool,
-) -> tuple[dict[int, IgdbAnswer], int]:
+) -> dict[int, IgdbAnswer]:
     """IGDB's answer for every app the store does not already file as a non-game (whatever its
     name says), cached or asked in bulk. An app the store files is settled: IGDB could not change
     the verdict, and leaving it out keeps a 20,000-app library within six IGDB requests.
@@ -205,6 +264,9 @@ async def _igdb_answers(
         if use_cached and app_ids
         else {}
     )
+    if use_cached:  # a refresh does not look the cache up at all
+        costs.igdb_cache_hits += len(answers)
+        costs.igdb_cache_misses += len(app_ids) - len(answers)
     fallback = settings.title_fallback
     open_rows = [row for row in rows if row.appid in open_apps]
     ask_ids = [row for row in open_rows if row.appid not in answers]
@@ -216,7 +278,7 @@ async def _igdb_answers(
         and (row.appid not in answers or answers[row.appid].titles_for(row.name) is None)
     ]
     if not ask_ids and not need_titles:
-        return answers, 0
+        return answers
     changed: dict[int, IgdbAnswer] = {}
     async with IgdbClient.from_settings(settings, transport=transport) as igdb:
         lookup = await igdb.lookup_steam_apps(
@@ -239,7 +301,7 @@ async def _igdb_answers(
                 [], titles=[variant for row in still for variant in title_variants(row.name)]
             )
             lookup.by_title.update(more.by_title)
-        requests = igdb.requests_sent
+        costs.igdb_requests += igdb.requests_sent
     for row in need_titles:
         variants = title_variants(row.name)
         if all(variant in lookup.by_title for variant in variants):
@@ -248,7 +310,7 @@ async def _igdb_answers(
             changed[row.appid] = IgdbAnswer(answer.games, title_name=row.name, title_games=found)
     answers.update(changed)
     app_cache.put_igdb(changed, now=now)
-    return answers, requests
+    return answers
 
 
 def _reusable(

@@ -143,6 +143,18 @@ class EnrichmentStats(BaseModel):
     )
     igdb_requests: int = Field(default=0, description="IGDB and Twitch requests of this run")
     steam_store_calls: int = Field(default=0, description="Steam GetItems calls of this run")
+    store_type_cache_hits: int = Field(
+        default=0, description="apps whose store type the shared app cache answered (fresh)"
+    )
+    store_type_cache_misses: int = Field(
+        default=0, description="apps whose store type was looked up there and not found fresh"
+    )
+    igdb_cache_hits: int = Field(
+        default=0, description="apps whose IGDB answer the shared app cache answered (fresh)"
+    )
+    igdb_cache_misses: int = Field(
+        default=0, description="apps whose IGDB answer was looked up there and not found fresh"
+    )
 
 
 class IgdbEnrichmentResponse(StageResponse):

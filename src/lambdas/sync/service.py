@@ -11,9 +11,10 @@ from sqlalchemy.engine import Engine
 from lambdas.config import Settings
 from lambdas.database.engine import DatabaseTimeouts
 from lambdas.database.users import connected_users
-from lambdas.models.events import SteamImportEvent
-from lambdas.pipeline import PipelineResult, run_pipeline
-from lambdas.stages import StageContext, engine_for
+from lambdas.errors import PipelineError
+from lambdas.models.events import EnrichmentStats, SteamImportEvent
+from lambdas.pipeline import PipelineResult, Stage, run_pipeline
+from lambdas.stages import StageContext, engine_for, prefetch_shared_cache
 
 log = structlog.get_logger()
 
@@ -36,6 +37,8 @@ def list_sync_requests(
 @dataclass(slots=True)
 class SyncSummary:
     results: list[PipelineResult] = field(default_factory=list)
+    #: The shared-cache look-up before stage 2: its GetItems calls, IGDB requests, cache hits.
+    prefetched: EnrichmentStats = field(default_factory=EnrichmentStats)
 
     @property
     def succeeded(self) -> int:
@@ -47,14 +50,37 @@ class SyncSummary:
 
 
 async def sync_all(*, context: StageContext, new_import_id: Callable[[], str]) -> SyncSummary:
-    """Re-import every connected user in turn; a failing user is reported and skipped."""
+    """Re-import every connected user; a failing user is reported and skipped.
+
+    Stage 1 runs for every user first; then one look-up of all their apps fills the shared app
+    cache (each app asked once, in full batches), and stages 2 and 3 run user by user and find
+    their answers there. A failed look-up only costs the users' own stage 2 the requests.
+    """
     summary = SyncSummary()
     for event in list_sync_requests(settings=context.settings, engine=context.database()):
-        result = await run_pipeline(
-            first_event=event.model_dump(exclude_none=True),
-            context=context,
-            import_id=new_import_id(),
+        summary.results.append(
+            await run_pipeline(
+                first_event=event.model_dump(exclude_none=True),
+                context=context,
+                import_id=new_import_id(),
+                until=Stage.STEAM,
+            )
         )
-        summary.results.append(result)
+    fetched = [result.response(Stage.STEAM) for result in summary.results if result.success]
+    try:
+        summary.prefetched = await prefetch_shared_cache(fetched, context)
+    except PipelineError as exc:
+        log.warning("sync.prefetch_failed", error_code=exc.code, error=exc.message)
+    for result in summary.results:
+        steam = result.response(Stage.STEAM)
+        if not result.success or steam is None:
+            continue
+        rest = await run_pipeline(
+            first_event=steam.model_dump(mode="json"),
+            context=context,
+            import_id=result.import_id,
+            from_stage=Stage.ENRICH,
+        )
+        result.runs.extend(rest.runs)
     log.info("sync.finished", users=len(summary.results), failed=summary.failed)
     return summary

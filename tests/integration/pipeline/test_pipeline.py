@@ -386,6 +386,13 @@ def test_sync_continues_past_a_failing_user(
         "carol": (True, None),
     }
     assert (summary.succeeded, summary.failed) == (2, 1)
+    # one look-up of every synced app before stage 2: alice's stage 2 only hits the shared cache
+    alice = next(result for result in summary.results if result.user_id == "alice")
+    enriched = alice.response(Stage.ENRICH).stats
+    assert summary.prefetched.store_type_cache_misses == enriched.store_type_cache_hits > 0
+    assert summary.prefetched.steam_store_calls > 0
+    assert (enriched.store_type_cache_misses, enriched.igdb_cache_misses) == (0, 0)
+    assert (enriched.steam_store_calls, enriched.igdb_requests) == (0, 0)
     assert rows(engine, "ImportedGame", userId="bob") == []
     assert len(rows(engine, "ImportedGame", userId="alice")) > 0
 

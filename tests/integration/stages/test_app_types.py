@@ -13,9 +13,13 @@ from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import LocalStorage, raw_key
 from lambdas.config import Settings
 from lambdas.models.csv_codec import decode_rows, encode_rows
-from lambdas.models.events import IgdbEnrichmentEvent, IgdbEnrichmentResponse
+from lambdas.models.events import (
+    IgdbEnrichmentEvent,
+    IgdbEnrichmentResponse,
+    SteamImportResponse,
+)
 from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
-from lambdas.stages import StageContext, enrichment_stage
+from lambdas.stages import StageContext, enrichment_stage, prefetch_shared_cache
 from steam_sandbox import Sandbox
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -58,6 +62,18 @@ def enrich(
     return response, decode_rows(data, EnrichedGameRow)
 
 
+HIT_COUNTS = (
+    "store_type_cache_hits",
+    "store_type_cache_misses",
+    "igdb_cache_hits",
+    "igdb_cache_misses",
+)
+
+
+def hit_counts(response: IgdbEnrichmentResponse) -> dict[str, int]:
+    return {name: getattr(response.stats, name) for name in HIT_COUNTS}
+
+
 def context_for(settings: Settings, engine: Engine) -> StageContext:
     return StageContext(settings=settings, storage=LocalStorage(settings.data_dir), engine=engine)
 
@@ -77,14 +93,23 @@ def test_a_second_user_with_the_same_library_costs_no_requests(
     print(f"\n2,000-app library, cold: {get_items} GetItems calls, {igdb} IGDB requests")
     assert get_items <= 25 and igdb <= 2
     assert cold.stats.processed == len(rows)
+    # cold: every app looked up in the shared cache and missed (IGDB: those the store left open)
+    assert (cold.stats.store_type_cache_hits, cold.stats.store_type_cache_misses) == (0, len(rows))
+    assert cold.stats.igdb_cache_hits == 0 and 0 < cold.stats.igdb_cache_misses < len(rows)
 
     fresh_sandbox.reset_stats()
     warm, warm_rows = enrich(context, "user-2", second, NOW + timedelta(hours=1))
     print(f"second user, same library: {served(fresh_sandbox)} (GetItems, IGDB)")
     assert served(fresh_sandbox) == (0, 0)
-    costs = {"igdb_requests", "steam_store_calls"}
+    costs = {"igdb_requests", "steam_store_calls", *HIT_COUNTS}
     assert warm.stats.model_dump(exclude=costs) == cold.stats.model_dump(exclude=costs)
     assert (warm.stats.igdb_requests, warm.stats.steam_store_calls) == (0, 0)
+    assert hit_counts(warm) == {  # the second user: every look-up a hit
+        "store_type_cache_hits": len(rows),
+        "store_type_cache_misses": 0,
+        "igdb_cache_hits": cold.stats.igdb_cache_misses,
+        "igdb_cache_misses": 0,
+    }
     assert cold.stats.steam_store_calls == get_items
     drop = {"enriched_at"}
     assert [row.model_dump(exclude=drop) for row in warm_rows] == [
@@ -142,3 +167,50 @@ def test_precedence_on_the_emulators_hard_cases(
             "steam_type=0 + name:playtest",
             "steam_type=0 + name:dedicated_server",
         )
+
+
+def test_a_prefetch_asks_each_app_once_for_many_users(
+    fresh_sandbox: Sandbox, sandbox_settings: Settings, engine: Engine
+) -> None:
+    """What `sync` does between stage 1 and stage 2: one look-up of all users' apps, in full
+    batches, so the users' own stage 2 asks nothing and only hits the shared cache."""
+    context = context_for(sandbox_settings, engine)
+    appids = [app.appid for app in fresh_sandbox.ground_truth("large")]
+    libraries = {"user-1": appids[:1_250], "user-2": appids[750:]}  # 500 apps in both
+    imported = [
+        SteamImportResponse(
+            success=True,
+            user_id=user_id,
+            s3_location=store_raw(
+                context.storage, user_id, raw_rows(fresh_sandbox, ids), f"20261127T12000000000{n}Z"
+            ),
+        )
+        for n, (user_id, ids) in enumerate(libraries.items())
+    ]
+    reset_process_caches()
+    fresh_sandbox.reset_stats()
+    timed = StageContext(
+        settings=context.settings, storage=context.storage, engine=engine, now=lambda: NOW
+    )
+    prefetched = asyncio.run(prefetch_shared_cache(imported, timed))
+    get_items, igdb = served(fresh_sandbox)
+    batch = sandbox_settings.steam_store_batch_size
+    print(f"\nprefetch of 2 users, {len(appids)} apps: {get_items} GetItems, {igdb} IGDB")
+    assert prefetched.processed == len(appids)
+    assert get_items == prefetched.steam_store_calls == -(-len(appids) // batch)
+    assert (prefetched.store_type_cache_hits, prefetched.store_type_cache_misses) == (
+        0,
+        len(appids),
+    )
+    assert igdb == prefetched.igdb_requests <= 2  # one multiquery and the token
+
+    fresh_sandbox.reset_stats()
+    for response in imported:
+        assert response.s3_location is not None and response.user_id is not None
+        stage2, _ = enrich(context, response.user_id, response.s3_location, NOW)
+        own = len(libraries[response.user_id])
+        assert (stage2.stats.steam_store_calls, stage2.stats.igdb_requests) == (0, 0)
+        assert hit_counts(stage2)["store_type_cache_hits"] == own
+        assert hit_counts(stage2)["store_type_cache_misses"] == 0
+        assert hit_counts(stage2)["igdb_cache_misses"] == 0
+    assert served(fresh_sandbox) == (0, 0)
