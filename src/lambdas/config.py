@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     sync_runs_per_day: int = Field(
         default=1, ge=1, le=96, description="scheduled runs a day; each syncs its share of users"
     )
+    sync_batch_users: int = Field(
+        default=1_000,
+        ge=1,
+        description="steam-import sync: users fetched, then looked up together, per batch",
+    )
 
     # How long a secret read from Secrets Manager is reused (Powertools Parameters' max_age).
     secrets_max_age_seconds: int = Field(default=300, ge=0, le=86_400)

@@ -156,6 +156,17 @@ class EnrichmentStats(BaseModel):
         default=0, description="apps whose IGDB answer was looked up there and not found fresh"
     )
 
+    def plus(self, other: EnrichmentStats) -> EnrichmentStats:
+        """The two runs' counts added up, per kind and per reason too."""
+        summed: dict[str, Any] = {}
+        for name, mine in self:
+            theirs = getattr(other, name)
+            if isinstance(mine, dict):
+                summed[name] = {k: mine.get(k, 0) + theirs.get(k, 0) for k in {*mine, *theirs}}
+            else:
+                summed[name] = mine + theirs
+        return EnrichmentStats(**summed)
+
 
 class IgdbEnrichmentResponse(StageResponse):
     s3_enriched_location: str | None = None

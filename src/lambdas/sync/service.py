@@ -52,13 +52,30 @@ class SyncSummary:
 async def sync_all(*, context: StageContext, new_import_id: Callable[[], str]) -> SyncSummary:
     """Re-import every connected user; a failing user is reported and skipped.
 
-    Stage 1 runs for every user first; then one look-up of all their apps fills the shared app
-    cache (each app asked once, in full batches), and stages 2 and 3 run user by user and find
-    their answers there. A failed look-up only costs the users' own stage 2 the requests.
+    Users go in batches of `SYNC_BATCH_USERS`. In each, stage 1 runs for every user first; then
+    one look-up of all their apps fills the shared app cache (each app asked once, in full
+    batches), and stages 2 and 3 run user by user and find their answers there. A failed look-up
+    only costs the users' own stage 2 the requests. The batch bounds how old a user's Steam data
+    is when it is loaded, and how much an interrupted sync leaves unloaded.
     """
     summary = SyncSummary()
-    for event in list_sync_requests(settings=context.settings, engine=context.database()):
-        summary.results.append(
+    requests = list_sync_requests(settings=context.settings, engine=context.database())
+    size = context.settings.sync_batch_users
+    for start in range(0, len(requests), size):
+        await _sync_batch(requests[start : start + size], summary, context, new_import_id)
+    log.info("sync.finished", users=len(summary.results), failed=summary.failed)
+    return summary
+
+
+async def _sync_batch(
+    requests: list[SteamImportEvent],
+    summary: SyncSummary,
+    context: StageContext,
+    new_import_id: Callable[[], str],
+) -> None:
+    fetched: list[PipelineResult] = []
+    for event in requests:
+        fetched.append(
             await run_pipeline(
                 first_event=event.model_dump(exclude_none=True),
                 context=context,
@@ -66,21 +83,21 @@ async def sync_all(*, context: StageContext, new_import_id: Callable[[], str]) -
                 until=Stage.STEAM,
             )
         )
-    fetched = [result.response(Stage.STEAM) for result in summary.results if result.success]
+    responses = [result.response(Stage.STEAM) for result in fetched if result.success]
     try:
-        summary.prefetched = await prefetch_shared_cache(fetched, context)
+        summary.prefetched = summary.prefetched.plus(
+            await prefetch_shared_cache(responses, context)
+        )
     except PipelineError as exc:
         log.warning("sync.prefetch_failed", error_code=exc.code, error=exc.message)
-    for result in summary.results:
+    for result in fetched:
         steam = result.response(Stage.STEAM)
-        if not result.success or steam is None:
-            continue
-        rest = await run_pipeline(
-            first_event=steam.model_dump(mode="json"),
-            context=context,
-            import_id=result.import_id,
-            from_stage=Stage.ENRICH,
-        )
-        result.runs.extend(rest.runs)
-    log.info("sync.finished", users=len(summary.results), failed=summary.failed)
-    return summary
+        if result.success and steam is not None:
+            rest = await run_pipeline(
+                first_event=steam.model_dump(mode="json"),
+                context=context,
+                import_id=result.import_id,
+                from_stage=Stage.ENRICH,
+            )
+            result.runs.extend(rest.runs)
+        summary.results.append(result)

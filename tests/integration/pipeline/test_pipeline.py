@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -418,3 +419,29 @@ def test_another_steam_account_is_refused_unless_relinked(
     assert count(engine, "ImportedGame") > games_before
     medium = str(fresh_sandbox.users.by_name("medium").steamid64)
     assert linked_steam_id(engine, user_id=USER) == medium
+
+
+def test_sync_in_batches_looks_each_batch_up_once_and_adds_the_counts(
+    fresh_sandbox: Sandbox, context: StageContext, engine: Engine
+) -> None:
+    for user_id, kind in (("alice", "small"), ("erin", "small"), ("bob", "private_profile")):
+        ensure_user(engine, user_id=user_id, create=True)
+        connect_steam(
+            engine, user_id=user_id, steam_id64=fresh_sandbox.users.by_name(kind).steamid64
+        )
+    batched = replace(context, settings=context.settings.model_copy(update={"sync_batch_users": 1}))
+    counter = iter(range(100))
+    summary = asyncio.run(sync_all(context=batched, new_import_id=lambda: f"sync-{next(counter)}"))
+    assert sorted((r.user_id, r.success) for r in summary.results) == [
+        ("alice", True),
+        ("bob", False),
+        ("erin", True),
+    ]
+    # Three batches of one: the first successful user's look-up fills the cache, so the second
+    # one (the same library) asks nothing and only finds its apps there; the counts add up.
+    apps = len(fresh_sandbox.ground_truth("small"))
+    assert summary.prefetched.processed == 2 * apps
+    assert summary.prefetched.store_type_cache_misses == apps
+    assert summary.prefetched.store_type_cache_hits == apps
+    for user_id in ("alice", "erin"):
+        assert len(rows(engine, "ImportedGame", userId=user_id)) > 0
