@@ -445,3 +445,22 @@ def test_sync_in_batches_looks_each_batch_up_once_and_adds_the_counts(
     assert summary.prefetched.store_type_cache_hits == apps
     for user_id in ("alice", "erin"):
         assert len(rows(engine, "ImportedGame", userId=user_id)) > 0
+
+
+def test_sync_goes_on_when_the_shared_look_up_fails(
+    fresh_sandbox: Sandbox, context: StageContext, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lambdas.errors import UpstreamUnavailableError
+    from lambdas.sync import service
+
+    async def unavailable(*_args: object) -> object:
+        raise UpstreamUnavailableError("IGDB answered 503 to the look-up")
+
+    monkeypatch.setattr(service, "prefetch_shared_cache", unavailable)
+    ensure_user(engine, user_id="alice", create=True)
+    connect_steam(engine, user_id="alice", steam_id64=fresh_sandbox.users.small.steamid64)
+    summary = asyncio.run(sync_all(context=context, new_import_id=lambda: "sync-1"))
+    assert summary.succeeded == 1 and summary.prefetched.processed == 0
+    enriched = summary.results[0].response(Stage.ENRICH).stats
+    assert enriched.steam_store_calls > 0  # its own stage 2 asked instead
+    assert len(rows(engine, "ImportedGame", userId="alice")) > 0
