@@ -156,3 +156,28 @@ def test_the_unique_index_of_an_earlier_app_branch_counts_as_one_row_per_app(
     assert sorted(r["storefrontGameId"] for r in rows) == ["10", "20", "30", "50"]
     assert [r["deletedAt"] for r in rows if r["storefrontGameId"] == "20"] == [NOW]
     engine.dispose()
+
+
+def test_statements_per_import_do_not_grow_with_the_library(app_db: tuple[str, str]) -> None:
+    from tests.integration.app_schemas.conftest import PROFILES
+    from tests.integration.db.helpers import counting_statements
+
+    profile, url = app_db
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(f'INSERT INTO "{PROFILES[profile]}" (id, "updatedAt") VALUES (:id, :now)'),
+            {"id": "cappuser000000000000000002", "now": NOW},
+        )
+    engine.dispose()
+    counts: dict[str, list[int]] = {}
+    for user, size in ((USER, 10), ("cappuser000000000000000002", 2_000)):
+        engine = create_engine(url)  # each its own cold process: reflection included in both
+        rows_ = [row(appid, playtime=appid % 50) for appid in range(1, size + 1)]
+        bumped = [row(appid, playtime=appid % 50 + 5) for appid in range(1, size + 1)]
+        for phase, batch in (("first", rows_), ("unchanged", rows_), ("changed", bumped)):
+            with counting_statements(engine) as seen:
+                import_rows(engine, user_id=user, rows=batch, now=NOW)
+            counts.setdefault(phase, []).append(len(seen))
+        engine.dispose()
+    assert all(small == large for small, large in counts.values()), counts
