@@ -45,6 +45,11 @@ def parse(argv: list[str]) -> tuple[Options, Path | None]:
     parser.add_argument(
         "--stage3-only", action="store_true", help="no pipeline cases: stage 3 alone only"
     )
+    parser.add_argument(
+        "--stage3-top-up",
+        action="store_true",
+        help="reach --stage3-games with renumbered copies of the library's games",
+    )
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help="server admin URL")
     parser.add_argument(
         "--output", type=Path, default=None, help="JSON file (default bench/results/)"
@@ -72,6 +77,7 @@ def parse(argv: list[str]) -> tuple[Options, Path | None]:
         app_schemas=app_schemas,
         stage3_apps=args.stage3_apps,
         stage3_only=args.stage3_only,
+        stage3_top_up=args.stage3_top_up,
     )
     return options, args.output
 

@@ -62,6 +62,8 @@ class Options:
     stage3_apps: int | None = None
     #: Skip the pipeline cases: enrich the largest size once, unmeasured, for stage 3 alone.
     stage3_only: bool = False
+    #: Reach `stage3_games` with renumbered copies when the library has fewer game rows.
+    stage3_top_up: bool = False
 
 
 def run_child(module: str, spec: dict[str, Any], work: Path) -> dict[str, Any]:
@@ -98,32 +100,33 @@ class Databases:
             drop_postgres(self.postgres_url, f"steam_import_bench_{label}")
 
 
-#: Renumbered copies of game rows start this far above the catalogue's app and IGDB ids.
-COPY_OFFSET = 10_000_000
+#: Renumbered copies of game rows take app and IGDB ids from here up: far above the catalogue's,
+#: and within the int4 columns that hold them.
+COPY_BASE = 1_000_000_000
 
 
 def stage3_input(
-    enriched: Path, target: Path, *, games: int, apps: int | None = None
+    enriched: Path, target: Path, *, games: int, apps: int | None = None, top_up: bool = False
 ) -> tuple[int, int, int]:
     """Write the stage-3 input to `target`: the first `apps` rows of an enriched CSV, of every
-    kind (a library of that many apps), or else `games` game rows, topped up when the library
-    has fewer with renumbered copies of its own (new app, IGDB id and slug, same metadata);
-    (rows, games, copies)."""
+    kind (a library of that many apps), or else `games` game rows, topped up with `top_up` when
+    the library has fewer with renumbered copies of its own (new app id, IGDB id and slug, same
+    metadata); (rows, games, copies)."""
     rows = decode_rows(enriched.read_bytes(), EnrichedGameRow, what="enriched CSV")
     if apps is not None:
         kept = rows[:apps]
     else:
         kept = [row for row in rows if row.match_status is not MatchStatus.FILTERED][:games]
     originals, copies = list(kept), 0
-    while apps is None and originals and len(kept) < games:
+    while top_up and apps is None and originals and len(kept) < games:
         row = originals[copies % len(originals)]
-        shift = COPY_OFFSET * (1 + copies // len(originals))
+        new_id = COPY_BASE + copies
         kept.append(
             row.model_copy(
                 update={
-                    "appid": row.appid + shift,
-                    "igdb_id": row.igdb_id + shift if row.igdb_id is not None else None,
-                    "igdb_slug": f"{row.igdb_slug}-{shift}" if row.igdb_slug else None,
+                    "appid": new_id,
+                    "igdb_id": new_id if row.igdb_id is not None else None,
+                    "igdb_slug": f"{row.igdb_slug}-copy-{copies}" if row.igdb_slug else None,
                 }
             )
         )
@@ -249,7 +252,11 @@ def run_all(options: Options, *, say: Callable[[str], None]) -> dict[str, Any]:
             target = Path(scratch) / "stage3-input.csv"
             changed = Path(scratch) / "stage3-changed.csv"
             rows, games, copies = stage3_input(
-                largest, target, games=options.stage3_games, apps=options.stage3_apps
+                largest,
+                target,
+                games=options.stage3_games,
+                apps=options.stage3_apps,
+                top_up=options.stage3_top_up,
             )
             every_row_changed(target, changed)
             for database in (*options.databases, *options.app_schemas):
