@@ -134,6 +134,13 @@ def build_payload(
     )
 
 
+def _one_of(ref: _Ref, shared: dict[Any, Any]) -> _Ref:
+    """The one instance equal to `ref`: keyed by its field values, a tuple, whose hash and
+    comparison run in C (a model's own run in Python, 150,000 times for 20,000 games)."""
+    found: _Ref = shared.setdefault((type(ref), *ref.__dict__.values()), ref)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class _MatchedApp:
     """What the Game, link and LibraryItem records need from one matched row."""
@@ -167,8 +174,8 @@ class _MatchedApp:
             igdb_first_release_date=row.igdb_first_release_date,
             igdb_franchise_id=row.igdb_franchise_id,
             cover_url=row.cover_url,
-            genres=tuple(shared.setdefault(ref, ref) for ref in row.genres),
-            platforms=tuple(shared.setdefault(ref, ref) for ref in row.platforms),
+            genres=tuple(_one_of(ref, shared) for ref in row.genres),
+            platforms=tuple(_one_of(ref, shared) for ref in row.platforms),
             playtime_forever=row.playtime_forever,
             playtime_windows_forever=row.playtime_windows_forever,
             playtime_mac_forever=row.playtime_mac_forever,

@@ -15,7 +15,7 @@ from enum import Enum
 from functools import cache
 from typing import Annotated, Any, NamedTuple, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from lambdas.errors import MalformedCsvError
 
@@ -51,6 +51,8 @@ class _Kind(NamedTuple):
     is_json: bool
     optional: bool  # an empty cell is None
     is_int: bool
+    #: A JSON column's validator: a cell seen again reuses its validated (frozen) models.
+    adapter: TypeAdapter[Any] | None = None
 
 
 @cache
@@ -69,7 +71,8 @@ def _column_kinds(model: type[BaseModel]) -> dict[str, _Kind]:
             inner = get_args(inner)[0]
         is_json = get_origin(inner) in (list, dict) or inner in (list, dict)
         is_int = isinstance(inner, type) and issubclass(inner, int) and inner is not bool
-        kinds[name] = _Kind(is_json, optional, is_int)
+        adapter = TypeAdapter(annotation) if is_json and annotation is not None else None
+        kinds[name] = _Kind(is_json, optional, is_int, adapter)
     return kinds
 
 
@@ -231,13 +234,17 @@ def _parse_record(
         if cell == "" and kind.optional:
             values[column] = None
         elif kind.is_json:
-            if cell not in json_cells:
-                decoded = _json_cell(cell, f"the {what} row on line {line_number}: {column}")
+            key = f"{column}\x00{cell}"
+            if key not in json_cells:
+                row_at = f"the {what} row on line {line_number}"
+                decoded = _json_cell(cell, f"{row_at}: {column}")
+                validated = _validated_cell(decoded, kind, row_at, column)
                 if len(json_cells) < MAX_CACHED_JSON_CELLS and len(cell) <= MAX_CACHED_JSON_CHARS:
-                    json_cells[cell] = decoded
-                values[column] = decoded
+                    json_cells[key] = validated
+                values[column] = validated
             else:
-                values[column] = json_cells[cell]  # validation copies it into new models
+                # The models are frozen, so rows may share them; the row copies the list.
+                values[column] = json_cells[key]
         elif kind.is_int:
             if len(cell) > MAX_NUMBER_CHARS or not _STRICT_INT.fullmatch(cell):
                 raise MalformedCsvError(
@@ -255,6 +262,18 @@ def _parse_record(
         raise MalformedCsvError(
             f"the {what} row on line {line_number}: {location}: {first['msg']}"
         ) from exc
+
+
+def _validated_cell(value: Any, kind: _Kind, row_at: str, column: str) -> Any:
+    """A decoded JSON cell validated as its column's type (located as the row's model would)."""
+    if kind.adapter is None:
+        return value
+    try:
+        return kind.adapter.validate_python(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = ".".join(str(part) for part in (column, *first["loc"]))
+        raise MalformedCsvError(f"{row_at}: {location}: {first['msg']}") from exc
 
 
 class _JsonRefused(ValueError):

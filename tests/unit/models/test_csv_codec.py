@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from tests.cases import HARD_NAMES
 
 from lambdas.errors import MalformedCsvError
@@ -170,7 +171,7 @@ def test_json_cells_at_the_bounds(cell: str, refused: str | None) -> None:
             _json_cell(cell, "genres")
 
 
-def test_rows_that_share_a_genre_cell_get_models_of_their_own() -> None:
+def test_rows_that_share_a_genre_cell_share_only_frozen_models() -> None:
     genres = [GenreRef(id=12, name="Role-playing (RPG)", slug="rpg", checksum=None)]
     rows = [
         EnrichedGameRow(
@@ -186,4 +187,6 @@ def test_rows_that_share_a_genre_cell_get_models_of_their_own() -> None:
     ]
     first, second = decode_rows(encode_rows(rows, EnrichedGameRow), EnrichedGameRow)
     assert first.genres == second.genres == genres
-    assert first.genres is not second.genres and first.genres[0] is not second.genres[0]
+    assert first.genres is not second.genres  # each row its own list
+    with pytest.raises(ValidationError):  # the models a cell decodes to are shared, and frozen
+        first.genres[0].name = "Changed"  # type: ignore[misc]
