@@ -62,7 +62,10 @@ class Dialect:
             type_coerce(func.json_extract(each.c.value, f'$."{field}"'), kind).label(field)
             for field, kind in spec
         ]
-        return select(*fields).select_from(each).subquery(name)
+        # Materialized, so SQLite reads the array once and joins it to the tables' indexes; as
+        # a plain subquery it may scan the whole array again for every stored row (2,000 games
+        # re-imported: 13 s instead of 0.1 s).
+        return select(*fields).select_from(each).cte(name).prefix_with("MATERIALIZED")
 
     def lock_user(self, connection: Connection, user_id: str) -> None:
         """Serialize imports of one user until the transaction ends.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from tests.integration.db.conftest import add_user
 from tests.integration.db.helpers import count, counting_statements, counts
-from tests.unit.db.factories import library
+from tests.unit.db.factories import library, row
 
 from lambdas.database.engine import create_engine
 from lambdas.database.loader import ImportStats, import_rows
@@ -137,3 +138,37 @@ def test_an_import_waits_for_its_users_advisory_lock(
     worker.join()
     holder.dispose()
     assert results[0].library_items_created > 0
+
+
+def test_sqlite_reads_each_record_array_once_per_statement(tmp_path: Path) -> None:
+    """A re-import's statements scan each JSON record array once (materialized), never once per
+    stored row: the plan shows every `json_each` scan directly under its MATERIALIZE step."""
+    import sqlite3
+
+    from lambdas.database.schema import upgrade
+    from lambdas.database.users import ensure_user
+
+    url = f"sqlite:///{tmp_path / 'plans.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    ensure_user(engine, user_id="u1", create=True)
+    rows_ = [row(appid, playtime=appid) for appid in range(1, 51)]
+    import_rows(engine, user_id="u1", rows=rows_)
+    captured: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if "json_each" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    import_rows(engine, user_id="u1", rows=rows_)
+    event.remove(engine, "before_cursor_execute", keep)
+    engine.dispose()
+    assert len(captured) > 5
+    with sqlite3.connect(tmp_path / "plans.db") as connection:
+        for statement, parameters in captured:
+            plan = connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters).fetchall()
+            details = {node: detail for node, _parent, _unused, detail in plan}
+            for _node, parent, _unused, detail in plan:
+                if detail.startswith("SCAN") and "_items" in detail:
+                    assert details[parent].startswith("MATERIALIZE"), (statement[:80], plan)
