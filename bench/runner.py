@@ -70,8 +70,14 @@ def run_child(module: str, spec: dict[str, Any], work: Path) -> dict[str, Any]:
     """Run `python -m module SPEC OUT` in `work`; its JSON figures (stderr is passed through)."""
     spec_path, out_path = work / "spec.json", work / "out.json"
     spec_path.write_text(json.dumps(spec))
+    # Bytecode as the Lambda zip ships it (see bench/cold_import.py): with this machine's
+    # PYTHONDONTWRITEBYTECODE, a first phase would time the compiler of its lazy imports too.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     completed = subprocess.run(
-        [sys.executable, "-m", module, str(spec_path), str(out_path)], cwd=REPO, check=False
+        [sys.executable, "-m", module, str(spec_path), str(out_path)],
+        cwd=REPO,
+        check=False,
+        env=env,
     )
     if completed.returncode != 0:
         raise RuntimeError(f"{module} failed for {spec.get('label')} (exit {completed.returncode})")
