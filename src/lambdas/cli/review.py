@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 import typer
@@ -29,6 +29,9 @@ from lambdas.cli._output import (
 from lambdas.config import Settings
 from lambdas.errors import ConfigurationError, PipelineError, UpstreamUnavailableError
 from lambdas.models.igdb import GameType
+
+if TYPE_CHECKING:
+    from lambdas.stages import StageContext
 
 T = TypeVar("T")
 
@@ -75,6 +78,16 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _existing_context(*, as_json: bool) -> StageContext:
+    """The stage context of a command that reads the local database or the one DATABASE_URL
+    names; a local database that does not exist yet is refused, not created."""
+    from lambdas.stages import StageContext
+
+    settings = load_settings()
+    call(lambda: require_existing_database(settings), as_json=as_json)
+    return call(lambda: StageContext.from_settings(settings), as_json=as_json)
+
+
 def game_type_name(game_type: int | None) -> str | None:
     """IGDB's `game_type` id in words (`main game`, `dlc addon`, …); an id this code does not
     know yet stays a number."""
@@ -90,11 +103,8 @@ def game_type_name(game_type: int | None) -> str | None:
 def unmatched_command(user_id: UserIdOption, as_json: JsonOption = False) -> None:
     """The review list: imported games no IGDB game was matched to, with candidates."""
     from lambdas.review.service import list_unmatched
-    from lambdas.stages import StageContext
 
-    settings = load_settings()
-    call(lambda: require_existing_database(settings), as_json=as_json)
-    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+    context = _existing_context(as_json=as_json)
     games = call(
         lambda: list_unmatched(context.database(), context.storage, user_id=user_id),
         as_json=as_json,
@@ -147,11 +157,9 @@ def link_command(
     """Link an imported game to an IGDB game, exactly as if it had matched automatically."""
     from lambdas.clients.igdb import IgdbClient
     from lambdas.review.service import LinkResult, link_game
-    from lambdas.stages import StageContext
 
-    settings = load_settings()
-    call(lambda: require_existing_database(settings), as_json=as_json)
-    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+    context = _existing_context(as_json=as_json)
+    settings = context.settings
 
     async def link() -> LinkResult:
         async with IgdbClient.from_settings(settings) as igdb:
@@ -180,11 +188,8 @@ def link_command(
 def ignore_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption = False) -> None:
     """Ignore an imported game: it never enters the library, now or on later imports."""
     from lambdas.review.service import ignore_game
-    from lambdas.stages import StageContext
 
-    settings = load_settings()
-    call(lambda: require_existing_database(settings), as_json=as_json)
-    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+    context = _existing_context(as_json=as_json)
     call(lambda: ignore_game(context.database(), user_id=user_id, app_id=app_id), as_json=as_json)
     emit(
         {"success": True, "user_id": user_id, "app_id": app_id, "status": "IGNORED"},
@@ -197,11 +202,8 @@ def ignore_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOpti
 def filtered_command(user_id: UserIdOption, as_json: JsonOption = False) -> None:
     """The apps the last import left out as non-games, with kind and the reason for it."""
     from lambdas.review.filtered import list_filtered_apps
-    from lambdas.stages import StageContext
 
-    settings = load_settings()
-    call(lambda: require_existing_database(settings), as_json=as_json)
-    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+    context = _existing_context(as_json=as_json)
     apps = call(lambda: list_filtered_apps(context.database(), user_id=user_id), as_json=as_json)
     if as_json:
         payload = [
@@ -238,11 +240,9 @@ def keep_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption
     """Make a filtered app a game for good: matched or left for review like any other game."""
     from lambdas.clients.igdb import IgdbClient
     from lambdas.review.filtered import KeepResult, keep_filtered_app
-    from lambdas.stages import StageContext
 
-    settings = load_settings()
-    call(lambda: require_existing_database(settings), as_json=as_json)
-    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+    context = _existing_context(as_json=as_json)
+    settings = context.settings
 
     async def keep() -> KeepResult:
         async with IgdbClient.from_settings(settings) as igdb:
@@ -314,12 +314,9 @@ def search_command(
 def sync_command(as_json: JsonOption = False) -> None:
     """Re-import every user with a Steam account connected; one failure stops none."""
     from lambdas.handlers._runtime import new_import_id
-    from lambdas.stages import StageContext
     from lambdas.sync.service import sync_all
 
-    settings = load_settings()
-    call(lambda: require_existing_database(settings), as_json=as_json)
-    context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
+    context = _existing_context(as_json=as_json)
     summary = run_async(sync_all(context=context, new_import_id=new_import_id), as_json=as_json)
     if as_json:
         stdout.print_json(
