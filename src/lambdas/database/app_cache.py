@@ -21,7 +21,6 @@ from sqlalchemy import (
     Integer,
     Table,
     Text,
-    inspect,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -29,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from lambdas.database.engine import database_errors
-from lambdas.database.own_state import own_state_metadata
+from lambdas.database.own_state import own_state_metadata, own_tables_exist
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.igdb import IgdbGame
 from lambdas.models.steam_store import StoreType
@@ -201,13 +200,7 @@ def _open(engine: Engine, *, user_id: str | None) -> tuple[AppCache, frozenset[i
         log.info("app_cache.unavailable", reason="no database file yet")
         return NO_APP_CACHE, frozenset()
     with database_errors(), engine.connect() as connection:
-        schema = own_state_metadata.schema if connection.dialect.name == "postgresql" else None
-        inspector = inspect(connection)
-        ready = all(
-            inspector.has_table(table.name, schema=schema)
-            for table in (app_cache_table, app_override_table)
-        )
-        if not ready:
+        if not own_tables_exist(connection, [app_cache_table, app_override_table]):
             log.warning("app_cache.unavailable", reason="own-state tables missing; db upgrade")
             return NO_APP_CACHE, frozenset()
         kept = kept_app_ids(connection, user_id) if user_id is not None else frozenset()

@@ -18,7 +18,6 @@ from sqlalchemy import (
     delete,
     exists,
     insert,
-    inspect,
     literal,
     select,
 )
@@ -27,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from lambdas.database.dialect import Dialect, Spec, records_param
-from lambdas.database.own_state import own_state_metadata
+from lambdas.database.own_state import own_state_metadata, own_tables_exist
 from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
 
 log = structlog.get_logger()
@@ -91,8 +90,7 @@ def collect_filtered(
 
 def has_own_tables(connection: Connection) -> bool:
     """Whether this project's filtered-app tables exist (`steam-import db upgrade` makes them)."""
-    schema = (connection.dialect.name == "postgresql" and own_state_metadata.schema) or None
-    return inspect(connection).has_table(filtered_app_table.name, schema=schema)
+    return own_tables_exist(connection, [filtered_app_table])
 
 
 def record_filtered_apps(

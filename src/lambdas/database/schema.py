@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib.resources import files
 
-import sqlalchemy
 import structlog
 from alembic import command
 from alembic.config import Config
@@ -112,13 +111,9 @@ def prepare_own_state(url: str) -> str:
 
 def _has_own_state(connection: Connection) -> bool:
     from lambdas.database import app_cache, filtered  # noqa: F401 - declare the tables
-    from lambdas.database.own_state import own_state_metadata
+    from lambdas.database.own_state import own_state_metadata, own_tables_exist
 
-    schema = version_table_schema(connection)
-    inspector = sqlalchemy.inspect(connection)
-    return all(
-        inspector.has_table(table.name, schema) for table in own_state_metadata.sorted_tables
-    )
+    return own_tables_exist(connection, own_state_metadata.sorted_tables)
 
 
 @dataclass
