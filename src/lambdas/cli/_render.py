@@ -66,6 +66,11 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
         table.add_row("imported games created", str(load.stats.imported_games_created))
         table.add_row("imported games updated", str(load.stats.imported_games_updated))
         table.add_row("added to the library", str(load.stats.library_items_created))
+        if load.stats.removed_by_user_left_out:
+            table.add_row(
+                "left out: removed from the library by the user",
+                str(load.stats.removed_by_user_left_out),
+            )
     if not counted:
         return
     table.add_section()

@@ -144,7 +144,12 @@ def load_command(
         human=lambda: stdout.print(
             f"Imported games: {stats.imported_games_created} new, "
             f"{stats.imported_games_updated} updated; games: {stats.games_created} new, "
-            f"{stats.games_updated} updated; library items: {stats.library_items_created} new",
+            f"{stats.games_updated} updated; library items: {stats.library_items_created} new"
+            + (
+                f", {stats.removed_by_user_left_out} left out (removed by the user)"
+                if stats.removed_by_user_left_out
+                else ""
+            ),
             highlight=False,
         ),
     )

@@ -11,7 +11,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.engine import Connection, Engine
 
 from lambdas.config import Settings
-from lambdas.database import upserts
+from lambdas.database import placement, upserts
 from lambdas.database.checks import check_fit
 from lambdas.database.dialect import Dialect
 from lambdas.database.engine import create_engine, database_errors
@@ -118,9 +118,14 @@ def import_rows(
     Per import, whatever its size and in every profile, the statements are: a transaction-scoped
     advisory lock on the user (PostgreSQL; SQLite's BEGIN IMMEDIATE serializes writers instead);
     the profile's detection and fit check (a fixed set of reflection queries); the user look-up;
-    then one statement each: the backwards count, the ImportedGame UPDATE and INSERT, Genre,
-    Platform, the Game re-key by Steam app id, Game, GameGenre, GamePlatform and LibraryItem
-    (library mode). Rows travel as one JSON parameter per statement, so nothing is chunked.
+    then one statement each: the backwards count, the apps already placed in the library, the
+    ImportedGame UPDATE and INSERT, Genre, Platform, the Game re-key by Steam app id, Game,
+    GameGenre, GamePlatform, and in library mode the LibraryItem INSERT and the count of games
+    left out because the user removed them. Rows travel as one JSON parameter per statement, so
+    nothing is chunked.
+
+    A game's LibraryItem is added once: the first time one of its apps is matched for the user
+    (`lambdas.database.placement`); an item the user removed is never re-created.
 
     Raises UserNotFoundError, SchemaDriftError (the live schema does not fit the profile, or
     lacks a status the rule writes; nothing is written), MalformedCsvError (a MATCHED row without
@@ -168,6 +173,7 @@ def _refuse_misfit(connection: Connection, target: Target, *, user_id: str) -> N
 
 def _write(w: upserts.Writer, payload: ImportPayload, options: LoadOptions) -> ImportStats:
     stored, kept = upserts.count_backwards(w, payload.imported_games)
+    placed = placement.already_placed(w)
     created, updated = upserts.upsert_imported_games(w, payload.imported_games)
     upserts.upsert_genres(w, payload.genres)
     upserts.upsert_platforms(w, payload.platforms)
@@ -177,9 +183,14 @@ def _write(w: upserts.Writer, payload: ImportPayload, options: LoadOptions) -> I
     games = upserts.upsert_games(w, payload.games, refresh=refresh)
     upserts.link_genres(w, payload.game_genres)
     upserts.link_platforms(w, payload.game_platforms)
-    items = 0
+    items = removed = 0
     if options.mode is ImportMode.LIBRARY:
-        items = upserts.create_library_items(w, payload.library_items)
+        # A game enters the library once: apps placed before are left out, and those whose game
+        # has no item now are the ones the user removed (counted, never re-added).
+        fresh = [r for r in payload.library_items if r["storefrontGameId"] not in placed]
+        again = [r for r in payload.library_items if r["storefrontGameId"] in placed]
+        items = upserts.create_library_items(w, fresh)
+        removed = upserts.count_games_without_item(w, again)
     games_created = {record_id for record_id in games if record_id in new_games}
     shrink = bool(stored) and len(payload.imported_games) < stored * options.suspicious_shrink_ratio
     return ImportStats(
@@ -188,6 +199,7 @@ def _write(w: upserts.Writer, payload: ImportPayload, options: LoadOptions) -> I
         games_created=len(games_created),
         games_updated=len((set(games) - games_created) | set(rekeyed)),
         library_items_created=items,
+        removed_by_user_left_out=removed,
         playtimes_kept=kept,
         suspicious_shrink=shrink,
     )

@@ -185,6 +185,9 @@ class ImportStats(BaseModel):
     games_created: int = 0
     games_updated: int = 0
     library_items_created: int = 0
+    #: Matched games not added to the library because the user had removed their item (an
+    #: import adds a game's item once: the first time its app is matched for the user).
+    removed_by_user_left_out: int = 0
     #: Stored playtimes or last-played times a lower Steam value would have moved backwards.
     playtimes_kept: int = 0
     #: Steam answered with far fewer games than the user's stored library (SUSPICIOUS_SHRINK_RATIO).
