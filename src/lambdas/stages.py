@@ -104,6 +104,10 @@ async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamIm
         game_count=result.game_count,
         steam_id64=str(result.steam_id64),
         steam_requests=result.steam_requests,
+        wishlist=result.wishlist.outcome.value,
+        wishlist_items=len(result.wishlist.rows),
+        wishlist_reason=result.wishlist.reason,
+        wishlist_requests=result.wishlist.requests,
     )
 
 

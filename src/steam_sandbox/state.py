@@ -50,7 +50,11 @@ class SandboxState:
             CatalogueConfig(seed=seed, pagination_rows=pagination_rows)
         )
         self.users: SandboxUsers = build_users(
-            with_pagination_app=self.catalogue.pagination_appid is not None
+            with_pagination_app=self.catalogue.pagination_appid is not None,
+            unvetted_apps=sum(
+                not self.catalogue.apps[appid].free_sub
+                for appid in self.catalogue.pools.get("unvetted", ())
+            ),
         )
         self.libraries = Libraries(self.catalogue, self.users)
         self.store = IgdbStore(self.catalogue.tables)
@@ -91,6 +95,7 @@ class SandboxState:
                 self.steam_daily.clear()
                 self.igdb_in_flight.peak = self.igdb_in_flight.current
                 self.faults.reset()
+                self.libraries.forget_purchases()
         if stats:
             self.stats.reset()
 

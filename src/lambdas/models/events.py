@@ -121,6 +121,14 @@ class SteamImportResponse(StageResponse):
     game_count: int = 0
     steam_id64: str | None = None
     steam_requests: int = Field(default=0, description="Steam Web API requests, retries included")
+    wishlist: str = Field(
+        default="off", description="imported, empty, private, skipped (the call failed) or off"
+    )
+    wishlist_items: int = Field(default=0, description="wishlisted apps stored, owned ones too")
+    wishlist_reason: str | None = Field(default=None, description="why it was skipped")
+    wishlist_requests: int = Field(
+        default=0, description="keyless Steam requests: GetWishlist, GetItems for names"
+    )
 
 
 class IgdbEnrichmentEvent(StageEvent):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,7 +44,7 @@ class StoreItem(_Upstream):
     appid: int | None = None
     success: int = 0
     visible: bool | None = None
-    name: str | None = None
+    name: str | None = field(default=None, compare=False)
     type: int = 0
     related_items: RelatedItems | None = None
 
@@ -69,6 +69,8 @@ class StoreType:
     app_id: int
     app_type: int | None
     parent_appid: int | None = None
+    #: The store's name of the app when this answer came from the store (never cached).
+    name: str | None = field(default=None, compare=False)
 
     @property
     def known(self) -> bool:
