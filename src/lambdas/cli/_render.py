@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from lambdas.cli._output import exit_code_of, stderr, stdout
+from lambdas.models.events import IgdbEnrichmentResponse, SteamImportResponse
 from lambdas.pipeline import PipelineResult, Stage
 
 _STAGE_TITLES = {Stage.STEAM: "Steam", Stage.ENRICH: "IGDB matching", Stage.LOAD: "Database"}
@@ -60,6 +61,8 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
             table.add_row("filtered as non-games, decided by", str(stats.filtered))
             for source, count in _by_source(stats.filtered_by_reason).items():
                 table.add_row(f"  {source}", str(count))
+    if steam is not None and steam.success and steam.wishlist != "off":
+        _wishlist_block(table, steam, enrich)
     if load is not None and load.success:
         counted = True
         table.add_section()
@@ -77,6 +80,24 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
     for run in result.runs:
         table.add_row(f"time: {_STAGE_TITLES[run.stage]}", f"{run.seconds:.2f} s")
     stdout.print(table)
+
+
+def _wishlist_block(
+    table: Table, steam: SteamImportResponse, enrich: IgdbEnrichmentResponse | None
+) -> None:
+    """The wishlist: how stage 1 got it, then what its apps are (owned + matched + unmatched +
+    filtered = the wishlisted apps)."""
+    table.add_section()
+    outcome = steam.wishlist + (f": {steam.wishlist_reason}" if steam.wishlist_reason else "")
+    table.add_row("wishlist", outcome)
+    table.add_row("wishlisted apps", str(steam.wishlist_items))
+    if enrich is None or not enrich.success or not steam.wishlist_items:
+        return
+    stats = enrich.stats
+    table.add_row("  owned already", str(stats.wishlist_owned))
+    table.add_row("  wishlisted games matched to IGDB", str(stats.wishlist_matched))
+    table.add_row("  wishlisted games unmatched", str(stats.wishlist_unmatched))
+    table.add_row("  wishlisted non-games (DLC, soundtracks, …)", str(stats.wishlist_filtered))
 
 
 def _by_source(by_reason: dict[str, int]) -> dict[str, int]:

@@ -27,20 +27,35 @@ from lambdas.cli._output import (
 from lambdas.cli._render import finish
 from lambdas.pipeline import Stage
 
+WishlistOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--wishlist/--no-wishlist",
+        help="Import the Steam wishlist too (default IMPORT_WISHLIST, else yes).",
+        show_default=False,
+    ),
+]
+
+
+def _with_wishlist(wishlist: bool | None) -> dict[str, bool]:
+    return {} if wishlist is None else {"import_wishlist": wishlist}
+
 
 @app.command("steam")
 def steam_command(
     user_id: UserIdOption,
     steam: SteamOption,
+    wishlist: WishlistOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Stage 1: fetch a Steam library and store it as a raw CSV; prints its location."""
+    """Stage 1: fetch a Steam library (and wishlist) and store it as a raw CSV; prints its
+    location."""
     from lambdas.clients.s3 import storage_from_settings
     from lambdas.handlers._runtime import new_import_id
     from lambdas.steam.library import import_steam_library
 
     steam_account(steam, as_json=as_json)
-    settings = load_settings()
+    settings = load_settings(**_with_wishlist(wishlist))
     result = run_async(
         import_steam_library(
             user_id=user_id,
@@ -59,11 +74,16 @@ def steam_command(
             "s3_location": result.location,
             "game_count": result.game_count,
             "steam_id64": str(result.steam_id64),
+            "wishlist": result.wishlist.outcome.value,
+            "wishlist_items": len(result.wishlist.rows),
+            "wishlist_reason": result.wishlist.reason,
         },
         as_json=as_json,
         human=lambda: stdout.print(
             f"Stored [bold]{result.game_count}[/] games of "
-            f"{result.persona_name or result.steam_id64} at {result.location}",
+            f"{result.persona_name or result.steam_id64} at {result.location}; wishlist: "
+            f"{result.wishlist.outcome.value} ({len(result.wishlist.rows)} apps)"
+            + (f", {result.wishlist.reason}" if result.wishlist.reason else ""),
             highlight=False,
         ),
     )
@@ -211,6 +231,7 @@ def run_command(
         typer.Option("--location", "-l", help="With --from-stage: the stored CSV to resume from."),
     ] = None,
     mode: ModeOption = None,
+    wishlist: WishlistOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The whole import: Steam → IGDB matching → database, as the state machine runs it."""
@@ -224,7 +245,7 @@ def run_command(
         raise typer.BadParameter("--from-stage needs the --location to resume from")
     if steam is not None:
         steam_account(steam, as_json=as_json)
-    settings = load_settings(**_with_mode(mode))
+    settings = load_settings(**_with_mode(mode), **_with_wishlist(wishlist))
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
     call(lambda: prepare_database(settings, context), as_json=as_json)
     with stage_progress("Importing", enabled=is_terminal() and not as_json) as progress:

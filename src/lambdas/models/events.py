@@ -150,6 +150,11 @@ class EnrichmentStats(BaseModel):
         default_factory=dict, description="non-games per deciding source, e.g. steam_type=4"
     )
     igdb_requests: int = Field(default=0, description="IGDB and Twitch requests of this run")
+    wishlist_items: int = Field(default=0, description="wishlisted apps: owned + the three below")
+    wishlist_owned: int = Field(default=0, description="wishlisted apps the user owns too")
+    wishlist_matched: int = Field(default=0, description="wishlisted games matched, not owned")
+    wishlist_unmatched: int = Field(default=0, description="wishlisted games unmatched, not owned")
+    wishlist_filtered: int = Field(default=0, description="wishlisted non-games (DLC, …)")
     steam_store_calls: int = Field(default=0, description="Steam GetItems calls of this run")
     store_type_cache_hits: int = Field(
         default=0, description="apps whose store type the shared app cache answered (fresh)"
