@@ -16,7 +16,7 @@ from steam_sandbox.knobs import Knobs
 from steam_sandbox.limits import DailyCounter, InFlight, SlidingWindow
 from steam_sandbox.stats import SandboxStats, StatsRecorder
 from steam_sandbox.tokens import TokenRegistry
-from steam_sandbox.users import Libraries, SandboxUsers, build_users
+from steam_sandbox.users import Libraries, SandboxUsers, build_users, unvetted_listed
 
 Clock = Callable[[], float]
 
@@ -51,10 +51,7 @@ class SandboxState:
         )
         self.users: SandboxUsers = build_users(
             with_pagination_app=self.catalogue.pagination_appid is not None,
-            unvetted_apps=sum(
-                not self.catalogue.apps[appid].free_sub
-                for appid in self.catalogue.pools.get("unvetted", ())
-            ),
+            unvetted_apps=unvetted_listed(self.catalogue),
         )
         self.libraries = Libraries(self.catalogue, self.users)
         self.store = IgdbStore(self.catalogue.tables)

@@ -139,6 +139,12 @@ def build_users(*, with_pagination_app: bool = False, unvetted_apps: int = 0) ->
     return SandboxUsers(*users)
 
 
+def unvetted_listed(catalogue: Catalogue) -> int:
+    """How many of the catalogue's unvetted apps stage 1 lists (`build_users`'s
+    ``unvetted_apps``): all but those of free licenses."""
+    return sum(_listed_by_stage_one(catalogue.apps[a]) for a in catalogue.pools.get("unvetted", ()))
+
+
 class Libraries:
     """Builds each user's owned games on first use and keeps them (thread-safe)."""
 
