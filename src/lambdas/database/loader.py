@@ -63,6 +63,7 @@ class LoadOptions:
     status_unplayed: str | None = None
     status_played: str | None = None
     status_playing: str | None = None
+    status_wishlist: str | None = None
     recent_days: float = 7.0
     suspicious_shrink_ratio: float = 0.5
 
@@ -75,6 +76,7 @@ class LoadOptions:
             status_unplayed=settings.library_status_unplayed,
             status_played=settings.library_status_played,
             status_playing=settings.library_status_playing,
+            status_wishlist=settings.library_status_wishlist,
             recent_days=settings.library_status_recent_days,
             suspicious_shrink_ratio=settings.suspicious_shrink_ratio,
         )
@@ -99,6 +101,7 @@ def open_target(connection: Connection, options: LoadOptions) -> Target:
         unplayed=options.status_unplayed,
         played=options.status_played,
         playing=options.status_playing,
+        wishlist=options.status_wishlist,
         recent_days=options.recent_days,
     )
     return Target(profile=profile, tables=tables_for(profile.name), rule=rule, dialect=dialect)
@@ -280,6 +283,7 @@ def create_library_item(
         status_unplayed=status_unplayed or base.status_unplayed,
         status_played=status_played or base.status_played,
         status_playing=base.status_playing,
+        status_wishlist=base.status_wishlist,
         recent_days=base.recent_days,
     )
     w, target = _single(connection, user_id, now, chosen)
