@@ -32,7 +32,7 @@ from lambdas.models.events import (
     SteamImportEvent,
     SteamImportResponse,
 )
-from lambdas.models.rows import EnrichedGameRow, RawGameRow
+from lambdas.models.rows import EnrichedGameRow, EnrichedWishlistRow, RawGameRow
 
 if TYPE_CHECKING:
     import httpx
@@ -195,6 +195,7 @@ async def database_stage(
         user_id=event.user_id,
         rows=rows(),
         options=LoadOptions.from_settings(context.settings),
+        wishes=_wishlist_beside(context.storage, event.s3_enriched_location, event.user_id),
     )
     log.info(
         "stage.finished",
@@ -206,6 +207,22 @@ async def database_stage(
     return DatabaseImportResponse(
         success=True, user_id=event.user_id, import_id=event.import_id, stats=stats
     )
+
+
+def _wishlist_beside(storage: Storage, location: str, user_id: str) -> list[EnrichedWishlistRow]:
+    """The enriched wishlist stage 2 stored beside the enriched CSV; none when it stored none."""
+    from lambdas.clients.s3 import wishlist_key_for
+    from lambdas.errors import LocationNotFoundError
+    from lambdas.models.csv_codec import decode_rows
+
+    sibling = wishlist_key_for(storage.key_of(location, user_id=user_id))
+    if sibling is None:
+        return []
+    try:
+        data = storage.get(storage.location_of(sibling), user_id=user_id)
+    except LocationNotFoundError:
+        return []
+    return decode_rows(data, EnrichedWishlistRow, what="enriched wishlist CSV")
 
 
 E = TypeVar("E", bound=StageEvent)

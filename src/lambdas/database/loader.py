@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,9 +25,16 @@ from lambdas.database.payloads import (
 )
 from lambdas.database.profiles import ImportMode, Profile, StatusRule, resolve_profile, status_rule
 from lambdas.database.tables import AppTables, tables_for
+from lambdas.database.wishlist import has_wishlist_state, write_wishlist
 from lambdas.errors import SchemaDriftError, UserNotFoundError
 from lambdas.models.events import ImportStats
-from lambdas.models.rows import EnrichedGameRow, GenreRef, PlatformRef
+from lambdas.models.rows import (
+    EnrichedGameRow,
+    EnrichedWishlistRow,
+    GenreRef,
+    MatchStatus,
+    PlatformRef,
+)
 
 log = structlog.get_logger()
 
@@ -115,6 +122,7 @@ def import_rows(
     options: LoadOptions | None = None,
     now: datetime | None = None,
     new_id: Callable[[], str] = default_new_id,
+    wishes: Sequence[EnrichedWishlistRow] = (),
 ) -> ImportStats:
     """Write `rows` for `user_id` in one transaction and say what changed.
 
@@ -140,6 +148,14 @@ def import_rows(
         Dialect.for_connection(connection).lock_user(connection, user_id)
         target = open_target(connection, options)
         _refuse_misfit(connection, target, user_id=user_id)
+        recorded = placement.has_placements(connection)
+        # Wishlisted games get Game rows only when their items may be written.
+        writes_wishlist = (
+            bool(wishes)
+            and options.mode is ImportMode.LIBRARY
+            and target.rule.wishlist is not None
+            and has_wishlist_state(connection)
+        )
         payload = build_payload(
             rows,
             new_id=new_id,
@@ -147,9 +163,36 @@ def import_rows(
             now=stamp,
             mode=options.mode,
             library_platform=target.profile.library_platform,
+            wished=[
+                row
+                for row in wishes
+                if writes_wishlist and not row.owned and row.match_status is MatchStatus.MATCHED
+            ],
         )
         writer = upserts.Writer(connection, target.tables, target.dialect, stamp, user_id)
-        stats = _write(writer, payload, options)
+        stats = _write(writer, payload, options, recorded=recorded)
+        if wishes:
+            wished = write_wishlist(
+                writer,
+                wishes,
+                items=payload.wishlist_items,
+                owned_items=payload.library_items,
+                mode=options.mode,
+                rule=target.rule,
+                library_platform=target.profile.library_platform,
+            )
+            stats = stats.model_copy(
+                update={
+                    "wishlist_items_created": wished.created,
+                    "wishlist_in_library": wished.in_library,
+                    "wishlist_removed_by_user": wished.removed,
+                    "wishlist_not_written": wished.not_written,
+                    "wishlist_not_written_reason": wished.reason,
+                    "wishlist_promoted": wished.promoted,
+                }
+            )
+        if recorded and options.mode is ImportMode.LIBRARY:
+            placement.record_owned(writer, payload.library_items)
         record_non_games(writer, payload.non_games)
     log_line = log.warning if stats.suspicious_shrink else log.debug
     log_line(
@@ -174,9 +217,11 @@ def _refuse_misfit(connection: Connection, target: Target, *, user_id: str) -> N
         raise UserNotFoundError(f'no user with id {user_id!r} in "{target.tables.user.name}"')
 
 
-def _write(w: upserts.Writer, payload: ImportPayload, options: LoadOptions) -> ImportStats:
+def _write(
+    w: upserts.Writer, payload: ImportPayload, options: LoadOptions, *, recorded: bool
+) -> ImportStats:
     stored, kept = upserts.count_backwards(w, payload.imported_games)
-    placed = placement.already_placed(w)
+    placed = placement.already_placed(w, recorded=recorded)
     created, updated = upserts.upsert_imported_games(w, payload.imported_games)
     upserts.upsert_genres(w, payload.genres)
     upserts.upsert_platforms(w, payload.platforms)

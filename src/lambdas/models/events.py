@@ -201,6 +201,15 @@ class ImportStats(BaseModel):
     #: Matched games not added to the library because the user had removed their item (an
     #: import adds a game's item once: the first time its app is matched for the user).
     removed_by_user_left_out: int = 0
+    #: Matched wishlisted games the user does not own, per app: created + in library + removed
+    #: by the user + not written (curate mode, no wishlist status, or no own state).
+    wishlist_items_created: int = 0
+    wishlist_in_library: int = 0
+    wishlist_removed_by_user: int = 0
+    wishlist_not_written: int = 0
+    wishlist_not_written_reason: str | None = None
+    #: Bought games whose untouched WISHLIST item moved to the owned status.
+    wishlist_promoted: int = 0
     #: Stored playtimes or last-played times a lower Steam value would have moved backwards.
     playtimes_kept: int = 0
     #: Steam answered with far fewer games than the user's stored library (SUSPICIOUS_SHRINK_RATIO).
