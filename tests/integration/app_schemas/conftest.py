@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from tests import postgres
 from tests.integration.databases import PostgresServer
 
-from lambdas.database.engine import create_engine
+from lambdas.sql.engine import create_engine
 
 USER = "cappuser000000000000000001"
 NOW = datetime(2026, 6, 30, 12, 0, 0)
