@@ -36,14 +36,15 @@ def app_db(request: pytest.FixtureRequest, pg_server: PostgresServer) -> tuple[s
     return request.param, url
 
 
-def schema_dump(url: str) -> str:
+def schema_dump(url: str, *, schema: str = "public", data: bool = False) -> str:
+    """`pg_dump` of one schema: its DDL, and with `data` its rows too."""
     parsed = make_url(url)
     environment = {**os.environ, "PGPASSWORD": parsed.password or ""}
     dump = subprocess.run(
         [
             postgres.pg_dump(),  # the embedded build's: the newest, so it dumps any server
-            "--schema-only",
-            "--schema=public",
+            *([] if data else ["--schema-only"]),
+            f"--schema={schema}",
             "-h",
             str(parsed.host),
             "-U",
