@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from lambdas.cli import app
 from lambdas.errors import OwnStateMissingError, SchemaDriftError
 from lambdas.models.app_cache import IgdbAnswer
+from lambdas.models.rows import RawGameRow
 from lambdas.models.steam_store import StoreType
 from lambdas.sql.engine import OWN_SCHEMA, create_engine
 from lambdas.state.app_cache import SqlAppCache
@@ -41,7 +42,8 @@ def own_state_as_made_before(url: str) -> None:
             connection.execute(
                 insert(filtered_app_table).values(
                     user_id=USER, app_id=30, name="A Soundtrack", kind="SOUNDTRACK",
-                    reason="steam_type=5", steam_type=5, raw="{}",
+                    reason="steam_type=5", steam_type=5,
+                    raw=RawGameRow(appid=30, name="A Soundtrack").model_dump_json(),
                     recorded_at=NOW.replace(tzinfo=None),
                 )
             )  # fmt: skip
