@@ -13,9 +13,6 @@ from sqlalchemy.engine import Connection, Engine
 from lambdas.config import Settings
 from lambdas.database import placement, upserts
 from lambdas.database.checks import check_fit
-from lambdas.database.dialect import Dialect
-from lambdas.database.engine import create_engine, database_errors
-from lambdas.database.filtered import record_filtered_apps
 from lambdas.database.ids import new_id as default_new_id
 from lambdas.database.payloads import (
     ImportPayload,
@@ -25,7 +22,7 @@ from lambdas.database.payloads import (
 )
 from lambdas.database.profiles import ImportMode, Profile, StatusRule, resolve_profile, status_rule
 from lambdas.database.tables import AppTables, tables_for
-from lambdas.database.wishlist import has_wishlist_state, write_wishlist
+from lambdas.database.wishlist import write_wishlist
 from lambdas.errors import SchemaDriftError, UserNotFoundError
 from lambdas.models.events import ImportStats
 from lambdas.models.rows import (
@@ -35,6 +32,10 @@ from lambdas.models.rows import (
     MatchStatus,
     PlatformRef,
 )
+from lambdas.sql.dialect import Dialect
+from lambdas.sql.engine import create_engine, database_errors
+from lambdas.state.filtered import record_filtered_apps
+from lambdas.state.placement import has_placements, has_wishlist_state
 
 log = structlog.get_logger()
 
@@ -148,7 +149,7 @@ def import_rows(
         Dialect.for_connection(connection).lock_user(connection, user_id)
         target = open_target(connection, options)
         _refuse_misfit(connection, target, user_id=user_id)
-        recorded = placement.has_placements(connection)
+        recorded = has_placements(connection)
         # Wishlisted games get Game rows only when their items may be written.
         writes_wishlist = (
             bool(wishes)

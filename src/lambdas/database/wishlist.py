@@ -14,17 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import structlog
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Column,
     DateTime,
     Integer,
     String,
-    Table,
     Text,
     and_,
     cast,
@@ -35,15 +32,19 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection
 
-from lambdas.database.dialect import Spec, records_param
-from lambdas.database.own_state import own_state_metadata, own_tables_exist
 from lambdas.database.payloads import Record, unix_to_timestamp
-from lambdas.database.placement import WISHLIST, placement_table, wishlist_placements
+from lambdas.database.placement import wishlist_placements
 from lambdas.database.profiles import ImportMode, ProfileName, StatusRule
 from lambdas.database.upserts import Writer
 from lambdas.models.rows import EnrichedWishlistRow, MatchStatus
+from lambdas.sql.dialect import Spec, records_param
+from lambdas.state.placement import (
+    WISHLIST,
+    has_wishlist_state,
+    placement_table,
+    wishlist_app_table,
+)
 
 log = structlog.get_logger()
 
@@ -54,20 +55,6 @@ NOT_ADDED = "not added"  # curate mode, or the live enum has no wishlist status
 OWNED = "owned"  # the user owns the app: the owned import has it
 UNMATCHED = "unmatched"
 FILTERED = "filtered"
-
-wishlist_app_table = Table(
-    "wishlist_app",
-    own_state_metadata,
-    Column("user_id", Text, primary_key=True),
-    Column("app_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("name", Text, nullable=False),
-    Column("priority", Integer, nullable=False),
-    Column("date_added", DateTime),
-    Column("decision", Text, nullable=False, comment="added, in library, removed by user, …"),
-    Column("igdb_id", Integer),
-    Column("recorded_at", DateTime, nullable=False),
-    comment="The user's Steam wishlist as the latest import saw it, with each app's decision",
-)
 
 _ROW_SPEC: Spec = [
     ("app_id", BigInteger()),
@@ -91,10 +78,6 @@ class WishlistWrite:
     promoted: int = 0
     reason: str | None = None
     decisions: dict[int, str] = field(default_factory=dict)
-
-
-def has_wishlist_state(connection: Connection) -> bool:
-    return own_tables_exist(connection, [wishlist_app_table, placement_table])
 
 
 def write_wishlist(
@@ -340,38 +323,4 @@ def _param(records: list[Record], name: str) -> dict[str, str]:
     return records_param(records, name=name)
 
 
-@dataclass(frozen=True, slots=True)
-class WishlistedApp:
-    app_id: int
-    name: str
-    priority: int
-    date_added: datetime | None
-    decision: str
-    igdb_id: int | None
-
-
-def list_wishlist(connection: Connection, user_id: str) -> list[WishlistedApp]:
-    """The user's wishlist as the latest import recorded it, by priority; empty without own
-    state."""
-    if not has_wishlist_state(connection):
-        return []
-    table = wishlist_app_table.c
-    rows = connection.execute(
-        select(wishlist_app_table)
-        .where(table.user_id == user_id)
-        .order_by(table.priority, table.app_id)
-    )
-    return [
-        WishlistedApp(
-            app_id=int(row.app_id),
-            name=row.name,
-            priority=int(row.priority),
-            date_added=row.date_added,
-            decision=row.decision,
-            igdb_id=row.igdb_id,
-        )
-        for row in rows
-    ]
-
-
-__all__ = ["WishlistWrite", "WishlistedApp", "list_wishlist", "write_wishlist"]
+__all__ = ["WishlistWrite", "write_wishlist"]

@@ -14,7 +14,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from lambdas.clients.igdb import IgdbClient
 from lambdas.clients.s3 import Storage, user_prefix, validate_user_id
 from lambdas.config import Settings
-from lambdas.database.engine import database_errors
 from lambdas.database.loader import (
     LoadOptions,
     create_library_item,
@@ -43,6 +42,8 @@ from lambdas.models.rows import (
     MatchStatus,
     RawGameRow,
 )
+from lambdas.sql.engine import database_errors
+from lambdas.state.placement import LINK, record_on_request
 
 log = structlog.get_logger()
 
@@ -187,6 +188,7 @@ async def link_game(
             status_played=settings.library_status_played,
             now=now,
         )
+        record_on_request(connection, user_id, app_id, source=LINK, now=now)
     log.info("review.linked", app_id=app_id, igdb_id=igdb_id, library_item_created=created)
     return LinkResult(app_id=app_id, igdb_id=igdb_id, title=game.name, library_item_created=created)
 
