@@ -215,7 +215,8 @@ def _place(
             placed_now.append({"app_id": app, "library_item_id": item_id, "item_status": status})
     _record_placed(w, placed_now)
     done.created = sum(len(create[game_id]) for game_id in made)
-    done.in_library = sum(d == IN_LIBRARY for d in done.decisions.values())
+    # In the library already: added by an earlier import, or put there by the user.
+    done.in_library = sum(d in (ADDED, IN_LIBRARY) for d in done.decisions.values()) - done.created
     done.removed = sum(d == REMOVED for d in done.decisions.values())
 
 

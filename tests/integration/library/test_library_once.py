@@ -15,7 +15,7 @@ from tests.integration.pipeline.conftest import sandbox_settings_for
 from tests.unit.db.factories import row
 
 from lambdas.clients.igdb import IgdbClient
-from lambdas.database.engine import create_engine
+from lambdas.sql.engine import create_engine
 from lambdas.database.loader import import_rows
 from lambdas.models.rows import MatchStatus
 from lambdas.review.service import link_game
