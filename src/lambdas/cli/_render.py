@@ -8,7 +8,11 @@ import typer
 from rich.table import Table
 
 from lambdas.cli._output import exit_code_of, stderr, stdout
-from lambdas.models.events import IgdbEnrichmentResponse, SteamImportResponse
+from lambdas.models.events import (
+    DatabaseImportResponse,
+    IgdbEnrichmentResponse,
+    SteamImportResponse,
+)
 from lambdas.pipeline import PipelineResult, Stage
 
 _STAGE_TITLES = {Stage.STEAM: "Steam", Stage.ENRICH: "IGDB matching", Stage.LOAD: "Database"}
@@ -62,7 +66,7 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
             for source, count in _by_source(stats.filtered_by_reason).items():
                 table.add_row(f"  {source}", str(count))
     if steam is not None and steam.success and steam.wishlist != "off":
-        _wishlist_block(table, steam, enrich)
+        _wishlist_block(table, steam, enrich, load)
     if load is not None and load.success:
         counted = True
         table.add_section()
@@ -83,10 +87,14 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
 
 
 def _wishlist_block(
-    table: Table, steam: SteamImportResponse, enrich: IgdbEnrichmentResponse | None
+    table: Table,
+    steam: SteamImportResponse,
+    enrich: IgdbEnrichmentResponse | None,
+    load: DatabaseImportResponse | None,
 ) -> None:
     """The wishlist: how stage 1 got it, then what its apps are (owned + matched + unmatched +
-    filtered = the wishlisted apps)."""
+    filtered = the wishlisted apps), then what became of the matched ones (added + in the
+    library + removed by the user + not written = matched)."""
     table.add_section()
     outcome = steam.wishlist + (f": {steam.wishlist_reason}" if steam.wishlist_reason else "")
     table.add_row("wishlist", outcome)
@@ -98,6 +106,19 @@ def _wishlist_block(
     table.add_row("  wishlisted games matched to IGDB", str(stats.wishlist_matched))
     table.add_row("  wishlisted games unmatched", str(stats.wishlist_unmatched))
     table.add_row("  wishlisted non-games (DLC, soundtracks, …)", str(stats.wishlist_filtered))
+    if load is None or not load.success or not stats.wishlist_matched:
+        return
+    loaded = load.stats
+    table.add_row("wishlisted games matched, not owned", str(stats.wishlist_matched))
+    table.add_row("  added to the library as wishlisted", str(loaded.wishlist_items_created))
+    table.add_row("  in the library already", str(loaded.wishlist_in_library))
+    table.add_row("  left out: removed by the user", str(loaded.wishlist_removed_by_user))
+    reason = loaded.wishlist_not_written_reason
+    table.add_row(
+        "  not written" + (f" ({reason})" if reason else ""), str(loaded.wishlist_not_written)
+    )
+    if loaded.wishlist_promoted:
+        table.add_row("bought since: wishlist items moved to owned", str(loaded.wishlist_promoted))
 
 
 def _by_source(by_reason: dict[str, int]) -> dict[str, int]:
