@@ -15,10 +15,10 @@ from tests.integration.pipeline.conftest import sandbox_settings_for
 from tests.unit.db.factories import row
 
 from lambdas.clients.igdb import IgdbClient
-from lambdas.sql.engine import create_engine
 from lambdas.database.loader import import_rows
 from lambdas.models.rows import MatchStatus
 from lambdas.review.service import link_game
+from lambdas.sql.engine import create_engine
 from steam_sandbox import Sandbox
 
 T0 = datetime(2026, 6, 30, 12, 0, 0)
