@@ -8,6 +8,7 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from tests.integration.app_schemas.conftest import USER, schema_dump
@@ -16,6 +17,7 @@ from tests.unit.db.factories import row
 
 from lambdas.clients.igdb import IgdbClient
 from lambdas.database.loader import import_rows
+from lambdas.database.schema import prepare_own_state
 from lambdas.models.rows import MatchStatus
 from lambdas.review.service import link_game
 from lambdas.sql.engine import create_engine
@@ -108,14 +110,34 @@ def test_a_removed_game_stays_removed_standalone(
     removed_games_stay_removed(engine, fresh_sandbox, tmp_path, user_id)
 
 
+@pytest.mark.parametrize("own_state", [False, True], ids=["no-own-state", "own-state"])
 def test_a_removed_game_stays_removed_in_the_apps_schemas(
-    app_db: tuple[str, str], fresh_sandbox: Sandbox, tmp_path: Path
+    app_db: tuple[str, str], fresh_sandbox: Sandbox, tmp_path: Path, own_state: bool
 ) -> None:
+    """Without own state the rule is "MATCHED before counts as placed"; with it, the placement
+    record too."""
     _profile, url = app_db
     before = schema_dump(url)
+    if own_state:
+        prepare_own_state(url)
     engine = create_engine(url)
     try:
         removed_games_stay_removed(engine, fresh_sandbox, tmp_path, USER)
     finally:
         engine.dispose()
     assert schema_dump(url) == before
+
+
+def test_the_placement_record_outlives_the_imported_game_row(
+    engine: Engine, user_id: str
+) -> None:
+    """The record, not the ImportedGame row, is the rule's source of truth: a removed game stays
+    removed even when its ImportedGame row went too."""
+    library = [row(7, igdb_id=700)]
+    assert import_rows(engine, user_id=user_id, rows=library, now=T0).library_items_created == 1
+    _remove_from_library(engine, user_id, 700)
+    with engine.begin() as connection:
+        connection.execute(text('DELETE FROM "ImportedGame" WHERE "userId" = :u'), {"u": user_id})
+    again = import_rows(engine, user_id=user_id, rows=library, now=T1)
+    assert (again.imported_games_created, again.library_items_created) == (1, 0)
+    assert again.removed_by_user_left_out == 1
