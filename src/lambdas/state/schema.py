@@ -92,6 +92,6 @@ def require_own_state(connection: Connection) -> None:
         found = "is missing"
     raise OwnStateMissingError(
         f'this project\'s own state (schema "{OWN_SCHEMA}": the filtered-app list, keep '
-        f"overrides, the recorded wishlist and the shared app cache) {found}; run `{FIX}`, which creates or upgrades it "
-        "without touching the app's tables"
+        f"overrides, the recorded wishlist and the shared app cache) {found}; run `{FIX}`, "
+        "which creates or upgrades it without touching the app's tables"
     )
