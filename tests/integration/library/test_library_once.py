@@ -128,9 +128,7 @@ def test_a_removed_game_stays_removed_in_the_apps_schemas(
     assert schema_dump(url) == before
 
 
-def test_the_placement_record_outlives_the_imported_game_row(
-    engine: Engine, user_id: str
-) -> None:
+def test_the_placement_record_outlives_the_imported_game_row(engine: Engine, user_id: str) -> None:
     """The record, not the ImportedGame row, is the rule's source of truth: a removed game stays
     removed even when its ImportedGame row went too."""
     library = [row(7, igdb_id=700)]
