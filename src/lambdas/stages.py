@@ -32,7 +32,7 @@ from lambdas.models.events import (
     SteamImportEvent,
     SteamImportResponse,
 )
-from lambdas.models.rows import EnrichedGameRow, EnrichedWishlistRow, RawGameRow
+from lambdas.models.rows import EnrichedGameRow, EnrichedWishlistRow, RawGameRow, WishlistRow
 
 if TYPE_CHECKING:
     import httpx
@@ -163,6 +163,8 @@ async def prefetch_shared_cache(
         data = context.storage.get(response.s3_location, user_id=response.user_id)
         for row in iter_rows(data, RawGameRow, what="raw CSV"):
             apps.setdefault(row.appid, row)
+        for wished in _raw_wishlist_beside(context.storage, response.s3_location, response.user_id):
+            apps.setdefault(wished.appid, RawGameRow(appid=wished.appid, name=wished.name))
     return await prefetch_shared(
         apps.values(),
         settings=context.settings,
@@ -211,6 +213,19 @@ async def database_stage(
 
 def _wishlist_beside(storage: Storage, location: str, user_id: str) -> list[EnrichedWishlistRow]:
     """The enriched wishlist stage 2 stored beside the enriched CSV; none when it stored none."""
+    return _beside(storage, location, user_id, EnrichedWishlistRow, "enriched wishlist CSV")
+
+
+def _raw_wishlist_beside(storage: Storage, location: str, user_id: str) -> list[WishlistRow]:
+    """The wishlisted apps stage 1 stored beside the raw CSV that the user does not own."""
+    rows = _beside(storage, location, user_id, WishlistRow, "wishlist CSV")
+    return [row for row in rows if not row.owned]
+
+
+W = TypeVar("W", WishlistRow, EnrichedWishlistRow)
+
+
+def _beside(storage: Storage, location: str, user_id: str, model: type[W], what: str) -> list[W]:
     from lambdas.clients.s3 import wishlist_key_for
     from lambdas.errors import LocationNotFoundError
     from lambdas.models.csv_codec import decode_rows
@@ -222,7 +237,7 @@ def _wishlist_beside(storage: Storage, location: str, user_id: str) -> list[Enri
         data = storage.get(storage.location_of(sibling), user_id=user_id)
     except LocationNotFoundError:
         return []
-    return decode_rows(data, EnrichedWishlistRow, what="enriched wishlist CSV")
+    return decode_rows(data, model, what=what)
 
 
 E = TypeVar("E", bound=StageEvent)

@@ -86,7 +86,7 @@ def require_own_state(connection: Connection) -> None:
         return
     if revision is not None:
         found = f"is at revision {revision}, this version needs {OWN_STATE_HEAD}"
-    elif own_tables_exist(connection, own_tables()):
+    elif any(own_tables_exist(connection, [table]) for table in own_tables()):
         found = "was made before it was versioned"
     else:
         found = "is missing"

@@ -10,17 +10,32 @@ from enum import StrEnum
 import httpx
 import structlog
 
-from lambdas.clients.s3 import Storage, raw_key, run_stamp, validate_user_id, wishlist_key_for
+from lambdas.clients.s3 import (
+    Storage,
+    raw_key,
+    run_stamp,
+    user_prefix,
+    validate_user_id,
+    wishlist_key_for,
+)
 from lambdas.clients.steam import SteamClient
 from lambdas.clients.steam_store import SteamStoreClient
 from lambdas.config import Settings
-from lambdas.errors import PipelineError, PrivateProfileError, ProfileNotFoundError
-from lambdas.models.csv_codec import encode_rows
+from lambdas.errors import (
+    LocationNotFoundError,
+    MalformedCsvError,
+    PipelineError,
+    PrivateProfileError,
+    ProfileNotFoundError,
+)
+from lambdas.models.csv_codec import decode_rows, encode_rows
 from lambdas.models.rows import INT4_MAX, INT4_MIN, UINT32_MAX, RawGameRow, WishlistRow
 from lambdas.models.steam import OwnedGame, PlayerSummary, SteamAccountRef, parse_steam_account
 from lambdas.models.text import clean_steam_text
 
 log = structlog.get_logger()
+
+_WISHLIST_SUFFIX = "-raw-wishlist.csv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +107,15 @@ async def fetch_wishlist(
     *,
     settings: Settings,
     transport: httpx.AsyncBaseTransport | None = None,
+    known_names: dict[int, str] | None = None,
 ) -> WishlistFetch:
     """The user's wishlist as rows, or why there is none; never raises for Steam's sake.
 
-    An app the user owns too is kept, marked `owned`. Apps only wishlisted get the store's name
-    (GetItems, keyless, in the same batches as stage 2's types); a store that does not answer
-    leaves names empty, with a warning. A GetWishlist that fails after its retries (429, 5xx,
-    an unreadable answer, …) is SKIPPED with its code and message.
+    An app the user owns too is kept, marked `owned`. Apps only wishlisted get their name from
+    `known_names` (the user's previous wishlist), else from the store (GetItems, keyless, 100 ids
+    a call); a store that does not answer leaves names empty, with a warning. A GetWishlist that
+    fails after its retries (429, 5xx, an unreadable answer, …) is SKIPPED with its code and
+    message.
     """
     before = steam.keyless_requests_sent
     try:
@@ -118,9 +135,13 @@ async def fetch_wishlist(
         outcome = WishlistOutcome.EMPTY if library.profile.is_public else WishlistOutcome.PRIVATE
         return WishlistFetch(outcome, requests=requests)
     owned = {game.appid: game.name for game in library.games}
+    known = known_names or {}
     names, store_calls = await _store_names(
-        [item.appid for item in items if item.appid not in owned], settings, transport
+        [item.appid for item in items if item.appid not in owned and not known.get(item.appid)],
+        settings,
+        transport,
     )
+    names = {**known, **names}
     rows = [
         WishlistRow(
             appid=item.appid,
@@ -148,6 +169,26 @@ async def _store_names(
         log.warning("steam.wishlist_names_missing", error_code=exc.code, error=exc.message)
         return {}, store.calls_sent
     return {app_id: t.name for app_id, t in found.items() if t.name}, store.calls_sent
+
+
+def _previous_names(storage: Storage, user_id: str) -> dict[int, str]:
+    """The names of the user's latest stored wishlist, so a re-import asks the store only about
+    apps wishlisted since; none when there is no readable one."""
+    stored = sorted(
+        key for key in storage.list_keys(user_prefix(user_id)) if key.endswith(_WISHLIST_SUFFIX)
+    )
+    if not stored:
+        return {}
+    try:
+        rows = decode_rows(
+            storage.get(storage.location_of(stored[-1]), user_id=user_id),
+            WishlistRow,
+            what="previous wishlist CSV",
+        )
+    except (MalformedCsvError, LocationNotFoundError) as exc:
+        log.warning("steam.previous_wishlist_unusable", key=stored[-1], error=exc.message)
+        return {}
+    return {row.appid: row.name for row in rows if row.name and not row.owned}
 
 
 def _unique_by_appid(games: list[OwnedGame]) -> list[OwnedGame]:
@@ -197,7 +238,13 @@ async def import_steam_library(
     async with SteamClient.from_settings(settings, transport=transport) as steam:
         library = await fetch_library(steam, ref, include_free_sub=settings.steam_include_free_sub)
         wishlist = (
-            await fetch_wishlist(steam, library, settings=settings, transport=transport)
+            await fetch_wishlist(
+                steam,
+                library,
+                settings=settings,
+                transport=transport,
+                known_names=_previous_names(storage, user_id),
+            )
             if settings.import_wishlist
             else WishlistFetch(WishlistOutcome.OFF)
         )

@@ -94,7 +94,10 @@ def test_large_user_on_postgresql_and_s3(
         assert steam.game_count == len(fresh_sandbox.ground_truth("large"))
         games = enrich.stats.matched + enrich.stats.unmatched
         assert count(engine, "ImportedGame") == games == load.stats.imported_games_created
-        assert load.stats.library_items_created == count(engine, "LibraryItem") > 1000
+        assert load.stats.library_items_created > 1000
+        assert load.stats.wishlist_items_created == enrich.stats.wishlist_matched > 100
+        created = load.stats.library_items_created + load.stats.wishlist_items_created
+        assert created == count(engine, "LibraryItem")
         assert one(engine, "User", id=USER)["steamId64"] == steam.steam_id64
 
         fresh_sandbox.reset_stats()
@@ -131,9 +134,12 @@ def test_embedded_defaults(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
         imported = connection.execute('SELECT count(*) FROM "ImportedGame"').fetchone()[0]
     assert imported == result.response(Stage.LOAD).stats.imported_games_created > 0
     names = sorted(path.name for path in (settings.data_dir / "imports" / USER).iterdir())
-    assert len(names) == 2
-    assert names[0].endswith("-enriched.csv")
-    assert names[1].endswith("-raw.csv")
+    assert [name.split("-", 2)[2] for name in names] == [
+        "enriched-wishlist.csv",  # the wishlist beside each stage's CSV
+        "enriched.csv",
+        "raw-wishlist.csv",
+        "raw.csv",
+    ]
 
 
 def test_demo_in_a_fresh_folder(tmp_path: Path) -> None:
@@ -154,7 +160,9 @@ def test_demo_in_a_fresh_folder(tmp_path: Path) -> None:
     with sqlite3.connect(database) as connection:
         items = connection.execute('SELECT count(*) FROM "LibraryItem"').fetchone()[0]
         users = connection.execute('SELECT id FROM "User"').fetchall()
-    assert items == summary["stages"]["load"]["stats"]["library_items_created"] > 0
+    loaded = summary["stages"]["load"]["stats"]
+    assert items == loaded["library_items_created"] + loaded["wishlist_items_created"] > 0
+    assert loaded["wishlist_items_created"] > 0
     assert users == [("demo-user",)]
 
 

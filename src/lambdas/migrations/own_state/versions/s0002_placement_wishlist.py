@@ -11,6 +11,8 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,30 +25,42 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    schema = own_schema(op.get_bind())
-    op.create_table(
-        "library_placement",
-        sa.Column("user_id", sa.Text(), primary_key=True),
-        sa.Column("app_id", sa.BigInteger(), primary_key=True, autoincrement=False),
-        sa.Column("source", sa.Text(), nullable=False),
-        sa.Column("library_item_id", sa.Integer()),
-        sa.Column("item_status", sa.Text()),
-        sa.Column("item_updated_at", sa.DateTime()),
-        sa.Column("placed_at", sa.DateTime(), nullable=False),
-        schema=schema,
-    )
-    op.create_table(
-        "wishlist_app",
-        sa.Column("user_id", sa.Text(), primary_key=True),
-        sa.Column("app_id", sa.BigInteger(), primary_key=True, autoincrement=False),
-        sa.Column("name", sa.Text(), nullable=False),
-        sa.Column("priority", sa.Integer(), nullable=False),
-        sa.Column("date_added", sa.DateTime()),
-        sa.Column("decision", sa.Text(), nullable=False),
-        sa.Column("igdb_id", sa.Integer()),
-        sa.Column("recorded_at", sa.DateTime(), nullable=False),
-        schema=schema,
-    )
+    bind = op.get_bind()
+    schema = own_schema(bind)
+    inspector = sa.inspect(bind)
+    for name, columns in _tables():
+        if not inspector.has_table(name, schema=schema):  # adopted when made before
+            op.create_table(name, *columns, schema=schema)
+
+
+def _tables() -> list[tuple[str, list[sa.Column[Any]]]]:
+    return [
+        (
+            "library_placement",
+            [
+                sa.Column("user_id", sa.Text(), primary_key=True),
+                sa.Column("app_id", sa.BigInteger(), primary_key=True, autoincrement=False),
+                sa.Column("source", sa.Text(), nullable=False),
+                sa.Column("library_item_id", sa.Integer()),
+                sa.Column("item_status", sa.Text()),
+                sa.Column("item_updated_at", sa.DateTime()),
+                sa.Column("placed_at", sa.DateTime(), nullable=False),
+            ],
+        ),
+        (
+            "wishlist_app",
+            [
+                sa.Column("user_id", sa.Text(), primary_key=True),
+                sa.Column("app_id", sa.BigInteger(), primary_key=True, autoincrement=False),
+                sa.Column("name", sa.Text(), nullable=False),
+                sa.Column("priority", sa.Integer(), nullable=False),
+                sa.Column("date_added", sa.DateTime()),
+                sa.Column("decision", sa.Text(), nullable=False),
+                sa.Column("igdb_id", sa.Integer()),
+                sa.Column("recorded_at", sa.DateTime(), nullable=False),
+            ],
+        ),
+    ]
 
 
 def downgrade() -> None:
