@@ -75,7 +75,10 @@ async def test_a_public_library_goes_through_all_three_stages(
         assert stats.matched > 0
         games = stats.matched + stats.unmatched  # non-games stay out of the app's tables
         assert count(engine, "ImportedGame") == load.imported_games_created == games
-        assert count(engine, "LibraryItem") == load.library_items_created == stats.matched
+        assert load.library_items_created == stats.matched
+        assert load.wishlist_items_created == stats.wishlist_matched
+        created = load.library_items_created + load.wishlist_items_created
+        assert count(engine, "LibraryItem") == created
         assert steam.wishlist in {"imported", "empty"}, steam.wishlist_reason
         assert stats.wishlist_items == steam.wishlist_items
     finally:
