@@ -94,3 +94,12 @@ def test_the_wishlist_command_lists_each_apps_decision(
     assert decisions.count("owned") == 1 and decisions.count("filtered") == 1
     assert decisions.count("added") == _wished_matched(fresh_sandbox)
     assert "unmatched" in decisions
+
+
+def test_a_failing_wishlist_leaves_the_whole_import_successful(
+    engine: Engine, db_url: str, fresh_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    fresh_sandbox.set_knobs(steam={"wishlist_fault": "error"})
+    stats = _import(engine, db_url, fresh_sandbox, tmp_path, "user-f", "f1")
+    assert stats.library_items_created > 0
+    assert (stats.wishlist_items_created, stats.wishlist_not_written) == (0, 0)
