@@ -80,15 +80,23 @@ def _database(kind: str, pg_server: PostgresServer, folder: Path) -> tuple[str, 
 def _alices_view(engine: Engine) -> dict[str, Any]:
     """Everything Alice's library points to, by natural keys (no generated ids or times)."""
     with engine.connect() as connection:
-        items = connection.execute(
-            text('SELECT "gameId" FROM "LibraryItem" WHERE "userId" = :user'), {"user": ALICE}
-        ).scalars().all()
-        games = connection.execute(
-            text(
-                'SELECT id, "igdbId", title, description, "coverImage", "releaseDate", slug, '
-                '"steamAppId" FROM "Game"'
+        items = (
+            connection.execute(
+                text('SELECT "gameId" FROM "LibraryItem" WHERE "userId" = :user'), {"user": ALICE}
             )
-        ).mappings().all()
+            .scalars()
+            .all()
+        )
+        games = (
+            connection.execute(
+                text(
+                    'SELECT id, "igdbId", title, description, "coverImage", "releaseDate", slug, '
+                    '"steamAppId" FROM "Game"'
+                )
+            )
+            .mappings()
+            .all()
+        )
         genres = connection.execute(
             text(
                 'SELECT gg."gameId", g."igdbId", g.name, g.slug FROM "GameGenre" gg '
@@ -140,12 +148,16 @@ def _crafted_csvs(engine: Engine, later: tuple[int, int]) -> list[bytes]:
             ),
             {"user": ALICE},
         ).first()
-        platform = connection.execute(  # the one today's app writes on every library item
-            text(
-                'SELECT "igdbId" FROM "Platform" '
-                "ORDER BY CASE WHEN name = 'PC (Microsoft Windows)' THEN 0 ELSE 1 END, \"igdbId\""
+        platform = (
+            connection.execute(  # the one today's app writes on every library item
+                text(
+                    'SELECT "igdbId" FROM "Platform" '
+                    "ORDER BY CASE WHEN name = 'PC (Microsoft Windows)' THEN 0 ELSE 1 END, \"igdbId\""
+                )
             )
-        ).scalars().first()
+            .scalars()
+            .first()
+        )
     assert victim is not None and platform is not None
     app_id, game_id, genre_id = victim
     pwned = [GenreRef(id=genre_id, name="PWNED GENRE", slug="pwned-genre")]
