@@ -14,6 +14,7 @@ other secrets in `config`), else, outside Lambda, a key generated once into
 from __future__ import annotations
 
 import enum
+import errno
 import hashlib
 import hmac
 import os
@@ -147,8 +148,10 @@ def _read_key(path: Path) -> bytes:
     except FileNotFoundError:
         raise
     except OSError as exc:
+        reason = "a symlink is refused" if exc.errno == errno.ELOOP else exc.strerror
         raise ConfigurationError(
-            f"cannot read the enriched CSV key {path} ({exc.strerror}; a symlink is refused)"
+            f"cannot read the enriched CSV key {path} ({reason}); "
+            "set ENRICHED_CSV_KEY or fix DATA_DIR"
         ) from None
     try:
         info = os.fstat(fd)

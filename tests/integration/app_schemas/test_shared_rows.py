@@ -151,8 +151,8 @@ def _crafted_csvs(engine: Engine, later: tuple[int, int]) -> list[bytes]:
         platform = (
             connection.execute(  # the one today's app writes on every library item
                 text(
-                    'SELECT "igdbId" FROM "Platform" '
-                    "ORDER BY CASE WHEN name = 'PC (Microsoft Windows)' THEN 0 ELSE 1 END, \"igdbId\""
+                    'SELECT "igdbId" FROM "Platform" ORDER BY '
+                    "CASE WHEN name = 'PC (Microsoft Windows)' THEN 0 ELSE 1 END, \"igdbId\""
                 )
             )
             .scalars()
