@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from tests.integration.app_schemas.test_app_schemas_pipeline import run_cli
 from tests.integration.app_schemas.test_utc_timestamps import (
     ZONE,
-    _import_in_window,
-    _set_database_zone,
+    import_in_window,
+    plain_engine,
+    set_database_zone,
 )
 from tests.integration.databases import PostgresServer
 from tests.node_packages import npm_ci
@@ -39,15 +39,26 @@ CLIENT_DIR = ROOT / "tests" / "prisma-client"
 #: Today's app (savepoint-2026): its import-relevant models, written from its migrations' tables.
 APP_2026_SCHEMA = CLIENT_DIR / "savepoint-2026.prisma"
 WHAT = "the Prisma read-back tests (Prisma's client)"
-#: Model → table of the models both schemas have under the table's name.
-SHARED = {
-    model: model
-    for model in ("ImportedGame", "Game", "LibraryItem", "Genre", "Platform", "GameGenre")
-} | {"GamePlatform": "GamePlatform"}
+#: The models both schemas have, each on the table of its name.
+SHARED = ("ImportedGame", "Game", "LibraryItem", "Genre", "Platform", "GameGenre", "GamePlatform")
 
 pytestmark = pytest.mark.node
 
 Rows = dict[str, list[dict[str, Any]]]
+
+
+def _node(arguments: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        ["node", *arguments],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"`node {' '.join(arguments)}` failed:\n{done.stdout}{done.stderr}")
+    return done
 
 
 def _generate(schema: Path, name: str) -> Path:
@@ -68,17 +79,7 @@ def _generate(schema: Path, name: str) -> Path:
         "PRISMA_HIDE_UPDATE_MESSAGE": "1",
     }
     cli = CLIENT_DIR / "node_modules" / "prisma" / "build" / "index.js"
-    done = subprocess.run(
-        ["node", str(cli), "generate", "--schema", str(work / "schema.prisma")],
-        cwd=work,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"prisma generate failed on {schema}:\n{done.stdout}{done.stderr}")
+    _node([str(cli), "generate", "--schema", str(work / "schema.prisma")], environment)
     return work / "generated"
 
 
@@ -86,16 +87,7 @@ def _read_back(client: Path, url: str) -> Rows:
     """Every row of every model, as the generated client returns them (dates as ISO UTC)."""
     node_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     environment = {**os.environ, "DATABASE_URL": node_url, "TZ": ZONE, "PGTZ": ZONE}
-    done = subprocess.run(
-        ["node", str(CLIENT_DIR / "read_back.mjs"), str(client)],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"reading back through Prisma failed:\n{done.stderr}")
+    done = _node([str(CLIENT_DIR / "read_back.mjs"), str(client)], environment)
     rows: Rows = json.loads(done.stdout)
     return rows
 
@@ -109,7 +101,7 @@ def _as_prisma_reads(value: object) -> object:
 
 def _stored(url: str, tables: dict[str, str]) -> Rows:
     """Every row of each model's table (`tables`: model → table), read by SQL."""
-    engine = sqlalchemy.create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    engine = plain_engine(url)
     try:
         with engine.connect() as connection:
             return {
@@ -163,8 +155,8 @@ def test_an_import_into_the_standalone_schema_reads_back_through_prisma(
     url = pg_server.create()
     monkeypatch.setenv("PGTZ", ZONE)
     run_cli(fresh_sandbox, url, tmp_path, "db", "upgrade")
-    window = _import_in_window(fresh_sandbox, url, tmp_path / "data", "--create-user")
-    _check(_read_back(client, url), url, {"User": "User", **SHARED}, window)
+    window = import_in_window(fresh_sandbox, url, tmp_path / "data", "--create-user")
+    _check(_read_back(client, url), url, {model: model for model in ("User", *SHARED)}, window)
 
 
 @pytest.mark.parametrize("app_db", ["savepoint-2026"], indirect=True)
@@ -176,12 +168,8 @@ def test_an_import_into_todays_app_schema_reads_back_through_prisma(
 ) -> None:
     client = _generate(APP_2026_SCHEMA, "savepoint-2026")
     _, url = app_db
-    _set_database_zone(pg_server, url)
-    window = _import_in_window(fresh_sandbox, url, tmp_path / "data")
-    tables = {
-        "User": "user",
-        **SHARED,
-        "Playthrough": "Playthrough",
-        "IgnoredImportedGames": "IgnoredImportedGames",
-    }
+    set_database_zone(pg_server, url)
+    window = import_in_window(fresh_sandbox, url, tmp_path / "data")
+    models = (*SHARED, "Playthrough", "IgnoredImportedGames")
+    tables = {"User": "user", **{model: model for model in models}}
     _check(_read_back(client, url), url, tables, window, older="User")

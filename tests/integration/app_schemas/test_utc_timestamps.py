@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from tests.integration.app_schemas.conftest import USER
 from tests.integration.app_schemas.test_app_schemas_pipeline import run_cli
 from tests.integration.databases import PostgresServer
@@ -33,11 +33,16 @@ WRITTEN = {
 Stamps = set[tuple[str, str, datetime]]
 
 
+def plain_engine(url: str) -> Engine:
+    """An engine with no session settings of the pipeline's: it gets the database's zone."""
+    return sqlalchemy.create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+
+
 def _stamps(url: str) -> Stamps:
     """(table, column, value) of every non-NULL timestamp in the app's and this project's
     tables, read by a plain connection (in the database's zone: timestamps without time zone
     read the same in any)."""
-    engine = sqlalchemy.create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    engine = plain_engine(url)
     found: Stamps = set()
     try:
         with engine.connect() as connection:
@@ -59,7 +64,7 @@ def _stamps(url: str) -> Stamps:
 
 def _session_zone(url: str) -> str:
     """The zone a connection that does not choose one gets."""
-    engine = sqlalchemy.create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    engine = plain_engine(url)
     try:
         with engine.connect() as connection:
             return str(connection.exec_driver_sql("SHOW timezone").scalar_one())
@@ -67,14 +72,14 @@ def _session_zone(url: str) -> str:
         engine.dispose()
 
 
-def _set_database_zone(server: PostgresServer, url: str) -> None:
+def set_database_zone(server: PostgresServer, url: str) -> None:
     with server.admin.connect() as connection:
         connection.exec_driver_sql(
             f"ALTER DATABASE \"{make_url(url).database}\" SET timezone TO '{ZONE}'"
         )
 
 
-def _import_in_window(
+def import_in_window(
     sandbox: Sandbox, url: str, data: Path, *extra: str
 ) -> tuple[datetime, datetime]:
     """Run the whole pipeline; the run's window in naive UTC, widened to whole milliseconds
@@ -107,11 +112,11 @@ def test_an_import_into_the_apps_schema_writes_utc_under_a_kolkata_session(
     tmp_path: Path,
 ) -> None:
     profile, url = app_db
-    _set_database_zone(pg_server, url)
+    set_database_zone(pg_server, url)
     assert _session_zone(url) == ZONE
     run_cli(fresh_sandbox, url, tmp_path, "db", "own-state")
     before = _stamps(url)
-    start, end = _import_in_window(fresh_sandbox, url, tmp_path / "data")
+    start, end = import_in_window(fresh_sandbox, url, tmp_path / "data")
     written = _stamps(url) - before
     assert _checked(written) >= WRITTEN, profile
     assert _outside(written, start, end) == [], profile
@@ -127,7 +132,7 @@ def test_an_import_into_the_standalone_schema_writes_utc_under_pgtz(
     monkeypatch.setenv("PGTZ", ZONE)  # libpq sends it at connect, for every connection
     assert _session_zone(url) == ZONE
     run_cli(fresh_sandbox, url, tmp_path, "db", "upgrade")
-    start, end = _import_in_window(fresh_sandbox, url, tmp_path / "data", "--create-user")
+    start, end = import_in_window(fresh_sandbox, url, tmp_path / "data", "--create-user")
     written = _stamps(url)  # an empty database: everything in it is the import's
     assert _checked(written) >= WRITTEN | {("User", "createdAt"), ("User", "updatedAt")}
     assert _outside(written, start, end) == []
@@ -139,7 +144,7 @@ def test_every_connection_the_pipeline_opens_runs_in_utc(
     """Whichever way the zone comes (the database's setting, PGTZ, a role's), and after a
     rollback, the pipeline's sessions are in UTC, so `now()` and defaults are UTC too."""
     url = pg_server.create()
-    _set_database_zone(pg_server, url)
+    set_database_zone(pg_server, url)
     monkeypatch.setenv("PGTZ", "America/St_Johns")
     assert _session_zone(url) == "America/St_Johns"
     engine = create_engine(url)
