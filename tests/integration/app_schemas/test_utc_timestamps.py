@@ -16,7 +16,7 @@ from tests.integration.app_schemas.conftest import USER
 from tests.integration.app_schemas.test_app_schemas_pipeline import run_cli
 from tests.integration.databases import PostgresServer
 
-from lambdas.database.engine import create_engine
+from lambdas.sql.engine import create_engine
 from steam_sandbox import Sandbox
 
 ZONE = "Asia/Kolkata"
