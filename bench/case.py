@@ -24,7 +24,6 @@ from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import LocalStorage, enriched_key_for, raw_key, run_stamp
 from lambdas.clients.signing import signer_from_settings, store_signed
 from lambdas.config import Settings
-from lambdas.database.engine import create_engine
 from lambdas.database.schema import upgrade
 from lambdas.database.users import connect_steam, ensure_user
 from lambdas.logging import configure_logging
@@ -32,6 +31,7 @@ from lambdas.models.csv_codec import decode_rows, encode_rows
 from lambdas.models.db import metadata
 from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
 from lambdas.pipeline import PipelineResult, Stage, run_pipeline
+from lambdas.sql.engine import create_engine
 from lambdas.stages import StageContext
 
 USER_ID = "bench-user"

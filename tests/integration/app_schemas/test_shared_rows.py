@@ -27,7 +27,6 @@ from typer.testing import CliRunner
 
 from lambdas.cli import app
 from lambdas.config import reset_settings
-from lambdas.database.engine import create_engine
 from lambdas.models.csv_codec import encode_rows
 from lambdas.models.rows import (
     AppKind,
@@ -37,6 +36,7 @@ from lambdas.models.rows import (
     MatchStatus,
     PlatformRef,
 )
+from lambdas.sql.engine import create_engine
 from steam_sandbox import Sandbox
 from steam_sandbox.models import SandboxUser
 from steam_sandbox.users import STEAMID64_BASE
