@@ -20,6 +20,7 @@ import hmac
 import os
 import secrets
 import stat
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -135,8 +136,6 @@ def _create_key(path: Path) -> None:
 
 
 def _private_temp(folder: Path) -> tuple[int, str]:
-    import tempfile
-
     fd, name = tempfile.mkstemp(dir=folder, prefix=".tmp-key-")  # mkstemp: 0600 already
     os.fchmod(fd, 0o600)
     return fd, name
@@ -146,7 +145,7 @@ def _read_key(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise
+        raise  # the caller creates it
     except OSError as exc:
         reason = "a symlink is refused" if exc.errno == errno.ELOOP else exc.strerror
         raise ConfigurationError(
