@@ -24,9 +24,9 @@ not always: users tag `_TELLING_SHARE` of them so), supported-player categories 
 betas, multiplayer components and DLC have players; tools, videos, soundtracks and books do
 not), the "Game demo" (on `_TELLING_SHARE` of the demos) and "Downloadable Content"
 categories, and `is_free` (demos, betas, tools and servers; free-to-play games). A few plain
-games carry a software tag among their genres (`software_tag`). A non-game under a plain name without a telling tag
-or demo category is tagged `silent_untold`: no clue says what it is, so stage 2 keeps it for
-review.
+games carry a software tag among their genres (`software_tag`). A non-game under a plain name
+without a telling tag or demo category is tagged `silent_untold`: no clue says what it is, so
+stage 2 keeps it for review.
 
 Everything here draws from its own RNGs after the rest of the world is built (the quadrant and
 the items' data from a second one), so adding them changed no earlier app, name or IGDB row.

@@ -31,7 +31,7 @@ from lambdas.database.engine import database_errors
 from lambdas.database.own_state import own_state_metadata, own_tables_exist
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.igdb import IgdbGame
-from lambdas.models.steam_store import StoreType
+from lambdas.models.steam_store import StoreDetails, StoreType
 
 log = structlog.get_logger()
 
@@ -46,6 +46,7 @@ app_cache_table = Table(
     Column("store_known", Boolean),
     Column("store_type", Integer),
     Column("store_parent_appid", BigInteger),
+    Column("store_details", Text),
     Column("igdb_checked_at", DateTime),
     Column("igdb_games", Text),
     Column("igdb_title_name", Text),
@@ -53,9 +54,16 @@ app_cache_table = Table(
     comment="What Steam's store and IGDB say about each app, shared by every user",
 )
 
-_STORE_COLUMNS = ("store_checked_at", "store_known", "store_type", "store_parent_appid")
+_STORE_COLUMNS = (
+    "store_checked_at",
+    "store_known",
+    "store_type",
+    "store_parent_appid",
+    "store_details",
+)
 _IGDB_COLUMNS = ("igdb_checked_at", "igdb_games", "igdb_title_name", "igdb_title_games")
 _games = TypeAdapter(tuple[IgdbGame, ...])
+_details = TypeAdapter(StoreDetails)
 
 
 def _naive(moment: datetime) -> datetime:
@@ -102,8 +110,13 @@ class SqlAppCache:
         for row in self._rows(app_ids, _STORE_COLUMNS):
             if row.store_checked_at is None or row.store_checked_at < since:
                 continue
+            if row.store_known and row.store_details is None:
+                continue  # written before the item's own data was kept: ask again, once
             app_type = row.store_type if row.store_known else None
-            found[row.app_id] = StoreType(row.app_id, app_type, row.store_parent_appid)
+            details = (
+                _details.validate_json(row.store_details) if row.store_details is not None else None
+            )
+            found[row.app_id] = StoreType(row.app_id, app_type, row.store_parent_appid, details)
         return found
 
     def put_types(self, types: Iterable[StoreType], *, now: datetime) -> None:
@@ -115,6 +128,9 @@ class SqlAppCache:
                 "store_known": item.known,
                 "store_type": item.app_type,
                 "store_parent_appid": item.parent_appid,
+                "store_details": (
+                    _details.dump_json(item.details).decode() if item.details is not None else None
+                ),
             }
             for item in types
         ]

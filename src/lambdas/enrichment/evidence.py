@@ -17,7 +17,7 @@ app showing it in this quadrant is a non-game:
 - negative: evidence of a game — an IGDB game with exactly the app's title (−3), the non-game
   word bundled after "+", "&", "and", "with" ("Sinless + OST", "Alpha & Beta": −2), players the
   store lists (single-player, co-op…) against a tool, software, video, soundtrack or bonus
-  verdict (−1).
+  verdict that no clue of 3 makes (−2: the item is set up as a game).
 
 An app is filtered at 3 points or more, and only when some clue says *what* it is (a name, a
 tag, a category, an IGDB title): a parent app and a price say that something is an add-on,
@@ -111,7 +111,7 @@ _FREE_POINTS: Final = 1
 _TITLE_ADDON_POINTS: Final = 2
 _TITLE_GAME_POINTS: Final = -3
 _BUNDLED_POINTS: Final = -2
-_PLAYERS_POINTS: Final = -1
+_PLAYERS_POINTS: Final = -2
 #: Kinds that never list players; a demo, beta or multiplayer component has its game's.
 _PLAYERLESS: Final = frozenset(
     {AppKind.TOOL, AppKind.APPLICATION, AppKind.VIDEO, AppKind.SOUNDTRACK, AppKind.BONUS_CONTENT}
@@ -247,7 +247,8 @@ def weigh(
     named = [clue for clue in clues if clue.kind is not None and clue.points > 0]
     # The strongest clue that names a kind gives it; on a tie the name, listed first, wins.
     kind = max(named, key=lambda clue: clue.points).kind if named else None
-    if kind in _PLAYERLESS and details is not None and details.players:
+    strongest = max((clue.points for clue in clues), default=0)
+    if kind in _PLAYERLESS and strongest < FILTER_AT and details is not None and details.players:
         clues.append(Clue("store_players", _PLAYERS_POINTS))
     total = sum(clue.points for clue in clues)
     if kind is None or total < FILTER_AT:

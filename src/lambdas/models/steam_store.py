@@ -99,9 +99,7 @@ class StoreDetails:
             is_free=item.is_free,
             tags=tuple(dict.fromkeys([*tags, *item.tagids])),
             players=tuple(categories.supported_player_categoryids),
-            features=tuple(
-                [*categories.feature_categoryids, *categories.controller_categoryids]
-            ),
+            features=tuple([*categories.feature_categoryids, *categories.controller_categoryids]),
         )
 
 
