@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import httpx
     from sqlalchemy.engine import Engine
 
+    from lambdas.clients.signing import CsvSigner
     from lambdas.enrichment.enrich import Progress
     from lambdas.sql.engine import DatabaseTimeouts
 
@@ -177,11 +178,26 @@ async def prefetch_shared_cache(
 async def database_stage(
     event: DatabaseImportEvent, context: StageContext
 ) -> DatabaseImportResponse:
+    from dataclasses import replace
+
+    from lambdas.clients.signing import Verdict, read_verified, signer_from_settings
     from lambdas.database.loader import LoadOptions, import_rows
 
     validate_user_id(event.user_id)
     started = time.perf_counter()
-    data = context.storage.get(event.s3_enriched_location, user_id=event.user_id)
+    signer = signer_from_settings(context.settings)
+    data, verdict = read_verified(
+        context.storage, event.s3_enriched_location, user_id=event.user_id, signer=signer
+    )
+    if verdict is not Verdict.VERIFIED:
+        # A file stage 2 did not sign (or another user's, or edited) is the user's word only:
+        # it may write that user's own rows, never a shared Game, Genre or Platform.
+        log.warning(
+            "database.catalogue_unverified",
+            signature=verdict,
+            location=event.s3_enriched_location,
+            effect="only the user's own rows are written; no Game, Genre or Platform",
+        )
     read = 0
 
     def rows() -> Iterator[EnrichedGameRow]:
@@ -196,8 +212,11 @@ async def database_stage(
         context.database(),
         user_id=event.user_id,
         rows=rows(),
-        options=LoadOptions.from_settings(context.settings),
-        wishes=_wishlist_beside(context.storage, event.s3_enriched_location, event.user_id),
+        options=replace(
+            LoadOptions.from_settings(context.settings),
+            catalogue_verified=verdict is Verdict.VERIFIED,
+        ),
+        wishes=_wishlist_beside(context.storage, event.s3_enriched_location, event.user_id, signer),
     )
     log.info(
         "stage.finished",
@@ -211,9 +230,29 @@ async def database_stage(
     )
 
 
-def _wishlist_beside(storage: Storage, location: str, user_id: str) -> list[EnrichedWishlistRow]:
-    """The enriched wishlist stage 2 stored beside the enriched CSV; none when it stored none."""
-    return _beside(storage, location, user_id, EnrichedWishlistRow, "enriched wishlist CSV")
+def _wishlist_beside(
+    storage: Storage, location: str, user_id: str, signer: CsvSigner
+) -> list[EnrichedWishlistRow]:
+    """The enriched wishlist stage 2 stored (and signed) beside the enriched CSV; none when it
+    stored none, or when its signature does not verify (its games would be shared Game rows)."""
+    from lambdas.clients.s3 import wishlist_key_for
+    from lambdas.clients.signing import Verdict, read_verified
+    from lambdas.errors import LocationNotFoundError
+    from lambdas.models.csv_codec import decode_rows
+
+    sibling = wishlist_key_for(storage.key_of(location, user_id=user_id))
+    if sibling is None:
+        return []
+    try:
+        data, verdict = read_verified(
+            storage, storage.location_of(sibling), user_id=user_id, signer=signer
+        )
+    except LocationNotFoundError:
+        return []
+    if verdict is not Verdict.VERIFIED:
+        log.warning("database.wishlist_unverified", signature=verdict, effect="not imported")
+        return []
+    return decode_rows(data, EnrichedWishlistRow, what="enriched wishlist CSV")
 
 
 def _raw_wishlist_beside(storage: Storage, location: str, user_id: str) -> list[WishlistRow]:
@@ -222,10 +261,9 @@ def _raw_wishlist_beside(storage: Storage, location: str, user_id: str) -> list[
     return [row for row in rows if not row.owned]
 
 
-W = TypeVar("W", WishlistRow, EnrichedWishlistRow)
-
-
-def _beside(storage: Storage, location: str, user_id: str, model: type[W], what: str) -> list[W]:
+def _beside(
+    storage: Storage, location: str, user_id: str, model: type[WishlistRow], what: str
+) -> list[WishlistRow]:
     from lambdas.clients.s3 import wishlist_key_for
     from lambdas.errors import LocationNotFoundError
     from lambdas.models.csv_codec import decode_rows

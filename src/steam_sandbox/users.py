@@ -60,6 +60,9 @@ _SHOWCASE_TAGS: Final = (
     "store_typed_game",
     "delisted",
     "igdb_pitfall",
+    "silent_nongame",
+    "silent_plain",
+    "silent_game",
 )
 _HIDDEN_TAGS: Final = ("free_sub", "unvetted")
 # Wishlist sizes per user; a private profile's or private game details' wishlist is private.

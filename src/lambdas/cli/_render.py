@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from lambdas.cli._output import exit_code_of, stderr, stdout
+from lambdas.enrichment.precedence import SILENT, by_weaker_evidence
 from lambdas.models.events import (
     DatabaseImportResponse,
     IgdbEnrichmentResponse,
@@ -15,6 +16,12 @@ from lambdas.models.events import (
 )
 from lambdas.pipeline import PipelineResult, Stage
 
+#: What `load` and `run` say when the enriched CSV's signature did not verify.
+UNVERIFIED_NOTE = (
+    "[yellow]This enriched CSV is not signed by this pipeline's key (made by hand, edited, another "
+    "user's, or signed with another key): only this user's own rows were written, no Game, Genre "
+    "or Platform. Run stage 2 (`steam-import enrich`) again to import its games.[/]"
+)
 _STAGE_TITLES = {Stage.STEAM: "Steam", Stage.ENRICH: "IGDB matching", Stage.LOAD: "Database"}
 
 
@@ -65,6 +72,12 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
             table.add_row("filtered as non-games, decided by", str(stats.filtered))
             for source, count in _by_source(stats.filtered_by_reason).items():
                 table.add_row(f"  {source}", str(count))
+            weaker = sum(
+                count
+                for reason, count in stats.filtered_by_reason.items()
+                if by_weaker_evidence(reason)
+            )
+            table.add_row("filtered by weaker evidence than a type (see `filtered`)", str(weaker))
     if steam is not None and steam.success and steam.wishlist != "off":
         _wishlist_block(table, steam, enrich, load)
     if load is not None and load.success:
@@ -78,6 +91,8 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
                 "left out: removed from the library by the user",
                 str(load.stats.removed_by_user_left_out),
             )
+        if not load.stats.catalogue_verified:
+            table.add_row("games, genres, platforms", "[yellow]not written: unsigned CSV[/]")
     if not counted:
         return
     table.add_section()
@@ -123,11 +138,15 @@ def _wishlist_block(
 
 def _by_source(by_reason: dict[str, int]) -> dict[str, int]:
     """Filtered counts per deciding source: reasons read `steam_type=4`, `igdb_game_type=1`,
-    `name:demo`, or `steam_type=0 + name:playtest` (a name overriding the store's "game")."""
+    `name:demo`, `steam_type=0 + name:playtest` (a name overriding the store's "game"), or
+    `steam_type=0 + igdb silent + name:demo + store_parent` (clues weighed, neither authority
+    having decided)."""
     sources: dict[str, int] = {}
     for reason, count in by_reason.items():
         if reason.startswith("steam_type=0 + name:"):
             source = "name over Steam's game type"
+        elif SILENT in reason:
+            source = "clues where Steam says game and IGDB is silent"
         elif reason.startswith("steam_type="):
             source = "Steam store type"
         elif reason.startswith(("igdb", "igdb_game_type")):

@@ -89,6 +89,7 @@ def write_wishlist(
     mode: ImportMode,
     rule: StatusRule,
     library_platform: str | None,
+    catalogue_verified: bool = True,
 ) -> WishlistWrite:
     """Write the wishlist's part of an import, after the owned games and their Game rows.
 
@@ -104,13 +105,17 @@ def write_wishlist(
             done.reason = "this project's own tables are missing: run `steam-import db own-state`"
             log.warning("database.wishlist_not_written", apps=len(wanted), reason=done.reason)
         return done
-    writes = mode is ImportMode.LIBRARY and rule.wishlist is not None
+    writes = mode is ImportMode.LIBRARY and rule.wishlist is not None and catalogue_verified
     if writes:
         done.promoted = _promote(w, owned_items)
         _place(w, items, rule.wishlist or "", library_platform, done)
     else:
         done.reason = (
-            "curate mode" if mode is ImportMode.CURATE else "the live enum has no wishlist status"
+            "curate mode"
+            if mode is ImportMode.CURATE
+            else "the live enum has no wishlist status"
+            if rule.wishlist is None
+            else "the enriched CSV is not signed: no shared Game rows"
         )
         for row in wanted:
             done.decisions[row.appid] = NOT_ADDED

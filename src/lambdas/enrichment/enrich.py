@@ -19,6 +19,13 @@ from lambdas.clients.s3 import (
     validate_user_id,
     wishlist_key_for,
 )
+from lambdas.clients.signing import (
+    CsvSigner,
+    Verdict,
+    read_verified,
+    signer_from_settings,
+    store_signed,
+)
 from lambdas.clients.steam_store import SteamStoreClient
 from lambdas.config import Settings
 from lambdas.enrichment.matching import build_row, decide_title_match, title_variants
@@ -85,18 +92,23 @@ async def enrich_library(
     refresh_metadata: bool = False,
     app_cache: AppCache = NO_APP_CACHE,
     kept: frozenset[int] = frozenset(),
+    signer: CsvSigner | None = None,
 ) -> EnrichmentResult:
-    """Run stage 2 on a stored raw CSV and store the enriched CSV beside it.
+    """Run stage 2 on a stored raw CSV and store the enriched CSV beside it, signed.
 
     Every app is decided by `precedence.decide` from the user's `kept` apps, Steam's store type
     and IGDB's answer for its uid (both from `app_cache` when fresh, else asked in bulk and
     stored there for every user), then its name. Games the user's previous enriched CSV settled
     recently are taken from it (matched ones for `enrichment_reuse_days`, unmatched ones for
     `unmatched_recheck_hours`), unless `refresh_metadata` asks for a full lookup, which also
-    bypasses the cached IGDB answers.
+    bypasses the cached IGDB answers. The enriched CSV is signed with `signer` (default: the
+    pipeline's key, `signer_from_settings`), and an earlier one is reused only when its own
+    signature verifies: a file under the user's prefix that stage 2 did not write is not a
+    checkpoint.
     """
     validate_user_id(user_id)
     started = time.perf_counter()
+    signer = signer or signer_from_settings(settings)
     raw_rows = decode_rows(storage.get(location, user_id=user_id), RawGameRow, what="raw CSV")
     key = storage.key_of(location, user_id=user_id)
     everyone = {row.appid: row for row in raw_rows}
@@ -110,7 +122,7 @@ async def enrich_library(
     reused = (
         {}
         if refresh_metadata
-        else _reusable(storage, user_id, key, everyone, now=now, settings=settings)
+        else _reusable(storage, user_id, key, everyone, now=now, settings=settings, signer=signer)
     )
     pending = [row for row in raw_rows if row.appid not in reused]
     asked = [*pending, *wished]
@@ -140,7 +152,7 @@ async def enrich_library(
         return _enrich(
             row,
             types.get(row.appid),
-            answers.get(row.appid, _NO_ANSWER),
+            answers.get(row.appid),
             settled[row.appid],
             kept=row.appid in kept,
             fallback=settings.title_fallback,
@@ -166,8 +178,14 @@ async def enrich_library(
     enriched_key = enriched_key_for(key)
     sibling = wishlist_key_for(enriched_key)
     if wishes and sibling is not None:  # first: an enriched CSV stored has its wishlist stored
-        storage.put(sibling, encode_rows(wishes, EnrichedWishlistRow))
-    enriched_location = storage.put(enriched_key, data)
+        store_signed(
+            storage,
+            sibling,
+            encode_rows(wishes, EnrichedWishlistRow),
+            user_id=user_id,
+            signer=signer,
+        )
+    enriched_location = store_signed(storage, enriched_key, data, user_id=user_id, signer=signer)
     log.info(
         "stage.finished",
         stage="igdb_enrichment",
@@ -391,9 +409,11 @@ def _reusable(
     *,
     now: datetime,
     settings: Settings,
+    signer: CsvSigner,
 ) -> dict[int, EnrichedGameRow]:
     """Rows of the user's latest earlier enriched CSV (the checkpoint) that are still fresh for a
-    `wanted` game, updated from today's raw row; empty when there is no readable checkpoint.
+    `wanted` game, updated from today's raw row; empty when there is no readable checkpoint, or
+    when its signature does not verify (its IGDB facts would be signed again as ours).
 
     The checkpoint is read row by row and only reusable rows are kept, so a large library's
     previous rows are never all in memory beside today's.
@@ -408,11 +428,13 @@ def _reusable(
         return {}
     reusable: dict[int, EnrichedGameRow] = {}
     try:
-        for previous in iter_rows(
-            storage.get(storage.location_of(earlier[-1]), user_id=user_id),
-            EnrichedGameRow,
-            what="previous enriched CSV",
-        ):
+        data, verdict = read_verified(
+            storage, storage.location_of(earlier[-1]), user_id=user_id, signer=signer
+        )
+        if verdict is not Verdict.VERIFIED:
+            log.warning("enrichment.checkpoint_unverified", key=earlier[-1], signature=verdict)
+            return {}
+        for previous in iter_rows(data, EnrichedGameRow, what="previous enriched CSV"):
             raw = wanted.get(previous.appid)
             if raw is not None and _still_fresh(previous, now=now, settings=settings):
                 reusable[previous.appid] = _reuse(previous, raw)
@@ -441,16 +463,25 @@ def _reuse(previous: EnrichedGameRow, raw: RawGameRow) -> EnrichedGameRow:
 def _enrich(
     row: RawGameRow,
     store: StoreType | None,
-    answer: IgdbAnswer,
+    asked: IgdbAnswer | None,
     settled: Decision,
     *,
     kept: bool,
     fallback: bool,
     now: datetime,
 ) -> EnrichedGameRow:
+    answer = asked or _NO_ANSWER
     chosen = choose_entry(answer.games)
+    found = answer.titles_for(row.name) if fallback else None
     decision = (
-        decide(name=row.name, store=store, igdb_entry=chosen, kept=kept)
+        decide(
+            name=row.name,
+            store=store,
+            igdb_entry=chosen,
+            kept=kept,
+            igdb_silent=asked is not None and chosen is None,
+            title_games=found or (),
+        )
         if _is_open(settled, store)
         else settled
     )
@@ -474,7 +505,6 @@ def _enrich(
 
     if not decision.enrich or chosen is not None:
         return built(chosen if decision.enrich else None, MatchMethod.STEAM_APP_ID)
-    found = answer.titles_for(row.name) if fallback else None
     if not found:
         return built(None, MatchMethod.NONE)
     match, candidates = decide_title_match(row.name, found)

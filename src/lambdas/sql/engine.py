@@ -90,7 +90,8 @@ class DatabaseTimeouts:
 def create_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
     """An engine for `url`; on SQLite, foreign keys are enforced and transactions take the write
     lock at BEGIN (``BEGIN IMMEDIATE``), so two imports serialize instead of racing. On PostgreSQL
-    connecting, every statement and every lock wait are bounded by `timeouts`."""
+    connecting, every statement and every lock wait are bounded by `timeouts`, and every session
+    runs in UTC."""
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
@@ -106,6 +107,9 @@ def create_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"SET statement_timeout = {int(bounds.statement * 1000)}")
         cursor.execute(f"SET lock_timeout = {int(bounds.lock * 1000)}")
+        # The app's timestamps are UTC; column defaults (CURRENT_TIMESTAMP) use the session's
+        # zone, which PGTZ, a role or a database setting may make another.
+        cursor.execute("SET TIME ZONE 'UTC'")
         cursor.close()
         dbapi_connection.commit()
 

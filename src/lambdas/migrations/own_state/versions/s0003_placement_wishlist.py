@@ -4,8 +4,8 @@
 removed); `wishlist_app` is the user's Steam wishlist as the latest import saw it, each app with
 stage 3's decision. On PostgreSQL both are in `steam_import`; on SQLite, in the database file.
 
-Revision ID: s0002_placement_wishlist
-Revises: s0001_own_state
+Revision ID: s0003_placement_wishlist
+Revises: s0002_app_cache_store_details
 Create Date: 2026-12-07
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 from lambdas.state.schema import own_schema
 
-revision = "s0002_placement_wishlist"
-down_revision: str | None = "s0001_own_state"
+revision = "s0003_placement_wishlist"
+down_revision: str | None = "s0002_app_cache_store_details"
 branch_labels: str | None = None
 depends_on: str | None = None
 
