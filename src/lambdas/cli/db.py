@@ -1,4 +1,5 @@
-"""`steam-import db …`: create, upgrade and check the app's database schema."""
+"""`steam-import db …`: this tool's schema (create, upgrade, own-state) and `db check` of any
+database stage 3 writes into, the app's included."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from lambdas.config import Settings
 
 db_app = typer.Typer(
     name="db",
-    help="Create, upgrade and check the app's database schema.",
+    help="Create or upgrade this tool's schema; check any database stage 3 writes into.",
     no_args_is_help=True,
 )
 app.add_typer(db_app, name="db")
