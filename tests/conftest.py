@@ -18,13 +18,15 @@ from tests import postgres
 _PIPELINE_VARIABLES = {name.upper() for name in Settings.model_fields} | {
     "AWS_LAMBDA_FUNCTION_NAME"
 }
+#: What a shell exports for its terminal: a test's output is never that terminal.
+_TERMINAL_VARIABLES = {"COLUMNS", "LINES", "FORCE_COLOR", "NO_COLOR", "TERMINAL_WIDTH"}
 
 
 @pytest.fixture(autouse=True)
 def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No pipeline variable leaks in from the machine or from another test; caches reset."""
     saved = dict(os.environ)
-    for name in _PIPELINE_VARIABLES:
+    for name in _PIPELINE_VARIABLES | _TERMINAL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # the default data folder and any .env are per test
     _reset_caches()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import traceback
 from collections.abc import Callable, Coroutine, Iterator
@@ -62,9 +61,10 @@ UNWRAPPED_WIDTH = 10_000
 
 def fit_consoles() -> None:
     """Wrap to the terminal's width on a terminal; elsewhere (a pipe, a file, a test's capture)
-    keep each line whole, unless COLUMNS asks for a width."""
+    keep each line whole, whatever COLUMNS says (a shell exports it for its terminal, not for
+    the pipe a line goes into)."""
     for console, stream in ((stdout, sys.stdout), (stderr, sys.stderr)):
-        if stream.isatty() or os.environ.get("COLUMNS", "").isdigit():
+        if stream.isatty():
             continue
         console.soft_wrap = True
         console.width = UNWRAPPED_WIDTH

@@ -5,6 +5,7 @@ types in words, and errors that say how to bring the emulator back."""
 from __future__ import annotations
 
 import io
+import os
 import json
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,22 @@ def test_help_shows_no_type_beside_flags() -> None:
     assert "<str>" in CliRunner().invoke(app, ["run", "--help"]).output  # valued options keep it
 
 
-def test_lines_are_not_wrapped_when_output_is_not_a_terminal(tmp_path: Path) -> None:
-    env = {**NO_IGDB, "DATA_DIR": str(tmp_path)}
+@pytest.mark.parametrize("columns", [None, "120", "40"])
+def test_lines_are_not_wrapped_when_output_is_not_a_terminal(
+    tmp_path: Path, columns: str | None
+) -> None:
+    """Whatever COLUMNS the shell exported for its terminal: a pipe has no width."""
+    env = {**NO_IGDB, "DATA_DIR": str(tmp_path), "COLUMNS": columns}
     result = CliRunner().invoke(app, ["search", "Portal"], env=env)
     assert result.exit_code == 78
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr  # ~300 characters, one line: not broken at 80
     assert len(lines[0]) > 200
+
+
+def test_the_suite_does_not_see_the_callers_terminal() -> None:
+    """tests/conftest.py drops what a shell exports for its terminal (COLUMNS, colours)."""
+    assert not {"COLUMNS", "LINES", "FORCE_COLOR", "NO_COLOR"} & set(os.environ)
 
 
 def test_igdb_commands_without_igdb_say_how_to_start_the_emulator(tmp_path: Path) -> None:
