@@ -5,8 +5,8 @@ types in words, and errors that say how to bring the emulator back."""
 from __future__ import annotations
 
 import io
-import os
 import json
+import os
 from pathlib import Path
 from typing import Any
 
