@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 import traceback
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,8 +108,25 @@ def load_settings(**overrides: Any) -> Settings:
     if overrides:
         settings = Settings(**{**settings.model_dump(), **overrides})  # validated, unlike a copy
     configure_logging(level=level, log_format=settings.log_format)
+    if not verbosity.verbose and sys.stderr.isatty():
+        _drop_events_the_cli_reports()
     register_secrets(settings.secret_values())
     return settings
+
+
+#: Log events whose news the command prints itself: on a terminal, said once, by the command.
+REPORTED_BY_THE_CLI = frozenset({"pipeline.stopped"})
+
+
+def _drop_events_the_cli_reports() -> None:
+    import structlog
+
+    def drop(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
+        if event.get("event") in REPORTED_BY_THE_CLI:
+            raise structlog.DropEvent
+        return event
+
+    structlog.configure(processors=[drop, *structlog.get_config()["processors"]])
 
 
 def require_existing_database(settings: Settings) -> None:

@@ -7,7 +7,7 @@ import json
 import typer
 from rich.table import Table
 
-from lambdas.cli._output import exit_code_of, stderr, stdout
+from lambdas.cli._output import exit_code_of, stderr, stdout, verbosity
 from lambdas.pipeline import PipelineResult, Stage
 
 _STAGE_TITLES = {Stage.STEAM: "Steam", Stage.ENRICH: "IGDB matching", Stage.LOAD: "Database"}
@@ -21,13 +21,7 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
     import; the filtered apps are split once by kind and once by what decided it. Nothing is
     printed when no stage succeeded (the error says it all).
     """
-    failed = result.failed
-    if failed is not None:
-        stderr.print(
-            f"[bold red]error[/] [red]{failed.response.error_code}[/] in the "
-            f"{_STAGE_TITLES[failed.stage]} stage: {failed.response.error}",
-            highlight=False,
-        )
+    print_error(result)
     steam = result.response(Stage.STEAM)
     enrich = result.response(Stage.ENRICH)
     load = result.response(Stage.LOAD)
@@ -74,6 +68,17 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
     stdout.print(table)
 
 
+def print_error(result: PipelineResult) -> None:
+    """The failed stage's error, one line on stderr (nothing when every stage succeeded)."""
+    failed = result.failed
+    if failed is not None:
+        stderr.print(
+            f"[bold red]error[/] [red]{failed.response.error_code}[/] in the "
+            f"{_STAGE_TITLES[failed.stage]} stage: {failed.response.error}",
+            highlight=False,
+        )
+
+
 def _by_source(by_reason: dict[str, int]) -> dict[str, int]:
     """Filtered counts per deciding source: reasons read `steam_type=4`, `igdb_game_type=1`,
     `name:demo`, or `steam_type=0 + name:playtest` (a name overriding the store's "game")."""
@@ -93,10 +98,12 @@ def _by_source(by_reason: dict[str, int]) -> dict[str, int]:
 
 def finish(result: PipelineResult, *, as_json: bool, title: str) -> None:
     """Print a pipeline result and exit with the failed stage's code (0 on success)."""
+    failed = result.failed
     if as_json:
         stdout.print_json(json.dumps(result.as_dict(), default=str))
+    elif failed is not None and verbosity.quiet:
+        print_error(result)  # --quiet: the error alone, no partial summary
     else:
         print_import_summary(result, title=title)
-    failed = result.failed
     if failed is not None:
         raise typer.Exit(exit_code_of(failed.response.error_code, transient=failed.transient))

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +128,59 @@ def test_sync_reports_every_user(cli: Any, fresh_sandbox: Sandbox) -> None:
     summary = cli("sync", "--json")
     assert (summary["users"], summary["failed"]) == (2, 0)
     assert "Sync: 2 of 2" in cli("sync")
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """`steam-import ARGS` in a pseudo-terminal, as a person runs it: everything it printed."""
+    main, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lambdas", *args],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env={**os.environ, **env, "TERM": "dumb", "COLUMNS": "200"},
+    )
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=120)
+    os.close(main)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_a_failed_run_says_its_error_once_on_a_terminal(
+    fresh_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Pit 7: the `pipeline.stopped` warning, then `error CODE …`: the same news twice."""
+    env = {**fresh_sandbox.env(), "DATA_DIR": str(tmp_path / "data")}
+    private = fresh_sandbox.users.private_profile.steamid64
+    printed = _on_a_terminal(["run", "--user-id", USER, "--steam", private, "--create-user"], env)
+    assert printed.count("PRIVATE_PROFILE") == 1, printed
+    assert "pipeline.stopped" not in printed
+
+
+def test_a_failed_quiet_run_prints_the_error_without_a_summary(
+    fresh_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Pit 7: `run -q` that failed in stage 2 printed the partial summary of stage 1 too."""
+    env = {
+        **fresh_sandbox.env(),
+        "DATA_DIR": str(tmp_path / "data"),
+        "IGDB_CLIENT_SECRET": "not-the-sandbox-secret",
+        "RETRY_INITIAL_WAIT_SECONDS": "0.01",
+    }
+    small = fresh_sandbox.users.small.steamid64
+    args = ["run", "--user-id", USER, "--steam", small, "--create-user"]
+    loud = CliRunner().invoke(app, args, env=env)
+    assert loud.exit_code != 0 and "apps in the Steam library" in loud.stdout  # the summary
+    quiet = CliRunner().invoke(app, ["-q", *args], env=env)
+    assert quiet.exit_code == loud.exit_code
+    assert quiet.stdout == ""
+    assert "error" in quiet.stderr and "in the IGDB matching stage" in quiet.stderr
