@@ -29,7 +29,6 @@ from tests.reliability.support import (
 from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import LocalStorage
 from lambdas.database.engine import create_engine
-from lambdas.database.schema import upgrade
 from steam_sandbox import Sandbox
 
 SANDBOX_SEED = 42
@@ -79,9 +78,7 @@ def pg_databases(request: pytest.FixtureRequest) -> PostgresDatabases:
 
 @pytest.fixture(scope="session")
 def rel_db_url(pg_databases: PostgresDatabases) -> str:
-    url = pg_databases.create()
-    upgrade(url)
-    return url
+    return pg_databases.create_migrated()
 
 
 @pytest.fixture
