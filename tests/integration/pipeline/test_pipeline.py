@@ -406,8 +406,13 @@ def test_another_steam_account_is_refused_unless_relinked(
     linked = str(fresh_sandbox.users.by_name("small").steamid64)
     games_before = count(engine, "ImportedGame")
 
+    fresh_sandbox.reset_stats()
+    stored_before = sorted(str(path) for path in Path(context.settings.data_dir).rglob("*.csv"))
     refused = run(context, fresh_sandbox, "medium", import_id="other")
     assert refused.failed is not None and refused.failed.stage is Stage.STEAM
+    # pit 6: refused before fetching: no Steam request, no CSV stored
+    assert fresh_sandbox.stats().requests.get("steam", {}) == {}
+    assert sorted(str(p) for p in Path(context.settings.data_dir).rglob("*.csv")) == stored_before
     assert refused.failed.response.error_code == "STEAM_ACCOUNT_CHANGED"
     assert linked in str(refused.failed.response.error)
     assert [run.stage for run in refused.runs] == [Stage.STEAM]  # stages 2 and 3 never ran
