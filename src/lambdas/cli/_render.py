@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -10,16 +11,23 @@ from rich.table import Table
 from lambdas.cli._output import exit_code_of, stderr, stdout, verbosity
 from lambdas.pipeline import PipelineResult, Stage
 
+if TYPE_CHECKING:
+    from lambdas.stages import StageContext
+
 _STAGE_TITLES = {Stage.STEAM: "Steam", Stage.ENRICH: "IGDB matching", Stage.LOAD: "Database"}
 
 
-def print_import_summary(result: PipelineResult, *, title: str) -> None:
+def print_import_summary(
+    result: PipelineResult, *, title: str, need_review: int | None = None
+) -> None:
     """What an import did, in the words of the person who started it.
 
     Every indented block adds up to the line above it: the library's apps are matched, unmatched
     or filtered; the games (matched + unmatched) were decided this run or reused from the last
     import; the filtered apps are split once by kind and once by what decided it. Nothing is
-    printed when no stage succeeded (the error says it all).
+    printed when no stage succeeded (the error says it all). `need_review` is what `unmatched`
+    lists after the import: fewer than stage 2's unmatched when the user linked or ignored
+    some of them (their verdicts are reused, the user's decisions kept).
     """
     print_error(result)
     steam = result.response(Stage.STEAM)
@@ -39,7 +47,7 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
         table.add_row(
             "  games matched to IGDB", f"{stats.matched} ({stats.matched_by_title} by title)"
         )
-        table.add_row("  games unmatched: need review", str(stats.unmatched))
+        table.add_row("  games unmatched", str(stats.unmatched))
         table.add_row("  filtered as non-games", str(stats.filtered))
         table.add_section()
         table.add_row("games (matched + unmatched)", str(games))
@@ -60,6 +68,8 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
         table.add_row("imported games created", str(load.stats.imported_games_created))
         table.add_row("imported games updated", str(load.stats.imported_games_updated))
         table.add_row("added to the library", str(load.stats.library_items_created))
+        if need_review is not None:
+            table.add_row("games waiting for review (`unmatched`)", str(need_review))
     if not counted:
         return
     table.add_section()
@@ -96,7 +106,22 @@ def _by_source(by_reason: dict[str, int]) -> dict[str, int]:
     return sources
 
 
-def finish(result: PipelineResult, *, as_json: bool, title: str) -> None:
+def waiting_for_review(result: PipelineResult, context: StageContext) -> int | None:
+    """How many games `unmatched` lists after a successful import (None after a failed one)."""
+    from lambdas.errors import PipelineError
+    from lambdas.review.service import list_unmatched
+
+    if not result.success:
+        return None
+    try:
+        return len(list_unmatched(context.database(), context.storage, user_id=result.user_id))
+    except PipelineError:
+        return None
+
+
+def finish(
+    result: PipelineResult, *, as_json: bool, title: str, need_review: int | None = None
+) -> None:
     """Print a pipeline result and exit with the failed stage's code (0 on success)."""
     failed = result.failed
     if as_json:
@@ -104,6 +129,6 @@ def finish(result: PipelineResult, *, as_json: bool, title: str) -> None:
     elif failed is not None and verbosity.quiet:
         print_error(result)  # --quiet: the error alone, no partial summary
     else:
-        print_import_summary(result, title=title)
+        print_import_summary(result, title=title, need_review=need_review)
     if failed is not None:
         raise typer.Exit(exit_code_of(failed.response.error_code, transient=failed.transient))

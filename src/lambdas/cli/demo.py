@@ -18,8 +18,7 @@ from lambdas.cli._output import (
     stage_step,
     stdout,
 )
-from lambdas.cli._render import finish
-from lambdas.pipeline import Stage
+from lambdas.cli._render import finish, waiting_for_review
 
 DEMO_USER_ID = "demo-user"
 
@@ -74,11 +73,11 @@ def demo_command(
                 ),
                 as_json=as_json,
             )
-    finish(result, as_json=as_json, title=f"Demo import of the sandbox's {user} library")
+        need_review = None if as_json else waiting_for_review(result, context)
+    title = f"Demo import of the sandbox's {user} library"
+    finish(result, as_json=as_json, title=title, need_review=need_review)
     if not as_json:
-        enrich = result.response(Stage.ENRICH)
-        unmatched = enrich.stats.unmatched if enrich is not None else 0
-        stdout.print(next_steps(unmatched), highlight=False, markup=False)
+        stdout.print(next_steps(need_review or 0), highlight=False, markup=False)
 
 
 def next_steps(unmatched: int) -> str:

@@ -24,7 +24,7 @@ from lambdas.cli._output import (
     steam_account,
     utc_now,
 )
-from lambdas.cli._render import finish
+from lambdas.cli._render import finish, waiting_for_review
 from lambdas.pipeline import Stage
 
 
@@ -254,4 +254,5 @@ def run_command(
                 ),
                 as_json=as_json,
             )
-    finish(result, as_json=as_json, title=f"Steam import for {user_id}")
+    need_review = None if as_json else waiting_for_review(result, context)
+    finish(result, as_json=as_json, title=f"Steam import for {user_id}", need_review=need_review)

@@ -184,3 +184,24 @@ def test_a_failed_quiet_run_prints_the_error_without_a_summary(
     assert quiet.exit_code == loud.exit_code
     assert quiet.stdout == ""
     assert "error" in quiet.stderr and "in the IGDB matching stage" in quiet.stderr
+
+
+def test_the_summary_after_review_agrees_with_the_review_list(
+    cli: Any, fresh_sandbox: Sandbox
+) -> None:
+    """Pit 5: after `ignore`, a re-run reuses stage 2's verdicts (unmatched) but keeps the user's
+    decisions; its summary said "need review 2" while `unmatched` listed none."""
+    small = fresh_sandbox.users.small.steamid64
+    cli("run", "--user-id", USER, "--steam", small, "--create-user")
+    waiting = cli("unmatched", "--user-id", USER, "--json")["unmatched"]
+    assert waiting
+    for game in waiting:
+        cli("ignore", "--user-id", USER, "--app-id", str(game["app_id"]))
+    rows = {}
+    for line in cli("run", "--user-id", USER, "--steam", small).splitlines():
+        cells = [cell.strip() for cell in line.strip("│ ").split("│")]
+        if len(cells) == 2 and cells[0]:
+            rows[cells[0]] = cells[1]
+    assert rows["games unmatched"] == str(len(waiting))  # stage 2's verdicts, reused
+    assert rows["games waiting for review (`unmatched`)"] == "0"
+    assert cli("unmatched", "--user-id", USER, "--json")["unmatched"] == []
