@@ -154,14 +154,51 @@ async def import_user_library(
     """Check (or create) the user, run the three stages, and record the Steam account on success
     so that `sync` re-imports it later.
 
+    `create_user` is for this tool's standalone schema only (on the app's database users belong
+    to the app: INVALID_ARGUMENT); a user it created is removed again when the import fails.
+
     A user linked to another Steam account is refused (STEAM_ACCOUNT_CHANGED) before anything
     is fetched when the account is given as an id, after stage 1 resolved it when it is a custom
     URL name, and before anything is written in either case, unless `relink` replaces the link.
     """
-    from lambdas.database.users import connect_steam, ensure_user, linked_steam_id
+    from lambdas.database.users import ensure_user, forget_user, refuse_creation_on_app_schema
 
     engine = context.database()
-    ensure_user(engine, user_id=user_id, create=create_user)
+    if create_user:
+        refuse_creation_on_app_schema(engine)
+    created = ensure_user(engine, user_id=user_id, create=create_user)
+    try:
+        result = await _import_checked_user(
+            context=context,
+            user_id=user_id,
+            steam_account=steam_account,
+            import_id=import_id,
+            refresh_metadata=refresh_metadata,
+            relink=relink,
+            on_stage=on_stage,
+        )
+    except BaseException:
+        if created:
+            forget_user(engine, user_id=user_id)
+        raise
+    if created and not result.success:
+        forget_user(engine, user_id=user_id)  # nothing was imported: no user left behind
+    return result
+
+
+async def _import_checked_user(
+    *,
+    context: StageContext,
+    user_id: str,
+    steam_account: str,
+    import_id: str,
+    refresh_metadata: bool,
+    relink: bool,
+    on_stage: Callable[[Stage], None] | None,
+) -> PipelineResult:
+    from lambdas.database.users import connect_steam, linked_steam_id
+
+    engine = context.database()
     linked = linked_steam_id(engine, user_id=user_id)
     try:
         given = parse_steam_account(steam_account).steam_id64  # None for a custom URL name

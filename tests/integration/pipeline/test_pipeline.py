@@ -357,6 +357,7 @@ def test_private_profile_end_to_end(fresh_sandbox: Sandbox, tmp_path: Path, db_u
     try:
         assert count(engine, "ImportedGame") == 0
         assert count(engine, "LibraryItem") == 0
+        assert count(engine, "User") == 0  # pit 3: the user --create-user made is gone again
     finally:
         engine.dispose()
     assert not list((tmp_path / "data").rglob("*.csv"))
