@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -72,9 +72,10 @@ class Figures:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for an xdist worker to hand to the controller."""
+        values = {item.name: getattr(self, item.name) for item in fields(self)}
         return {  # execnet sends dicts, not Counters
             name: dict(value) if isinstance(value, Counter) else value
-            for name, value in asdict(self).items()
+            for name, value in values.items()
         }
 
     def merge(self, other: dict[str, Any]) -> None:

@@ -185,9 +185,15 @@ class LocalStorage:
         _check_segments(raw_path)
         path = Path(raw_path)
         if not path.is_absolute():
+            # From the current folder, else a key of the storage folder as errors print them
+            # (`imports/<user>/…csv`), so what the tool prints can be passed back.
             path = Path.cwd() / path
+            if not path.resolve().is_relative_to(self.root):
+                path = self.root / raw_path
         resolved = path.resolve()
         if not resolved.is_relative_to(self.root):
+            if not resolved.exists():
+                raise LocationNotFoundError(f"nothing is stored at {location}")
             raise ForbiddenLocationError(f"the location is outside the storage folder {self.root}")
         return _checked_key(resolved.relative_to(self.root).as_posix(), user_id)
 
