@@ -50,11 +50,11 @@ def _too_large(key: str, size: int, limit: int) -> MalformedCsvError:
 
 
 def validate_user_id(user_id: str) -> str:
-    """A user id safe to use in a storage key: letters, digits, `_` and `-`, at most 128."""
+    """A user id safe to use in a storage key: ASCII letters, digits, `_` and `-`, at most 128."""
     if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
         shown = repr(user_id[:40]) if isinstance(user_id, str) else type(user_id).__name__
         raise InvalidUserIdError(
-            f"user id {shown} is invalid: use 1-128 letters, digits, '_' or '-', "
+            f"user id {shown} is invalid: use 1-128 ASCII letters (a-z, A-Z), digits, '_' or '-', "
             "starting with a letter or digit"
         )
     return user_id

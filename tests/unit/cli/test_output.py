@@ -51,6 +51,19 @@ def test_help_shows_no_type_beside_flags() -> None:
     assert "<str>" in CliRunner().invoke(app, ["run", "--help"]).output  # valued options keep it
 
 
+def test_help_describes_every_option_in_words() -> None:
+    """Pit 12: `search --limit` had no description, `sandbox --knob` showed `<list[str]>`, and
+    `demo --user` did not show its choices."""
+    search = CliRunner().invoke(app, ["search", "--help"], env={"COLUMNS": "200"}).output
+    assert "How many candidates at most" in search
+    sandbox = CliRunner().invoke(app, ["sandbox", "--help"], env={"COLUMNS": "200"}).output
+    assert "list[str]" not in sandbox and "KNOB" in sandbox
+    demo = CliRunner().invoke(app, ["demo", "--help"], env={"COLUMNS": "200"}).output
+    assert "small|medium|large|huge" in demo
+    db = CliRunner().invoke(app, ["db", "--help"], env={"COLUMNS": "200"}).output
+    assert "the app's database schema" not in db and "this tool's schema" in db
+
+
 @pytest.mark.parametrize("columns", [None, "120", "40"])
 def test_lines_are_not_wrapped_when_output_is_not_a_terminal(
     tmp_path: Path, columns: str | None
