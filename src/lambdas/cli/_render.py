@@ -14,7 +14,9 @@ from lambdas.pipeline import PipelineResult, Stage
 if TYPE_CHECKING:
     from lambdas.stages import StageContext
 
-_STAGE_TITLES = {Stage.STEAM: "Steam", Stage.ENRICH: "IGDB matching", Stage.LOAD: "Database"}
+#: The stages as a person names them: the commands that run them one by one (docs/architecture.md
+#: maps these to the Lambda functions and the state machine's states).
+_STAGE_TITLES = {stage: f"stage {number} ({stage.value})" for number, stage in enumerate(Stage, 1)}
 
 
 def print_import_summary(
@@ -83,8 +85,8 @@ def print_error(result: PipelineResult) -> None:
     failed = result.failed
     if failed is not None:
         stderr.print(
-            f"[bold red]error[/] [red]{failed.response.error_code}[/] in the "
-            f"{_STAGE_TITLES[failed.stage]} stage: {failed.response.error}",
+            f"[bold red]error[/] [red]{failed.response.error_code}[/] in "
+            f"{_STAGE_TITLES[failed.stage]}: {failed.response.error}",
             highlight=False,
         )
 

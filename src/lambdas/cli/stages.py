@@ -56,7 +56,8 @@ def steam_command(
         {
             "success": True,
             "user_id": user_id,
-            "s3_location": result.location,
+            "location": result.location,  # what `enrich --location` takes
+            "s3_location": result.location,  # the same, under stage 1's response key (kept)
             "game_count": result.game_count,
             "steam_id64": str(result.steam_id64),
         },
@@ -98,7 +99,8 @@ def enrich_command(
         {
             "success": True,
             "user_id": user_id,
-            "s3_enriched_location": result.location,
+            "location": result.location,  # what `load --location` takes
+            "s3_enriched_location": result.location,  # stage 2's response key (kept)
             "stats": stats.model_dump(),
         },
         as_json=as_json,

@@ -42,7 +42,9 @@ def test_stage_by_stage_then_review(cli: Any, fresh_sandbox: Sandbox) -> None:
     cli("run", "--user-id", USER, "--steam", small, "--create-user", "--json")  # creates the user
     raw = cli("steam", "--user-id", USER, "--steam", small, "--json")
     assert raw["game_count"] == len(fresh_sandbox.ground_truth("small"))
-    enriched = cli("enrich", "--user-id", USER, "--location", raw["s3_location"], "--json")
+    assert raw["location"] == raw["s3_location"]  # pit 13: `location`, the old key kept
+    enriched = cli("enrich", "--user-id", USER, "--location", raw["location"], "--json")
+    assert enriched["location"] == enriched["s3_enriched_location"]
     stats = enriched["stats"]
     assert stats["processed"] == raw["game_count"]
     loaded = cli(
@@ -183,7 +185,7 @@ def test_a_failed_quiet_run_prints_the_error_without_a_summary(
     quiet = CliRunner().invoke(app, ["-q", *args], env=env)
     assert quiet.exit_code == loud.exit_code
     assert quiet.stdout == ""
-    assert "error" in quiet.stderr and "in the IGDB matching stage" in quiet.stderr
+    assert "error" in quiet.stderr and "in stage 2 (enrich):" in quiet.stderr
 
 
 def test_the_summary_after_review_agrees_with_the_review_list(
