@@ -1,9 +1,10 @@
-"""`steam-import --version` and `steam-import --help` without importing the command line.
+"""`steam-import --version`, `--help` and an unknown command without importing the command line.
 
 Typer, Rich, pydantic and SQLAlchemy take most of a second to import; the version and the list
 of commands need none of them. The top-level help is rendered here, in the layout Typer gives it;
 tests/unit/cli/test_fast_help.py checks that it names every option and command Typer knows, with
-the same words. Every other command line goes to Typer.
+the same words. An unknown command is the usage error Typer would give. Every other command line
+goes to Typer.
 """
 
 from __future__ import annotations
@@ -82,7 +83,25 @@ def answer(argv: Sequence[str]) -> int | None:
     if not argv:  # no command: the help, on stderr, with click's exit code for it
         sys.stderr.write(render(_width()))
         return 2
+    first = argv[0]
+    if not first.startswith("-") and first not in {name for name, _ in COMMANDS}:
+        return _no_such_command(first, as_json="--json" in argv)
     return None
+
+
+def _no_such_command(name: str, *, as_json: bool) -> int:
+    """The usage error Typer gives an unknown command, in the project's error format."""
+    import json
+
+    from lambdas.errors import InvalidArgumentError
+
+    message = f"No such command '{name}'. (see `steam-import --help`)"
+    if as_json:
+        body = {"success": False, "error_code": InvalidArgumentError.code, "error": message}
+        sys.stdout.write(json.dumps(body, indent=2) + "\n")
+    else:
+        sys.stderr.write(f"error {InvalidArgumentError.code}: {message}\n")
+    return InvalidArgumentError.exit_code
 
 
 def _width() -> int:

@@ -3,6 +3,7 @@ the top-level help they print names what Typer knows, in Typer's words and order
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from typing import Any
@@ -57,10 +58,20 @@ def test_version_and_help_import_none_of_the_command_line(
         assert max(len(line) for line in printed.splitlines()) == 100  # COLUMNS, as Rich
 
 
+def test_an_unknown_command_is_a_usage_error_without_typer() -> None:
+    done = _run("bogus", "--user-id", "u")
+    assert "EXIT 64 IMPORTED []" in done.stderr, done.stderr
+    assert "error INVALID_ARGUMENT: No such command 'bogus'. (see `steam-import --help`)" in (
+        done.stderr
+    )
+    as_json = _run("bogus", "--json")
+    assert json.loads(as_json.stdout)["error_code"] == "INVALID_ARGUMENT"
+
+
 def test_anything_else_goes_to_typer() -> None:
-    done = _run("bogus")
+    done = _run("run", "--no-such-option")
     assert "EXIT 64" in done.stderr and "'typer'" in done.stderr, done.stderr
-    assert "error INVALID_ARGUMENT: No such command 'bogus'." in done.stderr
+    assert "error INVALID_ARGUMENT: No such option: --no-such-option" in done.stderr
 
 
 def _first_paragraph(text: str | None) -> str:
