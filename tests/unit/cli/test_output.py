@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,20 @@ def test_lines_are_not_wrapped_when_output_is_not_a_terminal(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr  # ~300 characters, one line: not broken at 80
     assert len(lines[0]) > 200
+
+
+def test_an_exported_columns_does_not_wrap_a_pipe(tmp_path: Path) -> None:
+    """Pit 1, as a shell runs it: `COLUMNS=120 steam-import search x 2>&1 | cat` gave 3 lines."""
+    done = subprocess.run(
+        [sys.executable, "-m", "lambdas", "search", "x"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **NO_IGDB, "DATA_DIR": str(tmp_path), "COLUMNS": "120"},
+    )
+    assert done.returncode == 78
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def test_the_suite_does_not_see_the_callers_terminal() -> None:
