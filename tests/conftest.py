@@ -19,8 +19,17 @@ from tests.figures import FIGURES
 _PIPELINE_VARIABLES = {name.upper() for name in Settings.model_fields} | {
     "AWS_LAMBDA_FUNCTION_NAME"
 }
-#: What a shell exports for its terminal: a test's output is never that terminal.
-_TERMINAL_VARIABLES = {"COLUMNS", "LINES", "FORCE_COLOR", "NO_COLOR", "TERMINAL_WIDTH"}
+#: What a shell exports for its terminal (TERM=dumb turns off Rich's live display): a test's
+#: output is never that terminal.
+_TERMINAL_VARIABLES = {
+    "COLUMNS",
+    "LINES",
+    "TERM",
+    "COLORTERM",
+    "FORCE_COLOR",
+    "NO_COLOR",
+    "TERMINAL_WIDTH",
+}
 
 
 @pytest.fixture(autouse=True)

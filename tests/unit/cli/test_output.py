@@ -95,7 +95,7 @@ def test_an_exported_columns_does_not_wrap_a_pipe(tmp_path: Path) -> None:
 
 def test_the_suite_does_not_see_the_callers_terminal() -> None:
     """tests/conftest.py drops what a shell exports for its terminal (COLUMNS, colours)."""
-    assert not {"COLUMNS", "LINES", "FORCE_COLOR", "NO_COLOR"} & set(os.environ)
+    assert not {"COLUMNS", "LINES", "TERM", "FORCE_COLOR", "NO_COLOR"} & set(os.environ)
 
 
 def test_igdb_commands_without_igdb_say_how_to_start_the_emulator(tmp_path: Path) -> None:
