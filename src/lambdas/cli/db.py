@@ -71,13 +71,18 @@ def db_own_state_command(
 def db_check_command(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
     """Say which schema profile the database has, the import mode, and every difference or
     warning; exits non-zero when stage 3 could not write into it."""
+    from lambdas.database.engine import DatabaseTimeouts
     from lambdas.database.loader import LoadOptions
     from lambdas.database.schema import check
     from lambdas.errors import SchemaDriftError
 
     settings = _database_settings(database_url)
     options = LoadOptions.from_settings(settings)
-    report = call(lambda: check(settings.resolved_database_url, options=options), as_json=as_json)
+    timeouts = DatabaseTimeouts.from_settings(settings)
+    report = call(
+        lambda: check(settings.resolved_database_url, options=options, timeouts=timeouts),
+        as_json=as_json,
+    )
     problems = report.problems
     if as_json:
         code = SchemaDriftError.code if problems else None

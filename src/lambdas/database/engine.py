@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 
 #: Seconds a SQLite writer waits for another writer's lock before giving up.
 SQLITE_BUSY_TIMEOUT = 30.0
+#: Seconds the client waits beyond the statement timeout for any answer from PostgreSQL before
+#: it closes the connection itself (the server's timeout cannot end a stall it never sees).
+WATCHDOG_MARGIN = 5.0
 
 
 def normalize_url(url: str) -> URL:
@@ -61,6 +65,11 @@ class DatabaseTimeouts:
     lock: float = 30.0
     keepalive: int = 30  # idle seconds before TCP keepalive probes
 
+    @property
+    def watchdog(self) -> float:
+        """Seconds any one wait for the server may last: the statement timeout and a margin."""
+        return self.statement + WATCHDOG_MARGIN
+
     @classmethod
     def from_settings(cls, settings: Settings) -> DatabaseTimeouts:
         return cls(
@@ -78,8 +87,9 @@ class DatabaseTimeouts:
             "keepalives_idle": self.keepalive,
             "keepalives_interval": interval,
             "keepalives_count": 3,
-            # Data the peer never acknowledges (a dead path) fails the socket after this long.
-            "tcp_user_timeout": (self.keepalive + 3 * interval) * 1000,
+            # Data the peer never acknowledges (a dead path) fails the socket after this long;
+            # a peer that acknowledges and never answers (a hung pooler) is the watchdog's.
+            "tcp_user_timeout": min(self.keepalive + 3 * interval, math.ceil(self.watchdog)) * 1000,
         }
 
 
@@ -94,6 +104,12 @@ def create_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
     engine = sqlalchemy.create_engine(
         parsed, pool_pre_ping=True, connect_args=bounds.psycopg_connect_args()
     )
+
+    @event.listens_for(engine, "do_connect")
+    def _watched(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        from lambdas.database.watchdog import watched_connection
+
+        return watched_connection(bounds.watchdog, *cargs, **cparams)
 
     @event.listens_for(engine, "connect")
     def _session_timeouts(dbapi_connection: Any, _record: Any) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from lambdas.database.checks import check_fit
-from lambdas.database.engine import create_engine, database_errors
+from lambdas.database.engine import DatabaseTimeouts, create_engine, database_errors
 from lambdas.database.loader import LoadOptions, open_target
 from lambdas.database.own_state import OWN_SCHEMA
 from lambdas.database.profiles import detect_profile
@@ -126,11 +126,13 @@ class CheckReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def check(url: str, *, options: LoadOptions | None = None) -> CheckReport:
+def check(
+    url: str, *, options: LoadOptions | None = None, timeouts: DatabaseTimeouts | None = None
+) -> CheckReport:
     """How the live database at `url` fits its schema profile; no problems means stage 3 can
     write. The standalone schema is also compared, table by table, with the models."""
     options = options or LoadOptions()
-    engine = create_engine(url)
+    engine = create_engine(url, timeouts)
     try:
         with database_errors(), engine.connect() as connection:
             target = open_target(connection, options)
