@@ -40,18 +40,43 @@ SQLITE_BUSY_TIMEOUT = 30.0
 WATCHDOG_MARGIN = 5.0
 
 
+#: The drivers this pipeline ships and tests, per database.
+_DRIVERS = {"postgresql": {"psycopg"}, "sqlite": {"pysqlite"}}
+
+
 def normalize_url(url: str) -> URL:
-    """Parse `url`, pointing `postgres://` and `postgresql://` at the psycopg 3 driver."""
+    """Parse `url`, pointing `postgres://` and `postgresql://` at the psycopg 3 driver.
+
+    Anything that is not a PostgreSQL or SQLite URL with a shipped driver and a port from 1 to
+    65535 is a ConfigurationError naming DATABASE_URL; the parser's own text (which may quote
+    the URL, password included) is never shown or chained.
+    """
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigurationError("DATABASE_URL is not a valid database URL") from exc
-    if parsed.drivername in {"postgres", "postgresql"}:
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() not in {"postgresql", "sqlite"}:
+        port = parsed.port
+    except (ArgumentError, ValueError, TypeError):
         raise ConfigurationError(
-            f"unsupported database {parsed.get_backend_name()!r}: use PostgreSQL or SQLite"
+            "DATABASE_URL is not a valid database URL "
+            "(expected postgresql://user:password@host:port/database or sqlite:///path)"
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "postgres":
+        backend = "postgresql"
+    if backend not in _DRIVERS:
+        raise ConfigurationError(
+            f"DATABASE_URL names the database {backend!r}: use PostgreSQL or SQLite"
         )
+    if driver and driver not in _DRIVERS[backend]:
+        raise ConfigurationError(
+            f"DATABASE_URL names the driver {driver!r}, which is not installed: use "
+            f"{backend}:// or {backend}+{next(iter(_DRIVERS[backend]))}://"
+        )
+    if port is not None and not 0 < port < 65536:
+        raise ConfigurationError(
+            f"DATABASE_URL has the port {port}: a port is a number from 1 to 65535"
+        )
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
     return parsed
 
 
