@@ -136,8 +136,7 @@ _CHUNK = b"[" * 65536  # never valid JSON, so a reader that stopped early cannot
 def huge_content_length(server: HttpFault, client: socket.socket) -> None:
     """`Content-Length: 10 GiB`, and the bytes to go with it for as long as anyone reads."""
     client.sendall(
-        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-        b"Content-Length: 10737418240\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10737418240\r\n\r\n"
     )
     while not server.stopped(0):
         client.sendall(_CHUNK)

@@ -542,10 +542,10 @@ def test_postgres_silent_after_the_handshake_ends_by_the_watchdog(
     and the command ends DATABASE_UNAVAILABLE, retryable, with nothing written."""
     import json
 
+    from tests.reliability.stalls import SilentAfterProxy
     from typer.testing import CliRunner
 
     from lambdas.cli import app
-    from tests.reliability.stalls import SilentAfterProxy
 
     url = make_url(harness.db_url)
     first = harness.run(kind="small")

@@ -151,7 +151,14 @@ def create_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
 
 def _sqlite_engine(url: URL) -> Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file where the folder should be, or no right to create it
+            raise ConfigurationError(
+                f"cannot make the SQLite database's folder {folder}: {exc.strerror}; "
+                "check DATA_DIR (or DATABASE_URL)"
+            ) from None
     engine = sqlalchemy.create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT},
