@@ -172,3 +172,29 @@ FAULTS: dict[str, Callable[[HttpFault, socket.socket], None]] = {
     "one byte a second": one_byte_a_second,
     "accepts, never answers": never_answers,
 }
+
+
+def always_429(server: HttpFault, client: socket.socket) -> None:
+    """Too Many Requests, for every request."""
+    client.sendall(
+        b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+
+
+def truncated_json(server: HttpFault, client: socket.socket) -> None:
+    """A 200 whose JSON stops halfway."""
+    body = b'{"response": {"store_items": [{"appid": 10, "success": 1, "ty'
+    client.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+
+
+#: What an unhealthy store (GetItems) does besides the faults above.
+STORE_DOWN: dict[str, Callable[[HttpFault, socket.socket], None]] = {
+    "429": always_429,
+    "truncated JSON": truncated_json,
+    "one byte a second": one_byte_a_second,
+    "accepts, never answers": never_answers,
+    "10 GiB Content-Length": huge_content_length,
+}
