@@ -8,9 +8,12 @@ database stage, whose Lambda never loads httpx.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class StageBudgetSpentError(Exception):
@@ -54,3 +57,9 @@ def budget_share(fraction: float) -> Iterator[None]:
     left = budget_left()
     with time_budget(None if left is None else max(left, 0.0) * fraction):
         yield
+
+
+async def within_budget(seconds: float | None, work: Awaitable[T]) -> T:
+    """Await `work` with the budget set (for callers that run a stage's service directly)."""
+    with time_budget(seconds):
+        return await work
