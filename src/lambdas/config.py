@@ -25,9 +25,9 @@ IGDB_API_BASE_URL = "https://api.igdb.com/v4"
 TWITCH_TOKEN_URL = "https://id.twitch.tv/oauth2/token"  # noqa: S105 - a URL
 HTTP_CONNECT_TIMEOUT = 5.0
 HTTP_READ_TIMEOUT = 30.0
-# The largest real answers are a few MB (GetOwnedGames of a 20,000-game library with app info
-# ≈ 5 MB, a full IGDB multiquery page ≈ 4 MB); the cap leaves room above them and stays far below
-# a Lambda's memory.
+# The largest real answer is GetOwnedGames with app info: 6.3 MB for a 20,000-game library (the
+# largest Steam libraries hold about twice that); IGDB's multiquery pages (10 × 500 rows of a few
+# fields) are smaller. The cap leaves room above them and stays far below a Lambda's memory.
 HTTP_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 HTTP_ATTEMPT_TIMEOUT = 60.0
 # Under the shortest stage Lambda timeout (120 s in infra/template.yaml) with time to report.
