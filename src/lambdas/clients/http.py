@@ -320,7 +320,7 @@ class PooledClient:
         raise ConfigurationError(
             f"nothing accepts connections at {endpoint.variable} ({endpoint.origin}): "
             "refused twice; start that server or fix the setting"
-        ) from None
+        ) from exc
 
     async def _opened(self) -> None:
         """Called once the connection pool is open (subclasses set up per-run state here)."""
