@@ -163,7 +163,7 @@ def test_data_dir_that_is_a_file_is_a_configuration_error(
 
 def test_sqlite_under_a_file_is_a_configuration_error(tmp_path: Path) -> None:
     """The default SQLite database under DATA_DIR: a traceback (FileExistsError) before."""
-    from lambdas.database.engine import create_engine
+    from lambdas.sql.engine import create_engine
 
     a_file = tmp_path / "hostname"
     a_file.write_text("not a folder\n")

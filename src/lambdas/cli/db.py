@@ -71,10 +71,10 @@ def db_own_state_command(
 def db_check_command(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
     """Say which schema profile the database has, the import mode, and every difference or
     warning; exits non-zero when stage 3 could not write into it."""
-    from lambdas.database.engine import DatabaseTimeouts
     from lambdas.database.loader import LoadOptions
     from lambdas.database.schema import check
     from lambdas.errors import SchemaDriftError
+    from lambdas.sql.engine import DatabaseTimeouts
 
     settings = _database_settings(database_url)
     options = LoadOptions.from_settings(settings)

@@ -133,7 +133,7 @@ async def enrich_library(
             or _enrich(
                 row,
                 types.get(row.appid),
-                answers.get(row.appid, _NO_ANSWER),
+                answers.get(row.appid),
                 settled[row.appid],
                 kept=row.appid in kept,
                 fallback=settings.title_fallback,
@@ -410,7 +410,7 @@ def _reuse(previous: EnrichedGameRow, raw: RawGameRow) -> EnrichedGameRow:
 def _enrich(
     row: RawGameRow,
     store: StoreType | None,
-    answer: IgdbAnswer,
+    asked: IgdbAnswer | None,
     settled: Decision,
     *,
     kept: bool,
@@ -418,9 +418,18 @@ def _enrich(
     now: datetime,
     store_unavailable: bool = False,
 ) -> EnrichedGameRow:
+    answer = asked or _NO_ANSWER
     chosen = choose_entry(answer.games)
+    found = answer.titles_for(row.name) if fallback else None
     decision = (
-        decide(name=row.name, store=store, igdb_entry=chosen, kept=kept)
+        decide(
+            name=row.name,
+            store=store,
+            igdb_entry=chosen,
+            kept=kept,
+            igdb_silent=asked is not None and chosen is None,
+            title_games=found or (),
+        )
         if _is_open(settled, store)
         else settled
     )
@@ -446,7 +455,6 @@ def _enrich(
 
     if not decision.enrich or chosen is not None:
         return built(chosen if decision.enrich else None, MatchMethod.STEAM_APP_ID)
-    found = answer.titles_for(row.name) if fallback else None
     if not found:
         return built(None, MatchMethod.NONE)
     match, candidates = decide_title_match(row.name, found)

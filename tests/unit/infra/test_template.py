@@ -239,8 +239,8 @@ def test_every_bound_ends_before_lambda_stops_the_function() -> None:
     """A stage's upstream retries end by STAGE_TIME_BUDGET_SECONDS, and a silent database by
     the connect timeout + the statement timeout + the watchdog's margin: each with time left to
     report a typed, retryable error before the function's Timeout kills it untyped."""
-    from lambdas.database.engine import WATCHDOG_MARGIN
     from lambdas.handlers._runtime import LAMBDA_MARGIN_SECONDS
+    from lambdas.sql.engine import WATCHDOG_MARGIN
 
     for name, function in functions().items():
         timeout = function["Timeout"]
