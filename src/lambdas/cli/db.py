@@ -74,13 +74,11 @@ def db_check_command(database_url: DatabaseUrlOption = None, as_json: JsonOption
     from lambdas.database.loader import LoadOptions
     from lambdas.database.schema import check
     from lambdas.errors import SchemaDriftError
-    from lambdas.sql.engine import DatabaseTimeouts
 
     settings = _database_settings(database_url)
     options = LoadOptions.from_settings(settings)
-    timeouts = DatabaseTimeouts.from_settings(settings)
     report = call(
-        lambda: check(settings.resolved_database_url, options=options, timeouts=timeouts),
+        lambda: check(settings.resolved_database_url, options=options, settings=settings),
         as_json=as_json,
     )
     problems = report.problems

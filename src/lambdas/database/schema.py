@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from lambdas.config import Settings
 from lambdas.database.checks import check_fit
 from lambdas.database.loader import LoadOptions, open_target
 from lambdas.database.profiles import detect_profile
@@ -151,12 +152,13 @@ class CheckReport:
 
 
 def check(
-    url: str, *, options: LoadOptions | None = None, timeouts: DatabaseTimeouts | None = None
+    url: str, *, options: LoadOptions | None = None, settings: Settings | None = None
 ) -> CheckReport:
     """How the live database at `url` fits its schema profile; no problems means stage 3 can
-    write. The standalone schema is also compared, table by table, with the models."""
+    write. The standalone schema is also compared, table by table, with the models. Every wait
+    is bounded by `settings`' DATABASE_* timeouts (the defaults without)."""
     options = options or LoadOptions()
-    engine = create_engine(url, timeouts)
+    engine = create_engine(url, DatabaseTimeouts.from_settings(settings) if settings else None)
     try:
         with database_errors(), engine.connect() as connection:
             target = open_target(connection, options)
