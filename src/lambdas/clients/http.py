@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import random
 from collections.abc import Iterator
@@ -249,9 +250,8 @@ class Endpoint:
 
     @property
     def refusal_is_configuration(self) -> bool:
-        return _is_loopback(httpx.URL(self.url).host) or self.url.rstrip(
-            "/"
-        ) != self.default.rstrip("/")
+        configured = self.url.rstrip("/") != self.default.rstrip("/")
+        return configured or _is_loopback(httpx.URL(self.url).host)
 
 
 class PooledClient:
@@ -382,7 +382,7 @@ def _refused(exc: BaseException) -> bool:
     while seen is not None:
         if isinstance(seen, ConnectionRefusedError):
             return True
-        if isinstance(seen, OSError) and seen.errno == 111:
+        if isinstance(seen, OSError) and seen.errno == errno.ECONNREFUSED:
             return True
         seen = seen.__cause__ or seen.__context__
     text = str(exc).lower()
