@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         default=None, description='ARN of a JSON secret {"client_id": …, "client_secret": …}'
     )
 
+    # The key stage 2 signs enriched CSVs with and stage 3 verifies them with (HMAC-SHA256);
+    # unset outside Lambda: a key generated once into <DATA_DIR>/enriched-csv.key.
+    enriched_csv_key: SecretStr | None = Field(default=None, min_length=32)
+    enriched_csv_key_secret_arn: str | None = None
+
     # Storage and database.
     data_dir: Path = Path(".steam-import")
     database_url: SecretStr | None = None
@@ -207,7 +212,7 @@ class Settings(BaseSettings):
         """Every secret's plain value, so logging can redact it wherever it appears."""
         values = [
             secret.get_secret_value()
-            for secret in (self.steam_api_key, self.igdb_client_secret)
+            for secret in (self.steam_api_key, self.igdb_client_secret, self.enriched_csv_key)
             if secret is not None
         ]
         password = _database_password(self.resolved_database_url)
@@ -236,6 +241,7 @@ def resolve_secrets(settings: Settings, client: SecretsManagerClient | None = No
         settings.steam_api_key_secret_arn,
         settings.igdb_secret_arn,
         settings.database_secret_arn,
+        settings.enriched_csv_key_secret_arn,
     )
     if not any(arns):
         return settings
@@ -267,6 +273,13 @@ def resolve_secrets(settings: Settings, client: SecretsManagerClient | None = No
         updates["database_url"] = SecretStr(
             _database_url_from_secret(fetch(settings.database_secret_arn))
         )
+    if settings.enriched_csv_key_secret_arn and settings.enriched_csv_key is None:
+        key = fetch(settings.enriched_csv_key_secret_arn).strip()
+        if len(key) < 32:  # the field's own bound, which a copy does not check
+            raise ConfigurationError(
+                "the secret ENRICHED_CSV_KEY_SECRET_ARN names holds fewer than 32 characters"
+            )
+        updates["enriched_csv_key"] = SecretStr(key)
     return settings.model_copy(update=updates)
 
 

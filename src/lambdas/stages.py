@@ -180,11 +180,26 @@ async def prefetch_shared_cache(
 async def database_stage(
     event: DatabaseImportEvent, context: StageContext
 ) -> DatabaseImportResponse:
+    from dataclasses import replace
+
+    from lambdas.clients.signing import Verdict, read_verified, signer_from_settings
     from lambdas.database.loader import LoadOptions, import_rows
 
     validate_user_id(event.user_id)
     started = time.perf_counter()
-    data = context.storage.get(event.s3_enriched_location, user_id=event.user_id)
+    signer = signer_from_settings(context.settings)
+    data, verdict = read_verified(
+        context.storage, event.s3_enriched_location, user_id=event.user_id, signer=signer
+    )
+    if verdict is not Verdict.VERIFIED:
+        # A file stage 2 did not sign (or another user's, or edited) is the user's word only:
+        # it may write that user's own rows, never a shared Game, Genre or Platform.
+        log.warning(
+            "database.catalogue_unverified",
+            signature=verdict,
+            location=event.s3_enriched_location,
+            effect="only the user's own rows are written; no Game, Genre or Platform",
+        )
     read = 0
 
     def rows() -> Iterator[EnrichedGameRow]:
@@ -199,7 +214,10 @@ async def database_stage(
         context.database(),
         user_id=event.user_id,
         rows=rows(),
-        options=LoadOptions.from_settings(context.settings),
+        options=replace(
+            LoadOptions.from_settings(context.settings),
+            catalogue_verified=verdict is Verdict.VERIFIED,
+        ),
     )
     log.info(
         "stage.finished",

@@ -24,7 +24,7 @@ from lambdas.cli._output import (
     steam_account,
     utc_now,
 )
-from lambdas.cli._render import finish
+from lambdas.cli._render import UNVERIFIED_NOTE, finish
 from lambdas.pipeline import Stage
 
 
@@ -146,16 +146,18 @@ def load_command(
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
     response = run_async(database_stage(event, context), as_json=as_json)
     stats = response.stats
-    emit(
-        response.model_dump(mode="json"),
-        as_json=as_json,
-        human=lambda: stdout.print(
+
+    def human() -> None:
+        stdout.print(
             f"Imported games: {stats.imported_games_created} new, "
             f"{stats.imported_games_updated} updated; games: {stats.games_created} new, "
             f"{stats.games_updated} updated; library items: {stats.library_items_created} new",
             highlight=False,
-        ),
-    )
+        )
+        if not stats.catalogue_verified:
+            stdout.print(UNVERIFIED_NOTE, highlight=False)
+
+    emit(response.model_dump(mode="json"), as_json=as_json, human=human)
 
 
 class Mode(StrEnum):

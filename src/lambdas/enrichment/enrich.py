@@ -14,6 +14,13 @@ import structlog
 from lambdas.clients.budget import budget_share
 from lambdas.clients.igdb import IgdbClient
 from lambdas.clients.s3 import Storage, enriched_key_for, user_prefix, validate_user_id
+from lambdas.clients.signing import (
+    CsvSigner,
+    Verdict,
+    read_verified,
+    signer_from_settings,
+    store_signed,
+)
 from lambdas.clients.steam_store import SteamStoreClient
 from lambdas.config import Settings
 from lambdas.enrichment.matching import build_row, decide_title_match, title_variants
@@ -85,25 +92,30 @@ async def enrich_library(
     refresh_metadata: bool = False,
     app_cache: AppCache = NO_APP_CACHE,
     kept: frozenset[int] = frozenset(),
+    signer: CsvSigner | None = None,
 ) -> EnrichmentResult:
-    """Run stage 2 on a stored raw CSV and store the enriched CSV beside it.
+    """Run stage 2 on a stored raw CSV and store the enriched CSV beside it, signed.
 
     Every app is decided by `precedence.decide` from the user's `kept` apps, Steam's store type
     and IGDB's answer for its uid (both from `app_cache` when fresh, else asked in bulk and
     stored there for every user), then its name. Games the user's previous enriched CSV settled
     recently are taken from it (matched ones for `enrichment_reuse_days`, unmatched ones for
     `unmatched_recheck_hours`), unless `refresh_metadata` asks for a full lookup, which also
-    bypasses the cached IGDB answers.
+    bypasses the cached IGDB answers. The enriched CSV is signed with `signer` (default: the
+    pipeline's key, `signer_from_settings`), and an earlier one is reused only when its own
+    signature verifies: a file under the user's prefix that stage 2 did not write is not a
+    checkpoint.
     """
     validate_user_id(user_id)
     started = time.perf_counter()
+    signer = signer or signer_from_settings(settings)
     raw_rows = decode_rows(storage.get(location, user_id=user_id), RawGameRow, what="raw CSV")
     key = storage.key_of(location, user_id=user_id)
     everyone = {row.appid: row for row in raw_rows}
     reused = (
         {}
         if refresh_metadata
-        else _reusable(storage, user_id, key, everyone, now=now, settings=settings)
+        else _reusable(storage, user_id, key, everyone, now=now, settings=settings, signer=signer)
     )
     pending = [row for row in raw_rows if row.appid not in reused]
     costs = _Costs()
@@ -145,7 +157,9 @@ async def enrich_library(
     )
     data = encode_rows(enriched, EnrichedGameRow)
     stats = tally.stats().model_copy(update={"reused": len(reused), **costs.as_stats()})
-    enriched_location = storage.put(enriched_key_for(key), data)
+    enriched_location = store_signed(
+        storage, enriched_key_for(key), data, user_id=user_id, signer=signer
+    )
     log.info(
         "stage.finished",
         stage="igdb_enrichment",
@@ -358,9 +372,11 @@ def _reusable(
     *,
     now: datetime,
     settings: Settings,
+    signer: CsvSigner,
 ) -> dict[int, EnrichedGameRow]:
     """Rows of the user's latest earlier enriched CSV (the checkpoint) that are still fresh for a
-    `wanted` game, updated from today's raw row; empty when there is no readable checkpoint.
+    `wanted` game, updated from today's raw row; empty when there is no readable checkpoint, or
+    when its signature does not verify (its IGDB facts would be signed again as ours).
 
     The checkpoint is read row by row and only reusable rows are kept, so a large library's
     previous rows are never all in memory beside today's.
@@ -375,11 +391,13 @@ def _reusable(
         return {}
     reusable: dict[int, EnrichedGameRow] = {}
     try:
-        for previous in iter_rows(
-            storage.get(storage.location_of(earlier[-1]), user_id=user_id),
-            EnrichedGameRow,
-            what="previous enriched CSV",
-        ):
+        data, verdict = read_verified(
+            storage, storage.location_of(earlier[-1]), user_id=user_id, signer=signer
+        )
+        if verdict is not Verdict.VERIFIED:
+            log.warning("enrichment.checkpoint_unverified", key=earlier[-1], signature=verdict)
+            return {}
+        for previous in iter_rows(data, EnrichedGameRow, what="previous enriched CSV"):
             raw = wanted.get(previous.appid)
             if raw is not None and _still_fresh(previous, now=now, settings=settings):
                 reusable[previous.appid] = _reuse(previous, raw)

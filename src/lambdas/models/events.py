@@ -195,6 +195,9 @@ class ImportStats(BaseModel):
     playtimes_kept: int = 0
     #: Steam answered with far fewer games than the user's stored library (SUSPICIOUS_SHRINK_RATIO).
     suspicious_shrink: bool = False
+    #: The enriched CSV's signature verified (stage 2 wrote it). False: only the user's own rows
+    #: were written, no shared Game, Genre or Platform.
+    catalogue_verified: bool = True
 
 
 class DatabaseImportResponse(StageResponse):

@@ -72,7 +72,11 @@ LEAST_PRIVILEGE = {
         "s3:PutObject",
         "s3:ListBucket",  # the previous enriched CSV is found by listing the user's prefix
     },
-    "DatabaseImportFunction": {"secretsmanager:GetSecretValue", "s3:GetObject"},
+    "DatabaseImportFunction": {
+        "secretsmanager:GetSecretValue",
+        "s3:GetObject",
+        "s3:ListBucket",  # it never lists; without it a missing signature is a 403, not a 404
+    },
     "StartImportFunction": {"states:StartExecution"},
     "ScheduledSyncFunction": {"secretsmanager:GetSecretValue", "sqs:SendMessage"},
 }
