@@ -35,6 +35,7 @@ def steam_command(
     as_json: JsonOption = False,
 ) -> None:
     """Stage 1: fetch a Steam library and store it as a raw CSV; prints its location."""
+    from lambdas.clients.budget import within_budget
     from lambdas.clients.s3 import storage_from_settings
     from lambdas.handlers._runtime import new_import_id
     from lambdas.steam.library import import_steam_library
@@ -42,13 +43,16 @@ def steam_command(
     steam_account(steam, as_json=as_json)
     settings = load_settings()
     result = run_async(
-        import_steam_library(
-            user_id=user_id,
-            account=steam,
-            settings=settings,
-            storage=call(lambda: storage_from_settings(settings), as_json=as_json),
-            now=utc_now(),
-            import_id=new_import_id(),
+        within_budget(
+            settings.stage_time_budget_seconds,
+            import_steam_library(
+                user_id=user_id,
+                account=steam,
+                settings=settings,
+                storage=call(lambda: storage_from_settings(settings), as_json=as_json),
+                now=utc_now(),
+                import_id=new_import_id(),
+            ),
         ),
         as_json=as_json,
     )
@@ -76,6 +80,7 @@ def enrich_command(
     as_json: JsonOption = False,
 ) -> None:
     """Stage 2: classify the apps of a raw CSV, match games to IGDB, store the enriched CSV."""
+    from lambdas.clients.budget import within_budget
     from lambdas.clients.s3 import storage_from_settings
     from lambdas.enrichment.enrich import enrich_library
 
@@ -83,13 +88,16 @@ def enrich_command(
     storage = call(lambda: storage_from_settings(settings), as_json=as_json)
     with stage_progress("Enriching", enabled=is_terminal() and not as_json) as progress:
         result = run_async(
-            enrich_library(
-                user_id=user_id,
-                location=location,
-                settings=settings,
-                storage=storage,
-                now=utc_now(),
-                progress=progress,
+            within_budget(
+                settings.stage_time_budget_seconds,
+                enrich_library(
+                    user_id=user_id,
+                    location=location,
+                    settings=settings,
+                    storage=storage,
+                    now=utc_now(),
+                    progress=progress,
+                ),
             ),
             as_json=as_json,
         )

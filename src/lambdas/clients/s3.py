@@ -150,6 +150,17 @@ def _check_segments(path: str) -> None:
         raise ForbiddenLocationError("the location has empty, '.' or '..' path segments")
 
 
+def _raise_if_not_a_folder(root: Path) -> None:
+    """DATA_DIR (or a folder above it) is a file: a setting to fix, not a storage outage."""
+    for path in (root, *root.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise ConfigurationError(
+                    f"DATA_DIR {root} is not a folder ({path} is a file); point it at a folder"
+                )
+            return
+
+
 class LocalStorage:
     """A folder on disk; writes are atomic (temporary file, fsync, rename)."""
 
@@ -172,6 +183,7 @@ class LocalStorage:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
+            _raise_if_not_a_folder(self.root)
             raise StorageUnavailableError(
                 f"cannot write {key} under {self.root}: {exc.strerror}"
             ) from exc
@@ -233,6 +245,7 @@ class LocalStorage:
         except FileNotFoundError as exc:
             raise LocationNotFoundError(f"nothing is stored at {key}") from exc
         except OSError as exc:
+            _raise_if_not_a_folder(self.root)
             raise StorageUnavailableError(f"cannot read {key}: {exc.strerror}") from exc
         try:
             info = os.fstat(fd)
