@@ -15,6 +15,12 @@ from lambdas.pipeline import PipelineResult, Stage
 if TYPE_CHECKING:
     from lambdas.stages import StageContext
 
+#: What `load` and `run` say when the enriched CSV's signature did not verify.
+UNVERIFIED_NOTE = (
+    "[yellow]This enriched CSV is not signed by this pipeline's key (made by hand, edited, another "
+    "user's, or signed with another key): only this user's own rows were written, no Game, Genre "
+    "or Platform. Run stage 2 (`steam-import enrich`) again to import its games.[/]"
+)
 #: The stages as a person names them: the commands that run them one by one (docs/architecture.md
 #: maps these to the Lambda functions and the state machine's states).
 _STAGE_TITLES = {stage: f"stage {number} ({stage.value})" for number, stage in enumerate(Stage, 1)}
@@ -77,6 +83,8 @@ def print_import_summary(
         table.add_row("imported games created", str(load.stats.imported_games_created))
         table.add_row("imported games updated", str(load.stats.imported_games_updated))
         table.add_row("added to the library", str(load.stats.library_items_created))
+        if not load.stats.catalogue_verified:
+            table.add_row("games, genres, platforms", "[yellow]not written: unsigned CSV[/]")
         if need_review is not None:
             table.add_row("games waiting for review (`unmatched`)", str(need_review))
     if not counted:
