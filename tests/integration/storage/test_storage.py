@@ -185,10 +185,11 @@ def test_local_write_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
     ]
 
 
-def test_local_unwritable_folder_is_storage_unavailable(tmp_path: Path) -> None:
+def test_local_folder_that_is_a_file_is_a_setting_to_fix_not_an_outage(tmp_path: Path) -> None:
+    """A retry cannot help (issue 25): it is CONFIGURATION_ERROR, not STORAGE_UNAVAILABLE."""
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(StorageUnavailableError):
+    with pytest.raises(ConfigurationError, match="DATA_DIR"):
         LocalStorage(blocker).put("imports/u/a-raw.csv", b"x")
 
 
