@@ -25,6 +25,13 @@ IGDB_API_BASE_URL = "https://api.igdb.com/v4"
 TWITCH_TOKEN_URL = "https://id.twitch.tv/oauth2/token"  # noqa: S105 - a URL
 HTTP_CONNECT_TIMEOUT = 5.0
 HTTP_READ_TIMEOUT = 30.0
+# The largest real answer is GetOwnedGames with app info: 6.3 MB for a 20,000-game library (the
+# largest Steam libraries hold about twice that); IGDB's multiquery pages (10 × 500 rows of a few
+# fields) are smaller. The cap leaves room above them and stays far below a Lambda's memory.
+HTTP_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+HTTP_ATTEMPT_TIMEOUT = 60.0
+# Under the shortest stage Lambda timeout (120 s in infra/template.yaml) with time to report.
+STAGE_TIME_BUDGET_SECONDS = 100.0
 
 
 class Settings(BaseSettings):
@@ -94,6 +101,18 @@ class Settings(BaseSettings):
     # HTTP behaviour.
     http_connect_timeout: float = Field(default=HTTP_CONNECT_TIMEOUT, gt=0)
     http_read_timeout: float = Field(default=HTTP_READ_TIMEOUT, gt=0)
+    http_attempt_timeout: float = Field(
+        default=HTTP_ATTEMPT_TIMEOUT, gt=0, description="seconds for one whole request and answer"
+    )
+    http_max_response_bytes: int = Field(
+        default=HTTP_MAX_RESPONSE_BYTES, ge=1024, description="largest answer body read"
+    )
+    stage_time_budget_seconds: float = Field(
+        default=STAGE_TIME_BUDGET_SECONDS,
+        gt=0,
+        description="a stage's upstream attempts and retry waits end by then (Lambda: also its "
+        "remaining time less a margin)",
+    )
     steam_max_attempts: int = Field(default=5, ge=1, le=20)
     igdb_max_attempts: int = Field(default=6, ge=1, le=20)
     retry_initial_wait_seconds: float = Field(default=0.5, gt=0)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import structlog
 
+from lambdas.clients.budget import time_budget
 from lambdas.clients.s3 import Storage, storage_from_settings, validate_user_id
 from lambdas.config import Settings
 from lambdas.errors import InvalidEventError
@@ -59,6 +60,14 @@ class StageContext:
     transport: httpx.AsyncBaseTransport | None = None
     engine: Engine | None = None
     progress: Progress | None = None
+    #: Seconds the stage may take, when shorter than STAGE_TIME_BUDGET_SECONDS (a Lambda's
+    #: remaining time less a margin).
+    time_left: float | None = None
+
+    @property
+    def budget_seconds(self) -> float:
+        budget = self.settings.stage_time_budget_seconds
+        return budget if self.time_left is None else min(budget, self.time_left)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StageContext:
@@ -297,8 +306,10 @@ class StageSpec(Generic[E, R]):
         return event.model_copy(update={"import_id": import_id})
 
     async def run(self, payload: object, context: StageContext, *, import_id: str) -> R:
-        """Validate the payload, then do the stage's work."""
-        return await self.work(self.event(payload, import_id=import_id), context)
+        """Validate the payload, then do the stage's work within its time budget."""
+        event = self.event(payload, import_id=import_id)
+        with time_budget(context.budget_seconds):
+            return await self.work(event, context)
 
 
 STEAM = StageSpec(Stage.STEAM, SteamImportEvent, SteamImportResponse, steam_stage)

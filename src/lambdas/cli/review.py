@@ -54,15 +54,16 @@ def ask_igdb(settings: Settings, work: Callable[[], Coroutine[Any, Any, T]], *, 
         fail(_hinted(ConfigurationError(exc.message + EMULATOR_HINT), exc), as_json=as_json)
     try:
         return asyncio.run(work())
-    except UpstreamUnavailableError as exc:
+    except (UpstreamUnavailableError, ConfigurationError) as exc:
         local = any(
             urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
             for url in (settings.igdb_api_base_url, settings.twitch_token_url)
         )
-        if not local:
+        refused = isinstance(exc, ConfigurationError) and "accepts connections" in exc.message
+        if not local or not (refused or isinstance(exc, UpstreamUnavailableError)):
             fail(exc, as_json=as_json)
         hint = "; is the emulator running? Start it with `steam-import sandbox`"
-        fail(_hinted(UpstreamUnavailableError(exc.message + hint), exc), as_json=as_json)
+        fail(_hinted(type(exc)(exc.message + hint), exc), as_json=as_json)
     except PipelineError as exc:
         fail(exc, as_json=as_json)
 
@@ -121,6 +122,9 @@ def unmatched_command(user_id: UserIdOption, as_json: JsonOption = False) -> Non
             for game in games
         ]
         stdout.print_json(json.dumps({"success": True, "unmatched": payload}))
+        return
+    if not games:
+        stdout.print(f"No games of {user_id} need review.", highlight=False)
         return
     table = Table(title=f"{len(games)} games need review")
     for column in (
@@ -284,7 +288,7 @@ def keep_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption
         {"success": True, "user_id": user_id, **asdict(result)},
         as_json=as_json,
         human=lambda: stdout.print(
-            f"App {app_id} is a game for {user_id} from now on: "
+            f"App {app_id} ({result.name}) is a game for {user_id} from now on: "
             + {
                 "MATCHED": f"matched to IGDB game {result.igdb_id}"
                 + ("; added to the library." if result.library_item_created else "."),
@@ -298,7 +302,9 @@ def keep_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption
 @app.command("search")
 def search_command(
     title: Annotated[str, typer.Argument(help="The game's title.")],
-    limit: Annotated[int, typer.Option("--limit", min=1, max=50)] = 10,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=50, help="How many candidates at most (1-50).")
+    ] = 10,
     as_json: JsonOption = False,
 ) -> None:
     """IGDB candidates for a title, to pick the id for `link`."""

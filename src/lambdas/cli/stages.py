@@ -24,7 +24,7 @@ from lambdas.cli._output import (
     steam_account,
     utc_now,
 )
-from lambdas.cli._render import UNVERIFIED_NOTE, finish
+from lambdas.cli._render import UNVERIFIED_NOTE, finish, waiting_for_review
 from lambdas.pipeline import Stage
 
 WishlistOption = Annotated[
@@ -50,6 +50,7 @@ def steam_command(
 ) -> None:
     """Stage 1: fetch a Steam library (and wishlist) and store it as a raw CSV; prints its
     location."""
+    from lambdas.clients.budget import within_budget
     from lambdas.clients.s3 import storage_from_settings
     from lambdas.handlers._runtime import new_import_id
     from lambdas.steam.library import import_steam_library
@@ -57,13 +58,16 @@ def steam_command(
     steam_account(steam, as_json=as_json)
     settings = load_settings(**_with_wishlist(wishlist))
     result = run_async(
-        import_steam_library(
-            user_id=user_id,
-            account=steam,
-            settings=settings,
-            storage=call(lambda: storage_from_settings(settings), as_json=as_json),
-            now=utc_now(),
-            import_id=new_import_id(),
+        within_budget(
+            settings.stage_time_budget_seconds,
+            import_steam_library(
+                user_id=user_id,
+                account=steam,
+                settings=settings,
+                storage=call(lambda: storage_from_settings(settings), as_json=as_json),
+                now=utc_now(),
+                import_id=new_import_id(),
+            ),
         ),
         as_json=as_json,
     )
@@ -71,7 +75,8 @@ def steam_command(
         {
             "success": True,
             "user_id": user_id,
-            "s3_location": result.location,
+            "location": result.location,  # what `enrich --location` takes
+            "s3_location": result.location,  # the same, under stage 1's response key (kept)
             "game_count": result.game_count,
             "steam_id64": str(result.steam_id64),
             "wishlist": result.wishlist.outcome.value,
@@ -96,6 +101,7 @@ def enrich_command(
     as_json: JsonOption = False,
 ) -> None:
     """Stage 2: classify the apps of a raw CSV, match games to IGDB, store the enriched CSV."""
+    from lambdas.clients.budget import within_budget
     from lambdas.clients.s3 import storage_from_settings
     from lambdas.enrichment.enrich import enrich_library
 
@@ -103,13 +109,16 @@ def enrich_command(
     storage = call(lambda: storage_from_settings(settings), as_json=as_json)
     with stage_progress("Enriching", enabled=is_terminal() and not as_json) as progress:
         result = run_async(
-            enrich_library(
-                user_id=user_id,
-                location=location,
-                settings=settings,
-                storage=storage,
-                now=utc_now(),
-                progress=progress,
+            within_budget(
+                settings.stage_time_budget_seconds,
+                enrich_library(
+                    user_id=user_id,
+                    location=location,
+                    settings=settings,
+                    storage=storage,
+                    now=utc_now(),
+                    progress=progress,
+                ),
             ),
             as_json=as_json,
         )
@@ -118,7 +127,8 @@ def enrich_command(
         {
             "success": True,
             "user_id": user_id,
-            "s3_enriched_location": result.location,
+            "location": result.location,  # what `load --location` takes
+            "s3_enriched_location": result.location,  # stage 2's response key (kept)
             "stats": stats.model_dump(),
         },
         as_json=as_json,
@@ -282,4 +292,5 @@ def run_command(
                 ),
                 as_json=as_json,
             )
-    finish(result, as_json=as_json, title=f"Steam import for {user_id}")
+    need_review = None if as_json else waiting_for_review(result, context)
+    finish(result, as_json=as_json, title=f"Steam import for {user_id}", need_review=need_review)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import httpx
 import structlog
 
+from lambdas.clients.budget import budget_share
 from lambdas.clients.igdb import IgdbClient
 from lambdas.clients.s3 import (
     Storage,
@@ -31,7 +32,12 @@ from lambdas.config import Settings
 from lambdas.enrichment.matching import build_row, decide_title_match, title_variants
 from lambdas.enrichment.precedence import Decision, decide
 from lambdas.enrichment.ranking import choose_entry
-from lambdas.errors import LocationNotFoundError, MalformedCsvError
+from lambdas.errors import (
+    LocationNotFoundError,
+    MalformedCsvError,
+    SteamRateLimitedError,
+    UpstreamUnavailableError,
+)
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.csv_codec import decode_rows, encode_rows, iter_rows
 from lambdas.models.events import EnrichmentStats
@@ -50,6 +56,13 @@ from lambdas.models.steam_store import StoreType
 log = structlog.get_logger()
 
 Progress = Callable[[str, int, int], None]
+
+#: The share of the stage's time budget GetItems may spend: when the store stalls, the rest is
+#: left for IGDB, which then decides the apps the store could not.
+STORE_BUDGET_SHARE = 0.4
+#: Added to the reason of an app decided without its store type because GetItems failed; such a
+#: row is never reused, so the next run asks the store again and corrects it.
+STORE_UNAVAILABLE = "store unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +88,7 @@ class _Costs:
     store_type_cache_misses: int = 0
     igdb_cache_hits: int = 0
     igdb_cache_misses: int = 0
+    store_unavailable: int = 0
 
     def as_stats(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -127,7 +141,9 @@ async def enrich_library(
     pending = [row for row in raw_rows if row.appid not in reused]
     asked = [*pending, *wished]
     costs = _Costs()
-    types = await _store_types(asked, settings, app_cache, costs, now=now, transport=transport)
+    types, unsure = await _store_types(
+        asked, settings, app_cache, costs, now=now, transport=transport
+    )
     progress("classified", len(raw_rows), len(raw_rows))
     settled = _settle(asked, types, kept)
     answers = await _igdb_answers(
@@ -157,6 +173,7 @@ async def enrich_library(
             kept=row.appid in kept,
             fallback=settings.title_fallback,
             now=now,
+            store_unavailable=row.appid in unsure,
         )
 
     def remembered(row: EnrichedGameRow) -> EnrichedGameRow:
@@ -253,7 +270,7 @@ async def prefetch_shared(
     """
     unique = list({row.appid: row for row in rows}.values())
     costs = _Costs()
-    types = await _store_types(unique, settings, app_cache, costs, now=now, transport=transport)
+    types, _ = await _store_types(unique, settings, app_cache, costs, now=now, transport=transport)
     settled = _settle(unique, types, frozenset())
     await _igdb_answers(
         unique,
@@ -279,10 +296,16 @@ async def _store_types(
     *,
     now: datetime,
     transport: httpx.AsyncBaseTransport | None,
-) -> dict[int, StoreType]:
-    """Steam's type of each app, from the shared cache when fresh, else from GetItems."""
+) -> tuple[dict[int, StoreType], frozenset[int]]:
+    """Steam's type of each app, from the shared cache when fresh, else from GetItems; and the
+    apps GetItems could not answer (429, 5xx, an unreadable or stalled answer after retries).
+
+    Those are decided by IGDB and their names instead of failing the stage. That is safe only
+    because a filter is reversible: nothing is deleted, their reason says `store unavailable`,
+    and the next run asks the store again and corrects them.
+    """
     if not settings.steam_store_types or not rows:
-        return {}
+        return {}, frozenset()
     app_ids = list(dict.fromkeys(row.appid for row in rows))
     fresh_since = now - timedelta(days=settings.steam_type_ttl_days)
     types = app_cache.get_types(app_ids, fresh_since=fresh_since)
@@ -290,13 +313,27 @@ async def _store_types(
     costs.store_type_cache_hits += len(app_ids) - len(missing)
     costs.store_type_cache_misses += len(missing)
     if not missing:
-        return types
-    async with SteamStoreClient.from_settings(settings, transport=transport) as store:
-        fetched = await store.get_app_types(missing)
-        costs.steam_store_calls += store.calls_sent
+        return types, frozenset()
+    try:
+        with budget_share(STORE_BUDGET_SHARE):
+            async with SteamStoreClient.from_settings(settings, transport=transport) as store:
+                try:
+                    fetched = await store.get_app_types(missing)
+                finally:
+                    costs.steam_store_calls += store.calls_sent
+    except (SteamRateLimitedError, UpstreamUnavailableError) as exc:
+        log.warning(
+            "steam_store.unavailable",
+            apps=len(missing),
+            error_code=exc.code,
+            error=exc.message,
+            action="decided by IGDB and names; the next run asks again",
+        )
+        costs.store_unavailable += len(missing)
+        return types, frozenset(missing)
     app_cache.put_types(fetched.values(), now=now)
     types.update(fetched)
-    return types
+    return types, frozenset()
 
 
 def _settle(
@@ -447,6 +484,8 @@ def _reusable(
 def _still_fresh(row: EnrichedGameRow, *, now: datetime, settings: Settings) -> bool:
     if row.enriched_at is None or row.match_status is MatchStatus.FILTERED:
         return False
+    if STORE_UNAVAILABLE in (row.reason or ""):
+        return False  # decided while the store was down: asked again
     age = now - row.enriched_at
     if row.match_status is MatchStatus.UNMATCHED:
         return age <= timedelta(hours=settings.unmatched_recheck_hours)
@@ -469,6 +508,7 @@ def _enrich(
     kept: bool,
     fallback: bool,
     now: datetime,
+    store_unavailable: bool = False,
 ) -> EnrichedGameRow:
     answer = asked or _NO_ANSWER
     chosen = choose_entry(answer.games)
@@ -498,7 +538,9 @@ def _enrich(
             method=method,
             candidates=candidates,
             now=now,
-            reason=decision.reason,
+            reason=(
+                f"{decision.reason} ({STORE_UNAVAILABLE})" if store_unavailable else decision.reason
+            ),
             steam_type=steam_type,
             refine=False,
         )

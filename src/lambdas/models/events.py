@@ -168,6 +168,12 @@ class EnrichmentStats(BaseModel):
     igdb_cache_misses: int = Field(
         default=0, description="apps whose IGDB answer was looked up there and not found fresh"
     )
+    store_unavailable: int = Field(
+        default=0,
+        description="apps decided without Steam's store type because GetItems failed (their "
+        "reason says `store unavailable`); a filter is reversible, and the next run re-decides "
+        "them once the store answers",
+    )
 
     def plus(self, other: EnrichmentStats) -> EnrichmentStats:
         """The two runs' counts added up, per kind and per reason too."""
