@@ -48,8 +48,7 @@ def steam_command(
     wishlist: WishlistOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Stage 1: fetch a Steam library (and wishlist) and store it as a raw CSV; prints its
-    location."""
+    """Stage 1: fetch a Steam library and wishlist, store them as raw CSVs; prints the location."""
     from lambdas.clients.budget import within_budget
     from lambdas.clients.s3 import storage_from_settings
     from lambdas.handlers._runtime import new_import_id

@@ -29,6 +29,8 @@ from steam_sandbox import AppKind, Sandbox
 def _import(
     engine: Engine, url: str, sandbox: Sandbox, tmp_path: Path, user_id: str, run: str, **extra: Any
 ) -> ImportStats:
+    """A whole import of the sandbox's small user (created here on a standalone database; the
+    app's databases have theirs, and refuse to create one)."""
     reset_process_caches()
     settings = sandbox_settings_for(sandbox, tmp_path, database_url=SecretStr(url), **extra)
     context = StageContext(
@@ -40,7 +42,7 @@ def _import(
             user_id=user_id,
             steam_account=sandbox.users.small.steamid64,
             import_id=run,
-            create_user=True,
+            create_user=user_id != USER,
         )
     )
     assert result.success, result.as_dict()
