@@ -43,6 +43,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
         "The apps the last import left out as non-games, with kind and the reason for it.",
     ),
     (
+        "wishlist",
+        "The user's Steam wishlist as the last import saw it: each app's priority and decision.",
+    ),
+    (
         "keep",
         "Make a filtered app a game for good: matched or left for review like any other game.",
     ),
@@ -52,7 +56,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
         "sandbox",
         "Run the local Steam / Twitch / IGDB emulator until Ctrl-C; prints URLs, users, exports.",
     ),
-    ("steam", "Stage 1: fetch a Steam library and store it as a raw CSV; prints its location."),
+    (
+        "steam",
+        "Stage 1: fetch a Steam library and wishlist, store them as raw CSVs; prints the location.",
+    ),
     (
         "enrich",
         "Stage 2: classify the apps of a raw CSV, match games to IGDB, store the enriched CSV.",

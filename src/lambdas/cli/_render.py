@@ -10,6 +10,11 @@ from rich.table import Table
 
 from lambdas.cli._output import exit_code_of, stderr, stdout, verbosity
 from lambdas.enrichment.precedence import SILENT, by_weaker_evidence
+from lambdas.models.events import (
+    DatabaseImportResponse,
+    IgdbEnrichmentResponse,
+    SteamImportResponse,
+)
 from lambdas.pipeline import PipelineResult, Stage
 
 if TYPE_CHECKING:
@@ -77,12 +82,19 @@ def print_import_summary(
                 if by_weaker_evidence(reason)
             )
             table.add_row("filtered by weaker evidence than a type (see `filtered`)", str(weaker))
+    if steam is not None and steam.success and steam.wishlist != "off":
+        _wishlist_block(table, steam, enrich, load)
     if load is not None and load.success:
         counted = True
         table.add_section()
         table.add_row("imported games created", str(load.stats.imported_games_created))
         table.add_row("imported games updated", str(load.stats.imported_games_updated))
         table.add_row("added to the library", str(load.stats.library_items_created))
+        if load.stats.removed_by_user_left_out:
+            table.add_row(
+                "left out: removed from the library by the user",
+                str(load.stats.removed_by_user_left_out),
+            )
         if not load.stats.catalogue_verified:
             table.add_row("games, genres, platforms", "[yellow]not written: unsigned CSV[/]")
         if need_review is not None:
@@ -93,6 +105,41 @@ def print_import_summary(
     for run in result.runs:
         table.add_row(f"time: {_STAGE_TITLES[run.stage]}", f"{run.seconds:.2f} s")
     stdout.print(table)
+
+
+def _wishlist_block(
+    table: Table,
+    steam: SteamImportResponse,
+    enrich: IgdbEnrichmentResponse | None,
+    load: DatabaseImportResponse | None,
+) -> None:
+    """The wishlist: how stage 1 got it, then what its apps are (owned + matched + unmatched +
+    filtered = the wishlisted apps), then what became of the matched ones (added + in the
+    library + removed by the user + not written = matched)."""
+    table.add_section()
+    outcome = steam.wishlist + (f": {steam.wishlist_reason}" if steam.wishlist_reason else "")
+    table.add_row("wishlist", outcome)
+    table.add_row("wishlisted apps", str(steam.wishlist_items))
+    if enrich is None or not enrich.success or not steam.wishlist_items:
+        return
+    stats = enrich.stats
+    table.add_row("  owned already", str(stats.wishlist_owned))
+    table.add_row("  wishlisted games matched to IGDB", str(stats.wishlist_matched))
+    table.add_row("  wishlisted games unmatched", str(stats.wishlist_unmatched))
+    table.add_row("  wishlisted non-games (DLC, soundtracks, …)", str(stats.wishlist_filtered))
+    if load is None or not load.success or not stats.wishlist_matched:
+        return
+    loaded = load.stats
+    table.add_row("wishlisted games matched, not owned", str(stats.wishlist_matched))
+    table.add_row("  added to the library as wishlisted", str(loaded.wishlist_items_created))
+    table.add_row("  in the library already", str(loaded.wishlist_in_library))
+    table.add_row("  left out: removed by the user", str(loaded.wishlist_removed_by_user))
+    reason = loaded.wishlist_not_written_reason
+    table.add_row(
+        "  not written" + (f" ({reason})" if reason else ""), str(loaded.wishlist_not_written)
+    )
+    if loaded.wishlist_promoted:
+        table.add_row("bought since: wishlist items moved to owned", str(loaded.wishlist_promoted))
 
 
 def print_error(result: PipelineResult) -> None:

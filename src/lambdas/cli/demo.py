@@ -96,6 +96,7 @@ def next_steps(unmatched: int) -> str:
             "Next, from this folder (put ./run in front from a checkout):",
             f"  steam-import unmatched --user-id {user}   the {unmatched} games waiting for review",
             f"  steam-import filtered --user-id {user}    the apps left out as non-games",
+            f"  steam-import wishlist --user-id {user}    the wishlist, each app's decision",
             "search, link and keep ask IGDB, and the demo's emulator has stopped: run "
             "`steam-import sandbox` in another terminal and paste the export lines it prints "
             'here first; then e.g. steam-import search "<a name from unmatched>".',

@@ -239,6 +239,35 @@ def filtered_command(user_id: UserIdOption, as_json: JsonOption = False) -> None
     stdout.print(table)
 
 
+@app.command("wishlist")
+def wishlist_command(user_id: UserIdOption, as_json: JsonOption = False) -> None:
+    """The user's Steam wishlist as the last import saw it: each app's priority and decision."""
+    from lambdas.review.filtered import list_wishlisted_apps
+
+    context = _existing_context(as_json=as_json)
+    apps = call(lambda: list_wishlisted_apps(context.database(), user_id=user_id), as_json=as_json)
+    if as_json:
+        payload = [
+            {
+                "app_id": found.app_id,
+                "name": found.name,
+                "priority": found.priority,
+                "decision": found.decision,
+                "igdb_id": found.igdb_id,
+                "date_added": _utc(found.date_added).isoformat() if found.date_added else None,
+            }
+            for found in apps
+        ]
+        stdout.print_json(json.dumps({"success": True, "wishlist": payload}))
+        return
+    table = Table(title=f"{len(apps)} wishlisted apps, by priority")
+    for column in ("priority", "app id", "name", "decision"):
+        table.add_column(column)
+    for found in apps:
+        table.add_row(str(found.priority), str(found.app_id), found.name, found.decision)
+    stdout.print(table)
+
+
 @app.command("keep")
 def keep_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption = False) -> None:
     """Make a filtered app a game for good: matched or left for review like any other game."""

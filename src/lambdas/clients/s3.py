@@ -86,6 +86,15 @@ def enriched_key_for(raw: str) -> str:
     return raw.removesuffix(".csv") + "-enriched.csv"
 
 
+def wishlist_key_for(key: str) -> str | None:
+    """The wishlist sibling of a stage's CSV (`…-raw.csv` → `…-raw-wishlist.csv`, `…-enriched.csv`
+    → `…-enriched-wishlist.csv`); None for a CSV of another name, which has no sibling."""
+    for suffix in ("-raw.csv", "-enriched.csv"):
+        if key.endswith(suffix):
+            return key.removesuffix(".csv") + "-wishlist.csv"
+    return None
+
+
 def _checked_key(key: str, user_id: str) -> str:
     """Reject keys with `..`, empty or odd segments, or outside the user's prefix."""
     if "\x00" in key or "\\" in key:

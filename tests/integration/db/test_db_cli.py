@@ -93,3 +93,12 @@ def test_check_reports_a_status_setting_the_enum_lacks(
     result = runner.invoke(app, ["db", "check", "--database-url", db_url], catch_exceptions=False)
     assert result.exit_code != 0
     assert "PLAYED" in result.output and "LIBRARY_STATUS_PLAYED" in result.output
+
+
+def test_check_reports_a_wishlist_status_the_enum_lacks(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIBRARY_STATUS_WISHLIST", "WANT_TO_PLAY")
+    result = runner.invoke(app, ["db", "check", "--database-url", db_url], catch_exceptions=False)
+    assert result.exit_code != 0
+    assert "WANT_TO_PLAY" in result.output and "LIBRARY_STATUS_" in result.output

@@ -94,7 +94,10 @@ def test_large_user_on_postgresql_and_s3(
         assert steam.game_count == len(fresh_sandbox.ground_truth("large"))
         games = enrich.stats.matched + enrich.stats.unmatched
         assert count(engine, "ImportedGame") == games == load.stats.imported_games_created
-        assert load.stats.library_items_created == count(engine, "LibraryItem") > 1000
+        assert load.stats.library_items_created > 1000
+        assert load.stats.wishlist_items_created == enrich.stats.wishlist_matched > 100
+        created = load.stats.library_items_created + load.stats.wishlist_items_created
+        assert created == count(engine, "LibraryItem")
         assert one(engine, "User", id=USER)["steamId64"] == steam.steam_id64
 
         fresh_sandbox.reset_stats()
@@ -131,10 +134,14 @@ def test_embedded_defaults(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
         imported = connection.execute('SELECT count(*) FROM "ImportedGame"').fetchone()[0]
     assert imported == result.response(Stage.LOAD).stats.imported_games_created > 0
     names = sorted(path.name for path in (settings.data_dir / "imports" / USER).iterdir())
-    assert len(names) == 3
-    assert names[0].endswith("-enriched.csv")
-    assert names[1] == names[0] + ".sig"  # stage 2's signature, beside its CSV
-    assert names[2].endswith("-raw.csv")
+    assert [name.split("-", 2)[2] for name in names] == [
+        "enriched-wishlist.csv",  # the wishlist beside each stage's CSV, signed like it
+        "enriched-wishlist.csv.sig",
+        "enriched.csv",
+        "enriched.csv.sig",  # stage 2's signature, beside its CSV
+        "raw-wishlist.csv",
+        "raw.csv",
+    ]
     key = settings.data_dir / "enriched-csv.key"  # generated once, private
     assert key.stat().st_mode & 0o777 == 0o600
 
@@ -157,7 +164,9 @@ def test_demo_in_a_fresh_folder(tmp_path: Path) -> None:
     with sqlite3.connect(database) as connection:
         items = connection.execute('SELECT count(*) FROM "LibraryItem"').fetchone()[0]
         users = connection.execute('SELECT id FROM "User"').fetchall()
-    assert items == summary["stages"]["load"]["stats"]["library_items_created"] > 0
+    loaded = summary["stages"]["load"]["stats"]
+    assert items == loaded["library_items_created"] + loaded["wishlist_items_created"] > 0
+    assert loaded["wishlist_items_created"] > 0
     assert users == [("demo-user",)]
 
 
@@ -448,7 +457,9 @@ def test_sync_in_batches_looks_each_batch_up_once_and_adds_the_counts(
     ]
     # Three batches of one: the first successful user's look-up fills the cache, so the second
     # one (the same library) asks nothing and only finds its apps there; the counts add up.
-    apps = len(fresh_sandbox.ground_truth("small"))
+    owned = {app.appid for app in fresh_sandbox.ground_truth("small")}
+    wished = {e.app.appid for e in fresh_sandbox.wishlist("small")} - owned
+    apps = len(owned) + len(wished)  # the wishlisted apps are looked up with the owned ones
     assert summary.prefetched.processed == 2 * apps
     assert summary.prefetched.store_type_cache_misses == apps
     assert summary.prefetched.store_type_cache_hits == apps

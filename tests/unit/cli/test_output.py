@@ -266,3 +266,18 @@ def test_reading_a_local_database_that_does_not_exist_says_how_to_make_one(
     assert body["error_code"] == "CONFIGURATION_ERROR"
     assert "steam-import demo" in body["error"] and str(data) in body["error"]
     assert not data.exists()  # nothing created on the way
+
+
+@pytest.mark.parametrize("removed", [0, 2])
+def test_the_summary_counts_games_left_out_because_the_user_removed_them(
+    removed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = ImportStats(imported_games_updated=9, removed_by_user_left_out=removed)
+    result = PipelineResult(
+        user_id="u",
+        import_id="i",
+        runs=[StageRun(Stage.LOAD, DatabaseImportResponse(success=True, stats=loaded), 0.4)],
+    )
+    rows = _counts(_printed(result, monkeypatch)[0])
+    label = "left out: removed from the library by the user"
+    assert rows.get(label) == (str(removed) if removed else None)
