@@ -26,21 +26,18 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
     state_task_service_sfn,
 )
 from tests.integration.db.helpers import rows
-from tests.integration.statemachine.test_state_machine_moto import (  # noqa: F401 - fixtures
+from tests.integration.statemachine.test_state_machine_moto import (
     ACCOUNT,
     REGION,
     LambdaRouter,
     Machine,
     RetryWaits,
     function_arn,
-    router,
-    stage_environment,
-    waits,
 )
 
+from lambdas.clients.igdb import reset_process_caches
 from lambdas.database.engine import create_engine
 from lambdas.database.users import ensure_user
-from lambdas.clients.igdb import reset_process_caches
 from lambdas.errors import UpstreamUnavailableError
 from lambdas.handlers import shared_prefetch
 from lambdas.handlers.scheduled_sync import sync_import_id
@@ -119,9 +116,9 @@ def nested_executions(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def batch(
     nested_executions: None,
-    stage_environment: str,  # noqa: F811 - the fixture imported above
-    router: LambdaRouter,  # noqa: F811
-    waits: RetryWaits,  # noqa: F811
+    stage_environment: str,
+    router: LambdaRouter,
+    waits: RetryWaits,
     s3_server: str,
     s3_bucket: str,
 ) -> Iterator[SyncMachine]:
