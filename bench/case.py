@@ -23,7 +23,6 @@ from bench.measure import SandboxAdmin, StatementCounter, peak_rss_mb, row_count
 from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import LocalStorage, enriched_key_for, raw_key, run_stamp
 from lambdas.config import Settings
-from lambdas.database.engine import create_engine
 from lambdas.database.schema import upgrade
 from lambdas.database.users import connect_steam, ensure_user
 from lambdas.logging import configure_logging
@@ -31,6 +30,7 @@ from lambdas.models.csv_codec import decode_rows, encode_rows
 from lambdas.models.db import metadata
 from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
 from lambdas.pipeline import PipelineResult, Stage, run_pipeline
+from lambdas.sql.engine import create_engine
 from lambdas.stages import StageContext
 
 USER_ID = "bench-user"

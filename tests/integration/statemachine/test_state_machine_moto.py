@@ -25,9 +25,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda
 from tests.integration.databases import _empty_tables
 from tests.integration.db.helpers import count
 
-from lambdas.database.engine import create_engine
 from lambdas.database.users import ensure_user
 from lambdas.handlers import database_import, igdb_enrichment, steam_import
+from lambdas.sql.engine import create_engine
 from steam_sandbox import Sandbox
 
 ASL = Path(__file__).parents[3] / "infra" / "statemachine" / "import.asl.json"

@@ -27,11 +27,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from lambdas.database.engine import database_errors
-from lambdas.database.own_state import own_state_metadata, own_tables_exist
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.igdb import IgdbGame
 from lambdas.models.steam_store import StoreType
+from lambdas.sql.engine import database_errors
+from lambdas.state.schema import own_state_metadata, own_tables_exist
 
 log = structlog.get_logger()
 
@@ -180,7 +180,7 @@ def _sqlite_file_missing(dialect: str, database: str | None) -> bool:
 def open_shared_state(engine: Engine, *, user_id: str) -> tuple[AppCache, frozenset[int]]:
     """Stage 2's view of the own state: the shared app cache and the user's kept apps.
 
-    A database `db upgrade` never ran on (no own-state tables, or no SQLite file yet) has
+    A database without own state (no own-state tables, or no SQLite file yet: `db own-state`) has
     neither: stage 2 then asks Steam and IGDB for everything, with a warning. A database that
     cannot be reached is DATABASE_UNAVAILABLE, as for stage 3.
     """
@@ -188,12 +188,12 @@ def open_shared_state(engine: Engine, *, user_id: str) -> tuple[AppCache, frozen
 
 
 def open_app_cache(engine: Engine) -> AppCache:
-    """The shared app cache alone (`NO_APP_CACHE` on a database `db upgrade` never ran on)."""
+    """The shared app cache alone (`NO_APP_CACHE` on a database without own state)."""
     return _open(engine, user_id=None)[0]
 
 
 def _open(engine: Engine, *, user_id: str | None) -> tuple[AppCache, frozenset[int]]:
-    from lambdas.database.filtered import app_override_table, kept_app_ids
+    from lambdas.state.filtered import app_override_table, kept_app_ids
 
     database = engine.url.database
     if _sqlite_file_missing(engine.dialect.name, database):
@@ -201,7 +201,10 @@ def _open(engine: Engine, *, user_id: str | None) -> tuple[AppCache, frozenset[i
         return NO_APP_CACHE, frozenset()
     with database_errors(), engine.connect() as connection:
         if not own_tables_exist(connection, [app_cache_table, app_override_table]):
-            log.warning("app_cache.unavailable", reason="own-state tables missing; db upgrade")
+            log.warning(
+                "app_cache.unavailable",
+                reason="own-state tables missing; steam-import db own-state",
+            )
             return NO_APP_CACHE, frozenset()
         kept = kept_app_ids(connection, user_id) if user_id is not None else frozenset()
     return SqlAppCache(engine), kept

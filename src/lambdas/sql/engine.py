@@ -21,7 +21,6 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from lambdas.database.own_state import OWN_SCHEMA
 from lambdas.errors import (
     ConfigurationError,
     DatabaseRefusedError,
@@ -31,6 +30,11 @@ from lambdas.errors import (
 
 if TYPE_CHECKING:
     from lambdas.config import Settings
+
+#: The PostgreSQL schema of this project's own state (`lambdas.state`). Named here, below both
+#: schemas' packages, because every SQLite engine maps it away: SQLite has no schemas, so those
+#: tables sit in the database file.
+OWN_SCHEMA = "steam_import"
 
 #: Seconds a SQLite writer waits for another writer's lock before giving up.
 SQLITE_BUSY_TIMEOUT = 30.0
