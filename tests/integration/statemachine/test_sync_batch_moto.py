@@ -36,12 +36,12 @@ from tests.integration.statemachine.test_state_machine_moto import (
 )
 
 from lambdas.clients.igdb import reset_process_caches
-from lambdas.database.engine import create_engine
 from lambdas.database.users import ensure_user
 from lambdas.errors import UpstreamUnavailableError
 from lambdas.handlers import shared_prefetch
 from lambdas.handlers.scheduled_sync import sync_import_id
 from lambdas.models.rows import MatchStatus
+from lambdas.sql.engine import create_engine
 from steam_sandbox import Sandbox
 
 SYNC_ASL = Path(__file__).parents[3] / "infra" / "statemachine" / "sync.asl.json"
