@@ -88,11 +88,11 @@ def states() -> dict[str, dict[str, Any]]:
     return found
 
 
-def function_of_task(state: dict[str, Any]) -> str:
+def function_of_task(state: dict[str, Any], logical_id: str = IMPORT_MACHINE) -> str:
     """The template's logical id of the function a Task invokes, through DefinitionSubstitutions."""
     resource = state["Resource"]
     assert resource.startswith("${") and resource.endswith("}"), resource
-    target = state_machine()["DefinitionSubstitutions"][resource[2:-1]]
+    target = state_machine(logical_id)["DefinitionSubstitutions"][resource[2:-1]]
     logical, attribute = target["Fn::GetAtt"]
     assert attribute == "Arn"
     return str(logical)
