@@ -190,7 +190,6 @@ def aws_batch(spec: dict[str, Any]) -> dict[str, Any]:
         steam_import,
     )
 
-    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # no EMF documents on stdout
     context, counter = prepare(spec)
     settings = context.settings.model_copy(
         update={"sync_state_machine_arn": "arn:aws:states:us-east-1:0:stateMachine:sync-batch"}
@@ -200,6 +199,7 @@ def aws_batch(spec: dict[str, Any]) -> dict[str, Any]:
     )
     for module in (_runtime, shared_prefetch):  # each handler's container context is ours
         module.stage_context = lambda _settings: context
+    _runtime.publish_stage_metrics = lambda **_: None  # no EMF document per stage on stdout
     handlers: dict[Stage, Handler] = {
         Stage.STEAM: steam_import.handler,
         Stage.ENRICH: igdb_enrichment.handler,
@@ -250,10 +250,14 @@ def aws_batch(spec: dict[str, Any]) -> dict[str, Any]:
     names = ExecutionNames(Path(spec["work_dir"]) / "import-executions")
     summary = SyncSummary()
     already = prefetch_failed = fetch_failed = 0
+    steps = dict.fromkeys(("fetch_s", "prefetch_s", "import_s"), 0.0)  # summed over batches
     for _name, body in executions.started:
         users: list[dict[str, Any]] = json.loads(body)["users"]
+        step = time.perf_counter()
         for user in users:  # FetchSteam: a failure here is left to the user's own import
             fetch_failed += not invoke(Stage.STEAM, user).response.success
+        steps["fetch_s"] += time.perf_counter() - step
+        step = time.perf_counter()
         reset_process_caches()  # Prefetch: its own container
         try:
             answer = shared_prefetch.handler(
@@ -266,12 +270,15 @@ def aws_batch(spec: dict[str, Any]) -> dict[str, Any]:
             summary.prefetched = summary.prefetched.plus(
                 EnrichmentStats.model_validate(answer["stats"])
             )
+        steps["prefetch_s"] += time.perf_counter() - step
+        step = time.perf_counter()
         for user in users:  # ImportEach
             if not names.claim(user["import_id"]):
                 already += 1
                 continue
             reset_process_caches()
             summary.results.append(import_execution(user))
+        steps["import_s"] += time.perf_counter() - step
     return figures(
         summary,
         context,
@@ -281,6 +288,7 @@ def aws_batch(spec: dict[str, Any]) -> dict[str, Any]:
         already_started=already,
         prefetch_failed=prefetch_failed,
         fetch_failed=fetch_failed,
+        steps_s={name: round(seconds, 2) for name, seconds in steps.items()},
     )
 
 

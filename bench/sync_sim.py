@@ -340,6 +340,16 @@ def report(results: dict[str, Any], console: Console) -> None:
     )
     table.add_row("SQL statements", *runs("sql_statements"))
     table.add_row("wall time, s", *[str(p["wall_s"]) for p in phases])
+    if mode_of(results["options"]) == "aws-batch":
+        table.add_row(
+            "  FetchSteam / Prefetch / ImportEach, s",
+            *[
+                " / ".join(
+                    _summed(p, "steps_s", step) for step in ("fetch_s", "prefetch_s", "import_s")
+                )
+                for p in phases
+            ],
+        )
     table.add_row(
         "peak RSS per sync, MB", *[str(max(r["peak_rss_mb"] for r in p["runs"])) for p in phases]
     )
