@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from bench.measure import SandboxAdmin, StatementCounter, peak_rss_mb, row_counts, rows_written
 from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import LocalStorage, enriched_key_for, raw_key, run_stamp
+from lambdas.clients.signing import signer_from_settings, store_signed
 from lambdas.config import Settings
 from lambdas.database.schema import upgrade
 from lambdas.database.users import connect_steam, ensure_user
@@ -123,9 +124,13 @@ class Case:
         """Store rows under the user's prefix with a fresh (later) run stamp; their location."""
         stamp = run_stamp(datetime.now(UTC), uuid.uuid4().hex)
         key = raw_key(USER_ID, stamp)
-        if suffix == "enriched":
-            key = enriched_key_for(key)
-        return self.storage.put(key, encode_rows(rows, model))
+        data = encode_rows(rows, model)
+        if suffix == "enriched":  # as stage 2 stores it: signed, or stage 3 writes no games
+            signer = signer_from_settings(self.context.settings)
+            return store_signed(
+                self.storage, enriched_key_for(key), data, user_id=USER_ID, signer=signer
+            )
+        return self.storage.put(key, data)
 
     def clear_database(self) -> None:
         """Empty every table, so the next import is a first import again."""

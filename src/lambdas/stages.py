@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import structlog
 
+from lambdas.clients.budget import time_budget
 from lambdas.clients.s3 import Storage, receipt_key, storage_from_settings, validate_user_id
 from lambdas.config import Settings
 from lambdas.errors import InvalidEventError, LocationNotFoundError, PipelineError
@@ -58,6 +59,14 @@ class StageContext:
     transport: httpx.AsyncBaseTransport | None = None
     engine: Engine | None = None
     progress: Progress | None = None
+    #: Seconds the stage may take, when shorter than STAGE_TIME_BUDGET_SECONDS (a Lambda's
+    #: remaining time less a margin).
+    time_left: float | None = None
+
+    @property
+    def budget_seconds(self) -> float:
+        budget = self.settings.stage_time_budget_seconds
+        return budget if self.time_left is None else min(budget, self.time_left)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StageContext:
@@ -205,11 +214,26 @@ async def prefetch_shared_cache(
 async def database_stage(
     event: DatabaseImportEvent, context: StageContext
 ) -> DatabaseImportResponse:
+    from dataclasses import replace
+
+    from lambdas.clients.signing import Verdict, read_verified, signer_from_settings
     from lambdas.database.loader import LoadOptions, import_rows
 
     validate_user_id(event.user_id)
     started = time.perf_counter()
-    data = context.storage.get(event.s3_enriched_location, user_id=event.user_id)
+    signer = signer_from_settings(context.settings)
+    data, verdict = read_verified(
+        context.storage, event.s3_enriched_location, user_id=event.user_id, signer=signer
+    )
+    if verdict is not Verdict.VERIFIED:
+        # A file stage 2 did not sign (or another user's, or edited) is the user's word only:
+        # it may write that user's own rows, never a shared Game, Genre or Platform.
+        log.warning(
+            "database.catalogue_unverified",
+            signature=verdict,
+            location=event.s3_enriched_location,
+            effect="only the user's own rows are written; no Game, Genre or Platform",
+        )
     read = 0
 
     def rows() -> Iterator[EnrichedGameRow]:
@@ -224,7 +248,10 @@ async def database_stage(
         context.database(),
         user_id=event.user_id,
         rows=rows(),
-        options=LoadOptions.from_settings(context.settings),
+        options=replace(
+            LoadOptions.from_settings(context.settings),
+            catalogue_verified=verdict is Verdict.VERIFIED,
+        ),
     )
     log.info(
         "stage.finished",
@@ -257,8 +284,10 @@ class StageSpec(Generic[E, R]):
         return event.model_copy(update={"import_id": import_id})
 
     async def run(self, payload: object, context: StageContext, *, import_id: str) -> R:
-        """Validate the payload, then do the stage's work."""
-        return await self.work(self.event(payload, import_id=import_id), context)
+        """Validate the payload, then do the stage's work within its time budget."""
+        event = self.event(payload, import_id=import_id)
+        with time_budget(context.budget_seconds):
+            return await self.work(event, context)
 
 
 STEAM = StageSpec(Stage.STEAM, SteamImportEvent, SteamImportResponse, steam_stage)

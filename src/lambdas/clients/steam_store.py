@@ -1,5 +1,9 @@
 """Async client for Steam's store types (`IStoreBrowseService/GetItems/v1`), in batches.
 
+Each item's type comes with its parent app, `is_free`, category ids and top user tags from the
+same call (`StoreDetails`): the evidence stage 2 weighs when the store says game and IGDB is
+silent.
+
 GetItems needs no key, so none is sent. Ids travel in batches (`STEAM_STORE_BATCH_SIZE`, 100 by
 default; the per-call limit is not documented), a few batches in flight at once. Steam's rules
 apply: 429 and 5xx are retried with jittered exponential backoff (Retry-After when sent) and
@@ -21,6 +25,8 @@ import structlog
 from pydantic import ValidationError
 
 from lambdas.clients.http import (
+    Endpoint,
+    HttpLimits,
     PooledClient,
     RetryableResponseError,
     RetryPolicy,
@@ -29,8 +35,9 @@ from lambdas.clients.http import (
     timeout_from_settings,
     upstream_errors,
 )
+from lambdas.config import STEAM_API_BASE_URL
 from lambdas.errors import ConfigurationError, SteamRateLimitedError, UpstreamUnavailableError
-from lambdas.models.steam_store import StoreItemsResponse, StoreType
+from lambdas.models.steam_store import StoreDetails, StoreItemsResponse, StoreType
 
 if TYPE_CHECKING:
     from lambdas.config import Settings
@@ -38,6 +45,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger()
 
 GET_ITEMS_PATH = "/IStoreBrowseService/GetItems/v1/"
+#: Top user tags asked per item (the store page shows 20); read only for undecided apps.
+TAG_COUNT = 20
 _EResultOK = 1
 
 
@@ -55,7 +64,7 @@ class SteamStoreClient(PooledClient):
     def __init__(
         self,
         *,
-        base_url: str = "https://api.steampowered.com",
+        base_url: str = STEAM_API_BASE_URL,
         batch_size: int = 100,
         max_in_flight: int = 8,
         timeout: httpx.Timeout | None = None,
@@ -63,8 +72,15 @@ class SteamStoreClient(PooledClient):
         language: str = "english",
         country_code: str = "US",
         transport: httpx.AsyncBaseTransport | None = None,
+        limits: HttpLimits | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, timeout=timeout, transport=transport)
+        super().__init__(
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            limits=limits,
+            endpoints=(Endpoint("STEAM_API_BASE_URL", base_url, STEAM_API_BASE_URL),),
+        )
         if batch_size < 1 or max_in_flight < 1:
             raise ValueError("batch_size and max_in_flight must be positive")
         self._batch_size = batch_size
@@ -85,6 +101,7 @@ class SteamStoreClient(PooledClient):
             timeout=timeout_from_settings(settings),
             retry=RetryPolicy.from_settings(settings, max_attempts=settings.steam_max_attempts),
             transport=transport,
+            limits=HttpLimits.from_settings(settings),
         )
 
     async def _opened(self) -> None:
@@ -123,14 +140,16 @@ class SteamStoreClient(PooledClient):
             if app_id not in types or item.success != _EResultOK:
                 continue
             parent = item.related_items.parent_appid if item.related_items else None
-            types[app_id] = StoreType(app_id, item.type, parent or None)
+            types[app_id] = StoreType(app_id, item.type, parent or None, StoreDetails.of(item))
         return types
 
     async def _get_items(self, app_ids: Sequence[int]) -> StoreItemsResponse:
         request = {
             "ids": [{"appid": app_id} for app_id in app_ids],
             "context": self._context,
-            "data_request": {"include_basic_info": False},
+            # The type, parent app, `is_free` and categories come without a flag; the top user
+            # tags need `include_tag_count`. Nothing else is asked (no descriptions, no assets).
+            "data_request": {"include_tag_count": TAG_COUNT},
         }
         params = {"input_json": json.dumps(request, separators=(",", ":"))}
         assert self._slots is not None, "use SteamStoreClient as an async context manager"
@@ -139,7 +158,7 @@ class SteamStoreClient(PooledClient):
                 with attempt:
                     async with self._slots:
                         self.calls_sent += 1
-                        response = await self._http.get(GET_ITEMS_PATH, params=params)
+                        response = await self._exchange("GET", GET_ITEMS_PATH, params=params)
                     if response.status_code == 403:
                         raise RetryableResponseError(429, parse_retry_after(response))
                     raise_if_retryable(response)

@@ -11,14 +11,27 @@ from datetime import datetime, timedelta
 import httpx
 import structlog
 
+from lambdas.clients.budget import budget_share
 from lambdas.clients.igdb import IgdbClient
 from lambdas.clients.s3 import Storage, enriched_key_for, user_prefix, validate_user_id
+from lambdas.clients.signing import (
+    CsvSigner,
+    Verdict,
+    read_verified,
+    signer_from_settings,
+    store_signed,
+)
 from lambdas.clients.steam_store import SteamStoreClient
 from lambdas.config import Settings
 from lambdas.enrichment.matching import build_row, decide_title_match, title_variants
 from lambdas.enrichment.precedence import Decision, decide
 from lambdas.enrichment.ranking import choose_entry
-from lambdas.errors import LocationNotFoundError, MalformedCsvError
+from lambdas.errors import (
+    LocationNotFoundError,
+    MalformedCsvError,
+    SteamRateLimitedError,
+    UpstreamUnavailableError,
+)
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.csv_codec import decode_rows, encode_rows, iter_rows
 from lambdas.models.events import EnrichmentStats
@@ -29,6 +42,13 @@ from lambdas.models.steam_store import StoreType
 log = structlog.get_logger()
 
 Progress = Callable[[str, int, int], None]
+
+#: The share of the stage's time budget GetItems may spend: when the store stalls, the rest is
+#: left for IGDB, which then decides the apps the store could not.
+STORE_BUDGET_SHARE = 0.4
+#: Added to the reason of an app decided without its store type because GetItems failed; such a
+#: row is never reused, so the next run asks the store again and corrects it.
+STORE_UNAVAILABLE = "store unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +74,7 @@ class _Costs:
     store_type_cache_misses: int = 0
     igdb_cache_hits: int = 0
     igdb_cache_misses: int = 0
+    store_unavailable: int = 0
 
     def as_stats(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -71,29 +92,36 @@ async def enrich_library(
     refresh_metadata: bool = False,
     app_cache: AppCache = NO_APP_CACHE,
     kept: frozenset[int] = frozenset(),
+    signer: CsvSigner | None = None,
 ) -> EnrichmentResult:
-    """Run stage 2 on a stored raw CSV and store the enriched CSV beside it.
+    """Run stage 2 on a stored raw CSV and store the enriched CSV beside it, signed.
 
     Every app is decided by `precedence.decide` from the user's `kept` apps, Steam's store type
     and IGDB's answer for its uid (both from `app_cache` when fresh, else asked in bulk and
     stored there for every user), then its name. Games the user's previous enriched CSV settled
     recently are taken from it (matched ones for `enrichment_reuse_days`, unmatched ones for
     `unmatched_recheck_hours`), unless `refresh_metadata` asks for a full lookup, which also
-    bypasses the cached IGDB answers.
+    bypasses the cached IGDB answers. The enriched CSV is signed with `signer` (default: the
+    pipeline's key, `signer_from_settings`), and an earlier one is reused only when its own
+    signature verifies: a file under the user's prefix that stage 2 did not write is not a
+    checkpoint.
     """
     validate_user_id(user_id)
     started = time.perf_counter()
+    signer = signer or signer_from_settings(settings)
     raw_rows = decode_rows(storage.get(location, user_id=user_id), RawGameRow, what="raw CSV")
     key = storage.key_of(location, user_id=user_id)
     everyone = {row.appid: row for row in raw_rows}
     reused = (
         {}
         if refresh_metadata
-        else _reusable(storage, user_id, key, everyone, now=now, settings=settings)
+        else _reusable(storage, user_id, key, everyone, now=now, settings=settings, signer=signer)
     )
     pending = [row for row in raw_rows if row.appid not in reused]
     costs = _Costs()
-    types = await _store_types(pending, settings, app_cache, costs, now=now, transport=transport)
+    types, unsure = await _store_types(
+        pending, settings, app_cache, costs, now=now, transport=transport
+    )
     progress("classified", len(raw_rows), len(raw_rows))
     settled = _settle(pending, types, kept)
     answers = await _igdb_answers(
@@ -117,18 +145,21 @@ async def enrich_library(
             or _enrich(
                 row,
                 types.get(row.appid),
-                answers.get(row.appid, _NO_ANSWER),
+                answers.get(row.appid),
                 settled[row.appid],
                 kept=row.appid in kept,
                 fallback=settings.title_fallback,
                 now=now,
+                store_unavailable=row.appid in unsure,
             )
         )
         for row in raw_rows
     )
     data = encode_rows(enriched, EnrichedGameRow)
     stats = tally.stats().model_copy(update={"reused": len(reused), **costs.as_stats()})
-    enriched_location = storage.put(enriched_key_for(key), data)
+    enriched_location = store_signed(
+        storage, enriched_key_for(key), data, user_id=user_id, signer=signer
+    )
     log.info(
         "stage.finished",
         stage="igdb_enrichment",
@@ -165,7 +196,7 @@ async def prefetch_shared(
     """
     unique = list({row.appid: row for row in rows}.values())
     costs = _Costs()
-    types = await _store_types(unique, settings, app_cache, costs, now=now, transport=transport)
+    types, _ = await _store_types(unique, settings, app_cache, costs, now=now, transport=transport)
     settled = _settle(unique, types, frozenset())
     await _igdb_answers(
         unique,
@@ -191,10 +222,16 @@ async def _store_types(
     *,
     now: datetime,
     transport: httpx.AsyncBaseTransport | None,
-) -> dict[int, StoreType]:
-    """Steam's type of each app, from the shared cache when fresh, else from GetItems."""
+) -> tuple[dict[int, StoreType], frozenset[int]]:
+    """Steam's type of each app, from the shared cache when fresh, else from GetItems; and the
+    apps GetItems could not answer (429, 5xx, an unreadable or stalled answer after retries).
+
+    Those are decided by IGDB and their names instead of failing the stage. That is safe only
+    because a filter is reversible: nothing is deleted, their reason says `store unavailable`,
+    and the next run asks the store again and corrects them.
+    """
     if not settings.steam_store_types or not rows:
-        return {}
+        return {}, frozenset()
     app_ids = list(dict.fromkeys(row.appid for row in rows))
     fresh_since = now - timedelta(days=settings.steam_type_ttl_days)
     types = app_cache.get_types(app_ids, fresh_since=fresh_since)
@@ -202,13 +239,27 @@ async def _store_types(
     costs.store_type_cache_hits += len(app_ids) - len(missing)
     costs.store_type_cache_misses += len(missing)
     if not missing:
-        return types
-    async with SteamStoreClient.from_settings(settings, transport=transport) as store:
-        fetched = await store.get_app_types(missing)
-        costs.steam_store_calls += store.calls_sent
+        return types, frozenset()
+    try:
+        with budget_share(STORE_BUDGET_SHARE):
+            async with SteamStoreClient.from_settings(settings, transport=transport) as store:
+                try:
+                    fetched = await store.get_app_types(missing)
+                finally:
+                    costs.steam_store_calls += store.calls_sent
+    except (SteamRateLimitedError, UpstreamUnavailableError) as exc:
+        log.warning(
+            "steam_store.unavailable",
+            apps=len(missing),
+            error_code=exc.code,
+            error=exc.message,
+            action="decided by IGDB and names; the next run asks again",
+        )
+        costs.store_unavailable += len(missing)
+        return types, frozenset(missing)
     app_cache.put_types(fetched.values(), now=now)
     types.update(fetched)
-    return types
+    return types, frozenset()
 
 
 def _settle(
@@ -321,9 +372,11 @@ def _reusable(
     *,
     now: datetime,
     settings: Settings,
+    signer: CsvSigner,
 ) -> dict[int, EnrichedGameRow]:
     """Rows of the user's latest earlier enriched CSV (the checkpoint) that are still fresh for a
-    `wanted` game, updated from today's raw row; empty when there is no readable checkpoint.
+    `wanted` game, updated from today's raw row; empty when there is no readable checkpoint, or
+    when its signature does not verify (its IGDB facts would be signed again as ours).
 
     The checkpoint is read row by row and only reusable rows are kept, so a large library's
     previous rows are never all in memory beside today's.
@@ -338,11 +391,13 @@ def _reusable(
         return {}
     reusable: dict[int, EnrichedGameRow] = {}
     try:
-        for previous in iter_rows(
-            storage.get(storage.location_of(earlier[-1]), user_id=user_id),
-            EnrichedGameRow,
-            what="previous enriched CSV",
-        ):
+        data, verdict = read_verified(
+            storage, storage.location_of(earlier[-1]), user_id=user_id, signer=signer
+        )
+        if verdict is not Verdict.VERIFIED:
+            log.warning("enrichment.checkpoint_unverified", key=earlier[-1], signature=verdict)
+            return {}
+        for previous in iter_rows(data, EnrichedGameRow, what="previous enriched CSV"):
             raw = wanted.get(previous.appid)
             if raw is not None and _still_fresh(previous, now=now, settings=settings):
                 reusable[previous.appid] = _reuse(previous, raw)
@@ -355,6 +410,8 @@ def _reusable(
 def _still_fresh(row: EnrichedGameRow, *, now: datetime, settings: Settings) -> bool:
     if row.enriched_at is None or row.match_status is MatchStatus.FILTERED:
         return False
+    if STORE_UNAVAILABLE in (row.reason or ""):
+        return False  # decided while the store was down: asked again
     age = now - row.enriched_at
     if row.match_status is MatchStatus.UNMATCHED:
         return age <= timedelta(hours=settings.unmatched_recheck_hours)
@@ -371,16 +428,26 @@ def _reuse(previous: EnrichedGameRow, raw: RawGameRow) -> EnrichedGameRow:
 def _enrich(
     row: RawGameRow,
     store: StoreType | None,
-    answer: IgdbAnswer,
+    asked: IgdbAnswer | None,
     settled: Decision,
     *,
     kept: bool,
     fallback: bool,
     now: datetime,
+    store_unavailable: bool = False,
 ) -> EnrichedGameRow:
+    answer = asked or _NO_ANSWER
     chosen = choose_entry(answer.games)
+    found = answer.titles_for(row.name) if fallback else None
     decision = (
-        decide(name=row.name, store=store, igdb_entry=chosen, kept=kept)
+        decide(
+            name=row.name,
+            store=store,
+            igdb_entry=chosen,
+            kept=kept,
+            igdb_silent=asked is not None and chosen is None,
+            title_games=found or (),
+        )
         if _is_open(settled, store)
         else settled
     )
@@ -397,14 +464,15 @@ def _enrich(
             method=method,
             candidates=candidates,
             now=now,
-            reason=decision.reason,
+            reason=(
+                f"{decision.reason} ({STORE_UNAVAILABLE})" if store_unavailable else decision.reason
+            ),
             steam_type=steam_type,
             refine=False,
         )
 
     if not decision.enrich or chosen is not None:
         return built(chosen if decision.enrich else None, MatchMethod.STEAM_APP_ID)
-    found = answer.titles_for(row.name) if fallback else None
     if not found:
         return built(None, MatchMethod.NONE)
     match, candidates = decide_title_match(row.name, found)

@@ -13,11 +13,18 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
+from lambdas.clients.budget import time_budget
 from lambdas.config import Settings
 from lambdas.errors import InvalidEventError, PermanentError
-from lambdas.handlers._runtime import stage_context, start_invocation
-from lambdas.models.events import LambdaContext, SharedPrefetchEvent, SharedPrefetchResponse
-from lambdas.stages import prefetch_shared_cache, stored_steam_response
+from lambdas.handlers._runtime import stage_context, start_invocation, within_lambda_time
+from lambdas.models.events import (
+    EnrichmentStats,
+    LambdaContext,
+    SharedPrefetchEvent,
+    SharedPrefetchResponse,
+    SteamImportResponse,
+)
+from lambdas.stages import StageContext, prefetch_shared_cache, stored_steam_response
 
 log = structlog.get_logger()
 
@@ -35,7 +42,7 @@ def handler(
     except ValidationError as exc:
         failure = InvalidEventError(f"the prefetch event is invalid ({exc.error_count()} problems)")
         return _failed(failure, users=0)
-    work_context = stage_context(settings)
+    work_context = within_lambda_time(stage_context(settings), context)
     try:
         found = [
             stored
@@ -47,7 +54,7 @@ def handler(
             )
             is not None
         ]
-        stats = asyncio.run(prefetch_shared_cache(found, work_context))
+        stats = asyncio.run(_prefetch(found, work_context))
     except PermanentError as exc:
         return _failed(exc, users=len(request.users))
     log.info(
@@ -62,6 +69,12 @@ def handler(
     )
     dumped: dict[str, Any] = response.model_dump(mode="json")
     return dumped
+
+
+async def _prefetch(found: list[SteamImportResponse], context: StageContext) -> EnrichmentStats:
+    """The look-up, its upstream attempts and waits ending by the stage's time budget."""
+    with time_budget(context.budget_seconds):
+        return await prefetch_shared_cache(found, context)
 
 
 def _failed(error: PermanentError, *, users: int) -> dict[str, Any]:

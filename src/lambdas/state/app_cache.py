@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     Table,
     Text,
+    inspect,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -29,9 +30,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.igdb import IgdbGame
-from lambdas.models.steam_store import StoreType
+from lambdas.models.steam_store import StoreDetails, StoreType
 from lambdas.sql.engine import database_errors
-from lambdas.state.schema import own_state_metadata, own_tables_exist
+from lambdas.state.schema import own_schema, own_state_metadata, own_tables_exist
 
 log = structlog.get_logger()
 
@@ -46,6 +47,7 @@ app_cache_table = Table(
     Column("store_known", Boolean),
     Column("store_type", Integer),
     Column("store_parent_appid", BigInteger),
+    Column("store_details", Text),
     Column("igdb_checked_at", DateTime),
     Column("igdb_games", Text),
     Column("igdb_title_name", Text),
@@ -53,9 +55,16 @@ app_cache_table = Table(
     comment="What Steam's store and IGDB say about each app, shared by every user",
 )
 
-_STORE_COLUMNS = ("store_checked_at", "store_known", "store_type", "store_parent_appid")
+_STORE_COLUMNS = (
+    "store_checked_at",
+    "store_known",
+    "store_type",
+    "store_parent_appid",
+    "store_details",
+)
 _IGDB_COLUMNS = ("igdb_checked_at", "igdb_games", "igdb_title_name", "igdb_title_games")
 _games = TypeAdapter(tuple[IgdbGame, ...])
+_details = TypeAdapter(StoreDetails)
 
 
 def _naive(moment: datetime) -> datetime:
@@ -102,8 +111,13 @@ class SqlAppCache:
         for row in self._rows(app_ids, _STORE_COLUMNS):
             if row.store_checked_at is None or row.store_checked_at < since:
                 continue
+            if row.store_known and row.store_details is None:
+                continue  # written before the item's own data was kept: ask again, once
             app_type = row.store_type if row.store_known else None
-            found[row.app_id] = StoreType(row.app_id, app_type, row.store_parent_appid)
+            details = (
+                _details.validate_json(row.store_details) if row.store_details is not None else None
+            )
+            found[row.app_id] = StoreType(row.app_id, app_type, row.store_parent_appid, details)
         return found
 
     def put_types(self, types: Iterable[StoreType], *, now: datetime) -> None:
@@ -115,6 +129,9 @@ class SqlAppCache:
                 "store_known": item.known,
                 "store_type": item.app_type,
                 "store_parent_appid": item.parent_appid,
+                "store_details": (
+                    _details.dump_json(item.details).decode() if item.details is not None else None
+                ),
             }
             for item in types
         ]
@@ -207,4 +224,17 @@ def _open(engine: Engine, *, user_id: str | None) -> tuple[AppCache, frozenset[i
             )
             return NO_APP_CACHE, frozenset()
         kept = kept_app_ids(connection, user_id) if user_id is not None else frozenset()
+        if not _has_store_details(connection):
+            log.warning(
+                "app_cache.unavailable",
+                reason="own state behind (no app_cache.store_details); steam-import db own-state",
+            )
+            return NO_APP_CACHE, kept
     return SqlAppCache(engine), kept
+
+
+def _has_store_details(connection: Connection) -> bool:
+    """Whether the app cache has the column of own-state revision s0002 (a database upgraded
+    only to s0001 has not: stage 2 then goes without the cache until `db own-state` runs)."""
+    columns = inspect(connection).get_columns(app_cache_table.name, schema=own_schema(connection))
+    return any(column["name"] == "store_details" for column in columns)

@@ -39,7 +39,7 @@ own_state_metadata = MetaData(schema=OWN_SCHEMA)
 VERSION_TABLE = "own_state_version"
 
 #: The newest revision in lambdas/migrations/own_state/versions; a test keeps the two equal.
-OWN_STATE_HEAD = "s0001_own_state"
+OWN_STATE_HEAD = "s0002_app_cache_store_details"
 
 #: The one command that creates or upgrades own state, wherever it lives.
 FIX = "steam-import db own-state"

@@ -107,3 +107,41 @@ def test_own_state_at_another_revision_is_named_behind(private_db_url: str) -> N
         assert refused.value.exit_code != 70 and refused.value.code == "OWN_STATE_MISSING"
     finally:
         engine.dispose()
+
+
+def test_store_details_come_with_s0002_and_a_database_behind_it_goes_without_the_cache(
+    private_db_url: str,
+) -> None:
+    """Revision s0002 adds the app cache's `store_details`: a database still at s0001 keeps
+    stage 2 running without the shared cache (warned); upgraded, the item's data round-trips and
+    a row written before the column is read as not fresh, so it is asked again once."""
+    from alembic import command
+
+    from lambdas.models.app_cache import NO_APP_CACHE
+    from lambdas.models.steam_store import StoreDetails
+    from lambdas.state.app_cache import open_shared_state
+    from lambdas.state.migrate import own_state_config, upgrade_own_state
+
+    engine = create_engine(private_db_url)
+    try:
+        with engine.begin() as connection:
+            command.downgrade(own_state_config(connection), "s0001_own_state")
+        assert _revision(engine) == "s0001_own_state"
+        cache, kept = open_shared_state(engine, user_id=USER)
+        assert cache is NO_APP_CACHE and kept == frozenset()
+        with engine.begin() as connection:  # a row an older version wrote: no item data
+            connection.execute(
+                app_cache_table.insert(),
+                [{"app_id": 7, "store_checked_at": NOW.replace(tzinfo=None), "store_known": True,
+                  "store_type": 0}],
+            )  # fmt: skip
+        with engine.begin() as connection:
+            assert upgrade_own_state(connection) == OWN_STATE_HEAD
+        cache, _ = open_shared_state(engine, user_id=USER)
+        assert isinstance(cache, SqlAppCache)
+        details = StoreDetails(is_free=True, tags=(87, 492), players=(2,), features=(10,))
+        cache.put_types([StoreType(5, 0, 4, details), StoreType(6, None)], now=NOW)
+        found = cache.get_types([5, 6, 7], fresh_since=NOW)
+        assert found == {5: StoreType(5, 0, 4, details), 6: StoreType(6, None)}  # 7: ask again
+    finally:
+        engine.dispose()

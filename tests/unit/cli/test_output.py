@@ -91,6 +91,26 @@ def test_an_emulator_that_is_not_running_is_named(tmp_path: Path) -> None:
     assert "is the emulator running? Start it with `steam-import sandbox`" in body["error"]
 
 
+def test_an_emulator_refusing_twice_is_configuration_with_the_hint(tmp_path: Path) -> None:
+    """With the default attempts, a refused loopback IGDB is a configuration fault after one
+    retry (five before, about 25 s), still with the hint."""
+    env = {
+        "IGDB_CLIENT_ID": "id",
+        "IGDB_CLIENT_SECRET": "secret-value",
+        "TWITCH_TOKEN_URL": "http://127.0.0.1:9/oauth2/token",  # nothing listens there
+        "IGDB_API_BASE_URL": "http://127.0.0.1:9/v4",
+        "RETRY_INITIAL_WAIT_SECONDS": "0.001",
+        "DATA_DIR": str(tmp_path),
+    }
+    result = CliRunner().invoke(app, ["search", "Portal", "--json"], env=env)
+    assert result.exit_code == 78, result.output
+    body = json.loads(result.stdout)
+    assert body["error_code"] == "CONFIGURATION_ERROR"
+    assert "TWITCH_TOKEN_URL" in body["error"]
+    assert "is the emulator running? Start it with `steam-import sandbox`" in body["error"]
+    assert [line for line in result.stderr.splitlines() if "http.retry" in line][1:] == []
+
+
 def test_progress_shows_a_count_only_once_it_is_known(monkeypatch: pytest.MonkeyPatch) -> None:
     screen = io.StringIO()
     terminal = Console(file=screen, force_terminal=True, width=100)
@@ -145,7 +165,12 @@ def test_the_summary_of_a_second_run_adds_up(monkeypatch: pytest.MonkeyPatch) ->
         matched_by_title=3,
         reused=330,
         filtered_by_kind={"DLC": 100, "SOUNDTRACK": 61},
-        filtered_by_reason={"steam_type=4": 150, "name:soundtrack": 11},
+        filtered_by_reason={
+            "steam_type=4": 148,
+            "steam_type=4 + name:soundtrack_suffix": 2,  # the store's verdict, the name's kind
+            "name:soundtrack": 7,
+            "steam_type=0 + igdb silent + name:soundtrack_suffix + store_parent": 4,
+        },
     )
     result = PipelineResult(
         user_id="u",
@@ -175,7 +200,9 @@ def test_the_summary_of_a_second_run_adds_up(monkeypatch: pytest.MonkeyPatch) ->
         rows["filtered as non-games, by kind"] == rows["filtered as non-games, decided by"] == "161"
     )
     assert int(rows["dlc"]) + int(rows["soundtrack"]) == 161
-    assert int(rows["Steam store type"]) + int(rows["name alone"]) == 161
+    assert rows["Steam store type"] == "150" and rows["name alone"] == "7"
+    assert rows["clues where Steam says game and IGDB is silent"] == "4"
+    assert rows["filtered by weaker evidence than a type (see `filtered`)"] == "11"
     assert rows["imported games updated"] == "9"
 
 
