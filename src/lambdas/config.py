@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     library_status_played: str | None = Field(default=None, min_length=1, max_length=63)
     library_status_playing: str | None = Field(default=None, min_length=1, max_length=63)
     library_status_recent_days: float = Field(default=7.0, ge=0, le=3650)
+    # Status of a wishlisted game's new item: unset, the live enum's wishlist label (WISHLIST
+    # today and in the seed era, WANT_TO_PLAY in early 2026's enum).
+    library_status_wishlist: str | None = Field(default=None, min_length=1, max_length=63)
     # A Steam answer with fewer games than this share of the user's stored library is reported
     # as suspicious (a partial answer never deletes anything either way).
     suspicious_shrink_ratio: float = Field(default=0.5, ge=0, le=1)
@@ -114,6 +117,13 @@ class Settings(BaseSettings):
     igdb_max_attempts: int = Field(default=6, ge=1, le=20)
     retry_initial_wait_seconds: float = Field(default=0.5, gt=0)
     retry_max_wait_seconds: float = Field(default=20.0, gt=0)
+
+    # Stage 1: the user's Steam wishlist too (IWishlistService/GetWishlist), and whether the
+    # apps of free licenses (GetOwnedGames' include_free_sub) count as owned.
+    import_wishlist: bool = Field(default=True, description="fetch and import the wishlist")
+    steam_include_free_sub: bool = Field(
+        default=False, description="list apps of free licenses as owned"
+    )
 
     # Steam store types (stage 2): IStoreBrowseService/GetItems, shared across users.
     steam_store_types: bool = Field(default=True, description="ask Steam's store for app types")

@@ -33,12 +33,13 @@ from lambdas.models.events import (
     SteamImportEvent,
     SteamImportResponse,
 )
-from lambdas.models.rows import EnrichedGameRow, RawGameRow
+from lambdas.models.rows import EnrichedGameRow, EnrichedWishlistRow, RawGameRow, WishlistRow
 
 if TYPE_CHECKING:
     import httpx
     from sqlalchemy.engine import Engine
 
+    from lambdas.clients.signing import CsvSigner
     from lambdas.enrichment.enrich import Progress
     from lambdas.sql.engine import DatabaseTimeouts
 
@@ -119,6 +120,10 @@ async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamIm
         game_count=result.game_count,
         steam_id64=str(result.steam_id64),
         steam_requests=result.steam_requests,
+        wishlist=result.wishlist.outcome.value,
+        wishlist_items=len(result.wishlist.rows),
+        wishlist_reason=result.wishlist.reason,
+        wishlist_requests=result.wishlist.requests,
     )
     context.storage.put(
         receipt_key(event.user_id, event.import_id), response.model_dump_json().encode()
@@ -202,6 +207,8 @@ async def prefetch_shared_cache(
         data = context.storage.get(response.s3_location, user_id=response.user_id)
         for row in iter_rows(data, RawGameRow, what="raw CSV"):
             apps.setdefault(row.appid, row)
+        for wished in _raw_wishlist_beside(context.storage, response.s3_location, response.user_id):
+            apps.setdefault(wished.appid, RawGameRow(appid=wished.appid, name=wished.name))
     return await prefetch_shared(
         apps.values(),
         settings=context.settings,
@@ -252,6 +259,7 @@ async def database_stage(
             LoadOptions.from_settings(context.settings),
             catalogue_verified=verdict is Verdict.VERIFIED,
         ),
+        wishes=_wishlist_beside(context.storage, event.s3_enriched_location, event.user_id, signer),
     )
     log.info(
         "stage.finished",
@@ -263,6 +271,54 @@ async def database_stage(
     return DatabaseImportResponse(
         success=True, user_id=event.user_id, import_id=event.import_id, stats=stats
     )
+
+
+def _wishlist_beside(
+    storage: Storage, location: str, user_id: str, signer: CsvSigner
+) -> list[EnrichedWishlistRow]:
+    """The enriched wishlist stage 2 stored (and signed) beside the enriched CSV; none when it
+    stored none, or when its signature does not verify (its games would be shared Game rows)."""
+    from lambdas.clients.s3 import wishlist_key_for
+    from lambdas.clients.signing import Verdict, read_verified
+    from lambdas.errors import LocationNotFoundError
+    from lambdas.models.csv_codec import decode_rows
+
+    sibling = wishlist_key_for(storage.key_of(location, user_id=user_id))
+    if sibling is None:
+        return []
+    try:
+        data, verdict = read_verified(
+            storage, storage.location_of(sibling), user_id=user_id, signer=signer
+        )
+    except LocationNotFoundError:
+        return []
+    if verdict is not Verdict.VERIFIED:
+        log.warning("database.wishlist_unverified", signature=verdict, effect="not imported")
+        return []
+    return decode_rows(data, EnrichedWishlistRow, what="enriched wishlist CSV")
+
+
+def _raw_wishlist_beside(storage: Storage, location: str, user_id: str) -> list[WishlistRow]:
+    """The wishlisted apps stage 1 stored beside the raw CSV that the user does not own."""
+    rows = _beside(storage, location, user_id, WishlistRow, "wishlist CSV")
+    return [row for row in rows if not row.owned]
+
+
+def _beside(
+    storage: Storage, location: str, user_id: str, model: type[WishlistRow], what: str
+) -> list[WishlistRow]:
+    from lambdas.clients.s3 import wishlist_key_for
+    from lambdas.errors import LocationNotFoundError
+    from lambdas.models.csv_codec import decode_rows
+
+    sibling = wishlist_key_for(storage.key_of(location, user_id=user_id))
+    if sibling is None:
+        return []
+    try:
+        data = storage.get(storage.location_of(sibling), user_id=user_id)
+    except LocationNotFoundError:
+        return []
+    return decode_rows(data, model, what=what)
 
 
 E = TypeVar("E", bound=StageEvent)

@@ -12,6 +12,7 @@ from steam_sandbox.models import (
     OwnedGame,
     SandboxUser,
     SteamApp,
+    WishlistEntry,
 )
 from steam_sandbox.serve import describe, serve_forever
 from steam_sandbox.server import Sandbox, SandboxError
@@ -37,6 +38,7 @@ __all__ = [
     "SteamApp",
     "SteamKnobs",
     "TwitchKnobs",
+    "WishlistEntry",
     "describe",
     "generate_catalogue",
     "serve_forever",

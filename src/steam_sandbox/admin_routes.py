@@ -52,8 +52,18 @@ def admin_routes(state: SandboxState) -> list[Route]:
             return json_response({"error": "unknown user"}, 404)
         return json_response([asdict(t) for t in state.libraries.ground_truth(user)])
 
+    async def buy(request: Request) -> Response:
+        try:
+            user = state.users.by_name(request.path_params["user"])
+            appid = int(json.loads(await request.body() or b"{}")["appid"])
+            state.libraries.buy(user, appid)
+        except (KeyError, ValueError, TypeError) as exc:
+            return json_response({"error": f"unknown user or app: {exc}"}, 404)
+        return json_response({"bought": appid})
+
     return [
         Route("/_sandbox/stats", stats, methods=["GET"]),
+        Route("/_sandbox/users/{user}/buy", buy, methods=["POST"]),
         Route("/_sandbox/knobs", knobs, methods=["GET", "POST"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
         Route("/_sandbox/revoke-tokens", revoke, methods=["POST"]),

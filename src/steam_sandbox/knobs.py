@@ -39,6 +39,9 @@ class SteamKnobs(ServiceKnobs):
         "game_count_zero"
     )
     store_max_ids: int = Field(250, ge=1, description="GetItems ids per call; more is a 400")
+    wishlist_fault: Literal["none", "error", "rate_limited", "malformed"] = Field(
+        "none", description="GetWishlist alone: always 503, always 429, or a 200 of broken JSON"
+    )
 
 
 class TwitchKnobs(ServiceKnobs):

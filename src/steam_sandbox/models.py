@@ -15,6 +15,7 @@ __all__ = [
     "OwnedGame",
     "SandboxUser",
     "SteamApp",
+    "WishlistEntry",
 ]
 
 
@@ -118,3 +119,12 @@ class SandboxUser:
         if self.vanity:
             return f"https://steamcommunity.com/id/{self.vanity}/"
         return f"https://steamcommunity.com/profiles/{self.steamid64}/"
+
+
+@dataclass(frozen=True, slots=True)
+class WishlistEntry:
+    """One app on a user's Steam wishlist, as GetWishlist lists it."""
+
+    app: SteamApp
+    priority: int
+    date_added: int

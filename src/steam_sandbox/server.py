@@ -14,7 +14,7 @@ import uvicorn
 from steam_sandbox.app import build_app
 from steam_sandbox.catalogue import Catalogue
 from steam_sandbox.knobs import Knobs
-from steam_sandbox.models import AppTruth, SandboxUser
+from steam_sandbox.models import AppTruth, SandboxUser, WishlistEntry
 from steam_sandbox.state import Clock, SandboxState
 from steam_sandbox.stats import SandboxStats
 from steam_sandbox.users import SandboxUsers
@@ -195,6 +195,17 @@ class Sandbox:
         """Truth for every app a default stage-1 fetch of ``user`` returns, by ascending app id."""
         found = self.users.by_name(user) if isinstance(user, str) else user
         return self.state.libraries.ground_truth(found)
+
+    def wishlist(self, user: SandboxUser | str) -> tuple[WishlistEntry, ...]:
+        """The user's wishlist by priority, as GetWishlist lists it when the profile is public."""
+        found = self.users.by_name(user) if isinstance(user, str) else user
+        return self.state.libraries.wishlist(found)
+
+    def buy(self, user: SandboxUser | str, appid: int) -> None:
+        """The user buys `appid`: owned from now on (unplayed), off the wishlist; `reset` undoes
+        it."""
+        found = self.users.by_name(user) if isinstance(user, str) else user
+        self.state.libraries.buy(found, appid)
 
     # -- knobs and counters ------------------------------------------------------------------
 

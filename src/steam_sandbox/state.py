@@ -16,7 +16,7 @@ from steam_sandbox.knobs import Knobs
 from steam_sandbox.limits import DailyCounter, InFlight, SlidingWindow
 from steam_sandbox.stats import SandboxStats, StatsRecorder
 from steam_sandbox.tokens import TokenRegistry
-from steam_sandbox.users import Libraries, SandboxUsers, build_users
+from steam_sandbox.users import Libraries, SandboxUsers, build_users, unvetted_listed
 
 Clock = Callable[[], float]
 
@@ -50,7 +50,8 @@ class SandboxState:
             CatalogueConfig(seed=seed, pagination_rows=pagination_rows)
         )
         self.users: SandboxUsers = build_users(
-            with_pagination_app=self.catalogue.pagination_appid is not None
+            with_pagination_app=self.catalogue.pagination_appid is not None,
+            unvetted_apps=unvetted_listed(self.catalogue),
         )
         self.libraries = Libraries(self.catalogue, self.users)
         self.store = IgdbStore(self.catalogue.tables)
@@ -91,6 +92,7 @@ class SandboxState:
                 self.steam_daily.clear()
                 self.igdb_in_flight.peak = self.igdb_in_flight.current
                 self.faults.reset()
+                self.libraries.forget_purchases()
         if stats:
             self.stats.reset()
 

@@ -50,12 +50,18 @@ def steam_routes(state: SandboxState) -> list[Route]:
     summaries = endpoint("GetPlayerSummaries", lambda a: _player_summaries(state, a))
 
     async def store_items(request: Request) -> Response:
-        response = await _store_guarded(state, request)
+        response = await _store_guarded(state, request, _store_items)
         state.stats.request("steam", "GetItems", response.status_code)
+        return response
+
+    async def wishlist(request: Request) -> Response:
+        response = await _store_guarded(state, request, _wishlist)
+        state.stats.request("steam", "GetWishlist", response.status_code)
         return response
 
     paths = (
         ("/IStoreBrowseService/GetItems/v1/", store_items),
+        ("/IWishlistService/GetWishlist/v1/", wishlist),
         ("/IPlayerService/GetOwnedGames/v1/", owned),
         ("/IPlayerService/GetOwnedGames/v0001/", owned),
         ("/ISteamUser/ResolveVanityURL/v1/", vanity),
@@ -91,8 +97,11 @@ async def _guarded(state: SandboxState, request: Request, handler: Handler) -> R
         return steam_html(400, str(exc))
 
 
-async def _store_guarded(state: SandboxState, request: Request) -> Response:
-    """GetItems needs no key (one sent is ignored); the keyless throttle and faults still apply."""
+async def _store_guarded(
+    state: SandboxState, request: Request, handler: Callable[[SandboxState, Args], Response]
+) -> Response:
+    """GetItems and GetWishlist need no key (one sent is ignored); the keyless throttle and
+    faults still apply."""
     limited = steam_limits(state, KEYLESS)
     if limited is not None:
         return limited
@@ -100,9 +109,31 @@ async def _store_guarded(state: SandboxState, request: Request) -> Response:
     if fault is not None:
         return fault
     try:
-        return _store_items(state, _arguments(request))
+        return handler(state, _arguments(request))
     except _BadRequest as exc:
         return steam_html(400, str(exc))
+
+
+def _wishlist(state: SandboxState, args: Args) -> Response:
+    """A public profile's wishlist by priority; a private, empty or unknown one answers
+    `{"response": {}}` alike (what Steam is believed to do: the caller tells them apart by the
+    profile's visibility)."""
+    fault = state.knobs.steam.wishlist_fault
+    if fault == "error":
+        return steam_html(503, "Service Unavailable")
+    if fault == "rate_limited":
+        return steam_html(429, "Too Many Requests")
+    if fault == "malformed":
+        return Response(b'{"response": {"items": [', media_type="application/json")
+    steamid = _steamid(args)
+    user = state.libraries.user(str(steamid)) if steamid is not None else None
+    if user is None or user.visibility != 3 or not user.games_public:
+        return steam_json({"response": {}})
+    items = [
+        {"appid": entry.app.appid, "priority": entry.priority, "date_added": entry.date_added}
+        for entry in state.libraries.wishlist(user)
+    ]
+    return steam_json({"response": {"items": items}} if items else {"response": {}})
 
 
 def _store_items(state: SandboxState, args: Args) -> Response:
@@ -232,6 +263,7 @@ def _owned_games(
     wanted = _appids(args.get("appids_filter"))
     key = (
         user,  # the registered user, not only its id: `Libraries.add` may give it new games
+        state.libraries.revision(user),
         appinfo,
         extended,
         played_free,

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from steam_sandbox.catalogue import Catalogue
-from steam_sandbox.models import AppTruth, OwnedGame, SandboxUser, SteamApp
+from steam_sandbox.models import (
+    AppTruth,
+    MatchStatus,
+    OwnedGame,
+    SandboxUser,
+    SteamApp,
+    WishlistEntry,
+)
 from steam_sandbox.reference_data import REFERENCE_TIMESTAMP
 
 STEAMID64_BASE: Final = 76561197960265728
@@ -58,6 +65,17 @@ _SHOWCASE_TAGS: Final = (
     "silent_game",
 )
 _HIDDEN_TAGS: Final = ("free_sub", "unvetted")
+# Wishlist sizes per user; a private profile's or private game details' wishlist is private.
+_WISHLIST_SIZES: Final = {
+    "small": 8,
+    "medium": 30,
+    "large": 200,
+    "huge": 200,
+    "private_profile": 10,
+    "private_games": 5,
+}
+# Every wishlist holds one game the user owns too, a DLC and an app IGDB does not know.
+_WISHLIST_SHOWCASE: Final = ("DLC", "unmatched")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +113,19 @@ class SandboxUsers:
         raise KeyError(name)
 
 
-def build_users(*, with_pagination_app: bool = False) -> SandboxUsers:
+def build_users(*, with_pagination_app: bool = False, unvetted_apps: int = 0) -> SandboxUsers:
     """The fixed roster (ids and vanity names never depend on the seed).
 
     With the catalogue's pagination app enabled, ``small`` owns it too (one more game).
+    ``unvetted_apps`` is the catalogue's count of unvetted apps: each library owns about 1 % of
+    its size of them, which stage 1 lists too (it asks with ``skip_unvetted_apps=0``).
     """
     users = []
     for name, account, vanity, persona, visibility, games_public, listed in _ROSTER:
         exists = name != "nonexistent"
         size = listed + 1 if with_pagination_app and name == "small" else listed
-        expected = size if games_public and visibility == 3 else 0
+        unvetted = min(unvetted_apps, max(1, listed // 100)) if listed else 0
+        expected = size + unvetted if games_public and visibility == 3 else 0
         users.append(
             SandboxUser(
                 name=name,
@@ -121,6 +142,12 @@ def build_users(*, with_pagination_app: bool = False) -> SandboxUsers:
     return SandboxUsers(*users)
 
 
+def unvetted_listed(catalogue: Catalogue) -> int:
+    """How many of the catalogue's unvetted apps stage 1 lists (`build_users`'s
+    ``unvetted_apps``): all but those of free licenses."""
+    return sum(_listed_by_stage_one(catalogue.apps[a]) for a in catalogue.pools.get("unvetted", ()))
+
+
 class Libraries:
     """Builds each user's owned games on first use and keeps them (thread-safe)."""
 
@@ -129,6 +156,8 @@ class Libraries:
         self._users = {u.steamid64: u for u in users if u.exists}
         self._vanity = {u.vanity.casefold(): u for u in users if u.exists and u.vanity}
         self._cache: dict[str, tuple[OwnedGame, ...]] = {}
+        self._wishlists: dict[str, tuple[WishlistEntry, ...]] = {}
+        self._bought: dict[str, dict[int, OwnedGame]] = {}
         self._lock = threading.Lock()
 
     def user(self, steamid64: str) -> SandboxUser | None:
@@ -142,11 +171,48 @@ class Libraries:
     def library(self, user: SandboxUser) -> tuple[OwnedGame, ...]:
         """Every app the user owns, ascending by app id (hidden ones included)."""
         with self._lock:
-            cached = self._cache.get(user.steamid64)
+            owned = self._owned_locked(user)
+            bought = self._bought.get(user.steamid64)
+        if not bought:
+            return owned
+        return tuple(sorted((*owned, *bought.values()), key=lambda game: game.app.appid))
+
+    def _owned_locked(self, user: SandboxUser) -> tuple[OwnedGame, ...]:
+        cached = self._cache.get(user.steamid64)
+        if cached is None:
+            cached = self._generate(user)
+            self._cache[user.steamid64] = cached
+        return cached
+
+    def revision(self, user: SandboxUser) -> int:
+        """Changes whenever the user buys an app (caches of answers key on it)."""
+        with self._lock:
+            return len(self._bought.get(user.steamid64, {}))
+
+    def wishlist(self, user: SandboxUser) -> tuple[WishlistEntry, ...]:
+        """The user's wishlist by priority (what GetWishlist lists when it is public): one game
+        the user owns too, a DLC, an app IGDB does not know, then games the user does not own;
+        an app bought since (`buy`) has left it."""
+        with self._lock:
+            cached = self._wishlists.get(user.steamid64)
             if cached is None:
-                cached = self._generate(user)
-                self._cache[user.steamid64] = cached
-            return cached
+                cached = self._generate_wishlist(user, self._owned_locked(user))
+                self._wishlists[user.steamid64] = cached
+            bought = self._bought.get(user.steamid64, {})
+        return tuple(entry for entry in cached if entry.app.appid not in bought)
+
+    def buy(self, user: SandboxUser, appid: int) -> None:
+        """The user buys `appid`: it joins the owned library (unplayed) and leaves the wishlist."""
+        app = self._catalogue.apps[appid]
+        with self._lock:
+            self._bought.setdefault(user.steamid64, {})[appid] = OwnedGame(
+                app, 0, 0, 0, 0, 0, 0, 0, 0
+            )
+
+    def forget_purchases(self) -> None:
+        """Undo every `buy` (the sandbox's reset)."""
+        with self._lock:
+            self._bought.clear()
 
     def add(self, user: SandboxUser, appids: Iterable[int]) -> None:
         """Register one more public user who owns `appids` of the catalogue (benchmarks)."""
@@ -157,10 +223,55 @@ class Libraries:
             self._cache[user.steamid64] = owned
 
     def ground_truth(self, user: SandboxUser) -> list[AppTruth]:
-        """Truth for the apps a default stage-1 fetch returns for this user."""
+        """Truth for the apps stage 1 fetches for this user (unvetted ones included, free-license
+        ones not: `skip_unvetted_apps=0`, no `include_free_sub`)."""
         if user.expected_game_count == 0:
             return []
-        return [g.app.truth for g in self.library(user) if _visible_by_default(g.app)]
+        return [g.app.truth for g in self.library(user) if _listed_by_stage_one(g.app)]
+
+    def _generate_wishlist(
+        self, user: SandboxUser, owned: tuple[OwnedGame, ...]
+    ) -> tuple[WishlistEntry, ...]:
+        size = _WISHLIST_SIZES.get(user.name, 0)
+        if size == 0 or not user.exists:
+            return ()
+        catalogue = self._catalogue
+        rng = random.Random(f"{catalogue.config.seed}:{user.name}:wishlist")  # noqa: S311
+        mine = {game.app.appid for game in owned}
+        chosen: list[int] = []
+        owned_games = [
+            game.app.appid
+            for game in owned
+            if game.app.truth.status is MatchStatus.MATCHED and _visible_by_default(game.app)
+        ]
+        if owned_games:
+            chosen.append(rng.choice(owned_games))
+        for tag in _WISHLIST_SHOWCASE:
+            pool = [
+                a
+                for a in catalogue.pools.get(tag, ())
+                if a not in mine and _visible_by_default(catalogue.apps[a])
+            ]
+            if pool:
+                chosen.append(rng.choice(pool))
+        games = [
+            app.appid
+            for app in catalogue.apps.values()
+            if app.appid not in mine
+            and app.appid not in chosen
+            and app.truth.status is MatchStatus.MATCHED
+            and _visible_by_default(app)
+        ]
+        chosen.extend(rng.sample(games, min(size - len(chosen), len(games))))
+        rng.shuffle(chosen)
+        return tuple(
+            WishlistEntry(
+                catalogue.apps[appid],
+                priority=index,
+                date_added=REFERENCE_TIMESTAMP - rng.randint(0, 200_000_000),
+            )
+            for index, appid in enumerate(chosen)
+        )
 
     def _generate(self, user: SandboxUser) -> tuple[OwnedGame, ...]:
         size = user.library_size
@@ -183,10 +294,19 @@ class Libraries:
         for app in rng.sample(remaining, min(size - len(chosen), len(remaining))):
             chosen[app.appid] = app
         for tag in _HIDDEN_TAGS:
-            pool = catalogue.pools.get(tag, [])
+            pool = [
+                a
+                for a in catalogue.pools.get(tag, [])
+                if tag != "unvetted" or _listed_by_stage_one(catalogue.apps[a])
+            ]
             for appid in rng.sample(pool, min(len(pool), max(1, size // 100))):
                 chosen[appid] = catalogue.apps[appid]
         return tuple(_owned(rng, chosen[appid]) for appid in sorted(chosen))
+
+
+def _listed_by_stage_one(app: SteamApp) -> bool:
+    """Listed with include_played_free_games=1 and skip_unvetted_apps=0, no free sub."""
+    return not app.free_sub
 
 
 def _visible_by_default(app: SteamApp) -> bool:

@@ -21,6 +21,7 @@ from lambdas.stages import StageContext
 
 USER = "contract-user"
 STEAM_REQUESTS = 2  # GetPlayerSummaries, GetOwnedGames
+WISHLIST_REQUESTS = 1  # GetWishlist, keyless
 IGDB_REQUESTS = 2  # one multiquery for app ids (+ titles that fit), one for the titles left
 STORE_BATCH = 100  # GetItems ids per call, when stage 2 asks the store for types
 
@@ -74,10 +75,22 @@ async def test_a_public_library_goes_through_all_three_stages(
         assert stats.matched > 0
         games = stats.matched + stats.unmatched  # non-games stay out of the app's tables
         assert count(engine, "ImportedGame") == load.imported_games_created == games
-        assert count(engine, "LibraryItem") == load.library_items_created == stats.matched
+        assert load.library_items_created == stats.matched
+        assert load.wishlist_items_created == stats.wishlist_matched
+        created = load.library_items_created + load.wishlist_items_created
+        assert count(engine, "LibraryItem") == created
+        assert steam.wishlist in {"imported", "empty"}, steam.wishlist_reason
+        assert stats.wishlist_items == steam.wishlist_items
     finally:
         engine.dispose()
 
     sent = target.traffic.total - sent_before
-    budget = STEAM_REQUESTS + IGDB_REQUESTS + math.ceil(steam.game_count / STORE_BATCH)
+    wished = steam.wishlist_items
+    budget = (
+        STEAM_REQUESTS
+        + IGDB_REQUESTS
+        + WISHLIST_REQUESTS
+        + math.ceil(wished / STORE_BATCH)  # stage 1: the names of wishlisted apps
+        + math.ceil((steam.game_count + wished) / STORE_BATCH)  # stage 2: every app's type
+    )
     assert sent <= budget, f"the import sent {sent} requests; at most {budget} expected"

@@ -115,3 +115,36 @@ async def test_player_summaries_omit_unknown_ids_and_show_visibility(target: Tar
     assert isinstance(player["personaname"], str)
     assert player["profileurl"].startswith("https://steamcommunity.com/")
     assert isinstance(player["personastate"], int)
+
+
+WISHLIST = "/IWishlistService/GetWishlist/v1/"
+
+
+async def _wishlist(target: Target, steam_id: str) -> Any:
+    """GetWishlist needs no key, so none is sent."""
+    async with target.http(base_url=target.steam_base_url) as http:
+        response = await http.get(WISHLIST, params={"steamid": steam_id})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()
+
+
+async def test_the_wishlist_lists_app_ids_with_priority_and_date_and_no_names(
+    target: Target,
+) -> None:
+    body = await _wishlist(target, target.library_steam_id)
+    assert set(body) == {"response"}
+    items = body["response"].get("items", [])
+    assert len({item["appid"] for item in items}) == len(items)
+    for item in items:
+        assert isinstance(item["appid"], int) and item["appid"] > 0
+        assert isinstance(item.get("priority", 0), int) and item.get("priority", 0) >= 0
+        assert isinstance(item.get("date_added", 0), int) and item.get("date_added", 0) >= 0
+        assert "name" not in item  # the store names apps; the wishlist does not
+
+
+async def test_a_wishlist_steam_will_not_show_has_no_items(target: Target) -> None:
+    """Private and nonexistent alike: the pipeline says which by the profile's visibility."""
+    for steam_id in target.hidden_steam_ids:
+        body = await _wishlist(target, steam_id)
+        assert not body["response"].get("items"), steam_id

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from lambdas.cli._output import exit_code_of, stderr, stdout
+from lambdas.cli._output import exit_code_of, stderr, stdout, verbosity
 from lambdas.enrichment.precedence import SILENT, by_weaker_evidence
+from lambdas.models.events import (
+    DatabaseImportResponse,
+    IgdbEnrichmentResponse,
+    SteamImportResponse,
+)
 from lambdas.pipeline import PipelineResult, Stage
+
+if TYPE_CHECKING:
+    from lambdas.stages import StageContext
 
 #: What `load` and `run` say when the enriched CSV's signature did not verify.
 UNVERIFIED_NOTE = (
@@ -17,24 +26,24 @@ UNVERIFIED_NOTE = (
     "user's, or signed with another key): only this user's own rows were written, no Game, Genre "
     "or Platform. Run stage 2 (`steam-import enrich`) again to import its games.[/]"
 )
-_STAGE_TITLES = {Stage.STEAM: "Steam", Stage.ENRICH: "IGDB matching", Stage.LOAD: "Database"}
+#: The stages as a person names them: the commands that run them one by one (docs/architecture.md
+#: maps these to the Lambda functions and the state machine's states).
+_STAGE_TITLES = {stage: f"stage {number} ({stage.value})" for number, stage in enumerate(Stage, 1)}
 
 
-def print_import_summary(result: PipelineResult, *, title: str) -> None:
+def print_import_summary(
+    result: PipelineResult, *, title: str, need_review: int | None = None
+) -> None:
     """What an import did, in the words of the person who started it.
 
     Every indented block adds up to the line above it: the library's apps are matched, unmatched
     or filtered; the games (matched + unmatched) were decided this run or reused from the last
     import; the filtered apps are split once by kind and once by what decided it. Nothing is
-    printed when no stage succeeded (the error says it all).
+    printed when no stage succeeded (the error says it all). `need_review` is what `unmatched`
+    lists after the import: fewer than stage 2's unmatched when the user linked or ignored
+    some of them (their verdicts are reused, the user's decisions kept).
     """
-    failed = result.failed
-    if failed is not None:
-        stderr.print(
-            f"[bold red]error[/] [red]{failed.response.error_code}[/] in the "
-            f"{_STAGE_TITLES[failed.stage]} stage: {failed.response.error}",
-            highlight=False,
-        )
+    print_error(result)
     steam = result.response(Stage.STEAM)
     enrich = result.response(Stage.ENRICH)
     load = result.response(Stage.LOAD)
@@ -52,7 +61,7 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
         table.add_row(
             "  games matched to IGDB", f"{stats.matched} ({stats.matched_by_title} by title)"
         )
-        table.add_row("  games unmatched: need review", str(stats.unmatched))
+        table.add_row("  games unmatched", str(stats.unmatched))
         table.add_row("  filtered as non-games", str(stats.filtered))
         table.add_section()
         table.add_row("games (matched + unmatched)", str(games))
@@ -73,20 +82,75 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
                 if by_weaker_evidence(reason)
             )
             table.add_row("filtered by weaker evidence than a type (see `filtered`)", str(weaker))
+    if steam is not None and steam.success and steam.wishlist != "off":
+        _wishlist_block(table, steam, enrich, load)
     if load is not None and load.success:
         counted = True
         table.add_section()
         table.add_row("imported games created", str(load.stats.imported_games_created))
         table.add_row("imported games updated", str(load.stats.imported_games_updated))
         table.add_row("added to the library", str(load.stats.library_items_created))
+        if load.stats.removed_by_user_left_out:
+            table.add_row(
+                "left out: removed from the library by the user",
+                str(load.stats.removed_by_user_left_out),
+            )
         if not load.stats.catalogue_verified:
             table.add_row("games, genres, platforms", "[yellow]not written: unsigned CSV[/]")
+        if need_review is not None:
+            table.add_row("games waiting for review (`unmatched`)", str(need_review))
     if not counted:
         return
     table.add_section()
     for run in result.runs:
         table.add_row(f"time: {_STAGE_TITLES[run.stage]}", f"{run.seconds:.2f} s")
     stdout.print(table)
+
+
+def _wishlist_block(
+    table: Table,
+    steam: SteamImportResponse,
+    enrich: IgdbEnrichmentResponse | None,
+    load: DatabaseImportResponse | None,
+) -> None:
+    """The wishlist: how stage 1 got it, then what its apps are (owned + matched + unmatched +
+    filtered = the wishlisted apps), then what became of the matched ones (added + in the
+    library + removed by the user + not written = matched)."""
+    table.add_section()
+    outcome = steam.wishlist + (f": {steam.wishlist_reason}" if steam.wishlist_reason else "")
+    table.add_row("wishlist", outcome)
+    table.add_row("wishlisted apps", str(steam.wishlist_items))
+    if enrich is None or not enrich.success or not steam.wishlist_items:
+        return
+    stats = enrich.stats
+    table.add_row("  owned already", str(stats.wishlist_owned))
+    table.add_row("  wishlisted games matched to IGDB", str(stats.wishlist_matched))
+    table.add_row("  wishlisted games unmatched", str(stats.wishlist_unmatched))
+    table.add_row("  wishlisted non-games (DLC, soundtracks, …)", str(stats.wishlist_filtered))
+    if load is None or not load.success or not stats.wishlist_matched:
+        return
+    loaded = load.stats
+    table.add_row("wishlisted games matched, not owned", str(stats.wishlist_matched))
+    table.add_row("  added to the library as wishlisted", str(loaded.wishlist_items_created))
+    table.add_row("  in the library already", str(loaded.wishlist_in_library))
+    table.add_row("  left out: removed by the user", str(loaded.wishlist_removed_by_user))
+    reason = loaded.wishlist_not_written_reason
+    table.add_row(
+        "  not written" + (f" ({reason})" if reason else ""), str(loaded.wishlist_not_written)
+    )
+    if loaded.wishlist_promoted:
+        table.add_row("bought since: wishlist items moved to owned", str(loaded.wishlist_promoted))
+
+
+def print_error(result: PipelineResult) -> None:
+    """The failed stage's error, one line on stderr (nothing when every stage succeeded)."""
+    failed = result.failed
+    if failed is not None:
+        stderr.print(
+            f"[bold red]error[/] [red]{failed.response.error_code}[/] in "
+            f"{_STAGE_TITLES[failed.stage]}: {failed.response.error}",
+            highlight=False,
+        )
 
 
 def _by_source(by_reason: dict[str, int]) -> dict[str, int]:
@@ -110,12 +174,29 @@ def _by_source(by_reason: dict[str, int]) -> dict[str, int]:
     return sources
 
 
-def finish(result: PipelineResult, *, as_json: bool, title: str) -> None:
+def waiting_for_review(result: PipelineResult, context: StageContext) -> int | None:
+    """How many games `unmatched` lists after a successful import (None after a failed one)."""
+    from lambdas.errors import PipelineError
+    from lambdas.review.service import list_unmatched
+
+    if not result.success:
+        return None
+    try:
+        return len(list_unmatched(context.database(), context.storage, user_id=result.user_id))
+    except PipelineError:
+        return None
+
+
+def finish(
+    result: PipelineResult, *, as_json: bool, title: str, need_review: int | None = None
+) -> None:
     """Print a pipeline result and exit with the failed stage's code (0 on success)."""
+    failed = result.failed
     if as_json:
         stdout.print_json(json.dumps(result.as_dict(), default=str))
+    elif failed is not None and verbosity.quiet:
+        print_error(result)  # --quiet: the error alone, no partial summary
     else:
-        print_import_summary(result, title=title)
-    failed = result.failed
+        print_import_summary(result, title=title, need_review=need_review)
     if failed is not None:
         raise typer.Exit(exit_code_of(failed.response.error_code, transient=failed.transient))

@@ -123,6 +123,9 @@ def unmatched_command(user_id: UserIdOption, as_json: JsonOption = False) -> Non
         ]
         stdout.print_json(json.dumps({"success": True, "unmatched": payload}))
         return
+    if not games:
+        stdout.print(f"No games of {user_id} need review.", highlight=False)
+        return
     table = Table(title=f"{len(games)} games need review")
     for column in (
         "app id",
@@ -236,6 +239,35 @@ def filtered_command(user_id: UserIdOption, as_json: JsonOption = False) -> None
     stdout.print(table)
 
 
+@app.command("wishlist")
+def wishlist_command(user_id: UserIdOption, as_json: JsonOption = False) -> None:
+    """The user's Steam wishlist as the last import saw it: each app's priority and decision."""
+    from lambdas.review.filtered import list_wishlisted_apps
+
+    context = _existing_context(as_json=as_json)
+    apps = call(lambda: list_wishlisted_apps(context.database(), user_id=user_id), as_json=as_json)
+    if as_json:
+        payload = [
+            {
+                "app_id": found.app_id,
+                "name": found.name,
+                "priority": found.priority,
+                "decision": found.decision,
+                "igdb_id": found.igdb_id,
+                "date_added": _utc(found.date_added).isoformat() if found.date_added else None,
+            }
+            for found in apps
+        ]
+        stdout.print_json(json.dumps({"success": True, "wishlist": payload}))
+        return
+    table = Table(title=f"{len(apps)} wishlisted apps, by priority")
+    for column in ("priority", "app id", "name", "decision"):
+        table.add_column(column)
+    for found in apps:
+        table.add_row(str(found.priority), str(found.app_id), found.name, found.decision)
+    stdout.print(table)
+
+
 @app.command("keep")
 def keep_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption = False) -> None:
     """Make a filtered app a game for good: matched or left for review like any other game."""
@@ -256,7 +288,7 @@ def keep_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption
         {"success": True, "user_id": user_id, **asdict(result)},
         as_json=as_json,
         human=lambda: stdout.print(
-            f"App {app_id} is a game for {user_id} from now on: "
+            f"App {app_id} ({result.name}) is a game for {user_id} from now on: "
             + {
                 "MATCHED": f"matched to IGDB game {result.igdb_id}"
                 + ("; added to the library." if result.library_item_created else "."),
@@ -270,7 +302,9 @@ def keep_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption
 @app.command("search")
 def search_command(
     title: Annotated[str, typer.Argument(help="The game's title.")],
-    limit: Annotated[int, typer.Option("--limit", min=1, max=50)] = 10,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=50, help="How many candidates at most (1-50).")
+    ] = 10,
     as_json: JsonOption = False,
 ) -> None:
     """IGDB candidates for a title, to pick the id for `link`."""

@@ -24,24 +24,38 @@ from lambdas.cli._output import (
     steam_account,
     utc_now,
 )
-from lambdas.cli._render import UNVERIFIED_NOTE, finish
+from lambdas.cli._render import UNVERIFIED_NOTE, finish, waiting_for_review
 from lambdas.pipeline import Stage
+
+WishlistOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--wishlist/--no-wishlist",
+        help="Import the Steam wishlist too (default IMPORT_WISHLIST, else yes).",
+        show_default=False,
+    ),
+]
+
+
+def _with_wishlist(wishlist: bool | None) -> dict[str, bool]:
+    return {} if wishlist is None else {"import_wishlist": wishlist}
 
 
 @app.command("steam")
 def steam_command(
     user_id: UserIdOption,
     steam: SteamOption,
+    wishlist: WishlistOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Stage 1: fetch a Steam library and store it as a raw CSV; prints its location."""
+    """Stage 1: fetch a Steam library and wishlist, store them as raw CSVs; prints the location."""
     from lambdas.clients.budget import within_budget
     from lambdas.clients.s3 import storage_from_settings
     from lambdas.handlers._runtime import new_import_id
     from lambdas.steam.library import import_steam_library
 
     steam_account(steam, as_json=as_json)
-    settings = load_settings()
+    settings = load_settings(**_with_wishlist(wishlist))
     result = run_async(
         within_budget(
             settings.stage_time_budget_seconds,
@@ -60,14 +74,20 @@ def steam_command(
         {
             "success": True,
             "user_id": user_id,
-            "s3_location": result.location,
+            "location": result.location,  # what `enrich --location` takes
+            "s3_location": result.location,  # the same, under stage 1's response key (kept)
             "game_count": result.game_count,
             "steam_id64": str(result.steam_id64),
+            "wishlist": result.wishlist.outcome.value,
+            "wishlist_items": len(result.wishlist.rows),
+            "wishlist_reason": result.wishlist.reason,
         },
         as_json=as_json,
         human=lambda: stdout.print(
             f"Stored [bold]{result.game_count}[/] games of "
-            f"{result.persona_name or result.steam_id64} at {result.location}",
+            f"{result.persona_name or result.steam_id64} at {result.location}; wishlist: "
+            f"{result.wishlist.outcome.value} ({len(result.wishlist.rows)} apps)"
+            + (f", {result.wishlist.reason}" if result.wishlist.reason else ""),
             highlight=False,
         ),
     )
@@ -106,7 +126,8 @@ def enrich_command(
         {
             "success": True,
             "user_id": user_id,
-            "s3_enriched_location": result.location,
+            "location": result.location,  # what `load --location` takes
+            "s3_enriched_location": result.location,  # stage 2's response key (kept)
             "stats": stats.model_dump(),
         },
         as_json=as_json,
@@ -151,7 +172,12 @@ def load_command(
         stdout.print(
             f"Imported games: {stats.imported_games_created} new, "
             f"{stats.imported_games_updated} updated; games: {stats.games_created} new, "
-            f"{stats.games_updated} updated; library items: {stats.library_items_created} new",
+            f"{stats.games_updated} updated; library items: {stats.library_items_created} new"
+            + (
+                f", {stats.removed_by_user_left_out} left out (removed by the user)"
+                if stats.removed_by_user_left_out
+                else ""
+            ),
             highlight=False,
         )
         if not stats.catalogue_verified:
@@ -216,6 +242,7 @@ def run_command(
         typer.Option("--location", "-l", help="With --from-stage: the stored CSV to resume from."),
     ] = None,
     mode: ModeOption = None,
+    wishlist: WishlistOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The whole import: Steam → IGDB matching → database, as the state machine runs it."""
@@ -229,7 +256,7 @@ def run_command(
         raise typer.BadParameter("--from-stage needs the --location to resume from")
     if steam is not None:
         steam_account(steam, as_json=as_json)
-    settings = load_settings(**_with_mode(mode))
+    settings = load_settings(**_with_mode(mode), **_with_wishlist(wishlist))
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
     call(lambda: prepare_database(settings, context), as_json=as_json)
     with stage_progress("Importing", enabled=is_terminal() and not as_json) as progress:
@@ -264,4 +291,5 @@ def run_command(
                 ),
                 as_json=as_json,
             )
-    finish(result, as_json=as_json, title=f"Steam import for {user_id}")
+    need_review = None if as_json else waiting_for_review(result, context)
+    finish(result, as_json=as_json, title=f"Steam import for {user_id}", need_review=need_review)

@@ -32,6 +32,8 @@ from lambdas.models.steam import (
     PlayerSummariesResponse,
     PlayerSummary,
     VanityResponse,
+    WishlistBody,
+    WishlistResponse,
 )
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ log = structlog.get_logger()
 
 M = TypeVar("M", bound=BaseModel)
 
+WISHLIST_PATH = "/IWishlistService/GetWishlist/v1/"
 _EResultNoMatch = 42
 _MAX_SUMMARY_IDS = 100
 
@@ -68,6 +71,7 @@ class SteamClient(PooledClient):
         self._api_key = api_key
         self._retry = retry or RetryPolicy()
         self.requests_sent = 0  # HTTP requests, retries included (the key's daily budget)
+        self.keyless_requests_sent = 0  # GetWishlist: no key, so not the key's budget
 
     @classmethod
     def from_settings(
@@ -111,22 +115,36 @@ class SteamClient(PooledClient):
                     found[int(player.steamid)] = player
         return found
 
-    async def get_owned_games(self, steam_id64: int) -> OwnedGamesBody:
-        """GetOwnedGames with app info and played free games; `{}` means private or unknown."""
+    async def get_owned_games(
+        self, steam_id64: int, *, include_free_sub: bool = False
+    ) -> OwnedGamesBody:
+        """GetOwnedGames with app info, played free games and unvetted apps (which Steam hides
+        by default); free-license apps only when asked. `{}` means private or unknown."""
         payload = await self._get_json(
             "/IPlayerService/GetOwnedGames/v1/",
             {
                 "steamid": str(steam_id64),
                 "include_appinfo": "1",
                 "include_played_free_games": "1",
+                "skip_unvetted_apps": "0",
+                "include_free_sub": "1" if include_free_sub else "0",
                 "format": "json",
             },
             OwnedGamesResponse,
         )
         return payload.response
 
-    async def _get_json(self, path: str, params: dict[str, str], model: type[M]) -> M:
-        response = await self._get(path, params)
+    async def get_wishlist(self, steam_id64: int) -> WishlistBody:
+        """GetWishlist (no key needed, none sent); no `items` means empty or private."""
+        payload = await self._get_json(
+            WISHLIST_PATH, {"steamid": str(steam_id64)}, WishlistResponse, keyless=True
+        )
+        return payload.response
+
+    async def _get_json(
+        self, path: str, params: dict[str, str], model: type[M], *, keyless: bool = False
+    ) -> M:
+        response = await self._get(path, params, keyless=keyless)
         try:
             return model.model_validate_json(response.content)
         except ValidationError as exc:
@@ -134,12 +152,17 @@ class SteamClient(PooledClient):
                 f"Steam sent an unreadable answer to {path} ({exc.error_count()} problems)"
             ) from exc
 
-    async def _get(self, path: str, params: dict[str, str]) -> httpx.Response:
-        query = {**params, "key": self._api_key.get_secret_value()}
+    async def _get(
+        self, path: str, params: dict[str, str], *, keyless: bool = False
+    ) -> httpx.Response:
+        query = params if keyless else {**params, "key": self._api_key.get_secret_value()}
         with upstream_errors("Steam", rate_limited=SteamRateLimitedError, about=f" to {path}"):
             async for attempt in self._retry.retrying(upstream="Steam"):
                 with attempt:
-                    self.requests_sent += 1
+                    if keyless:
+                        self.keyless_requests_sent += 1
+                    else:
+                        self.requests_sent += 1
                     response = await self._exchange("GET", path, params=query)
                     raise_if_retryable(response)
         _raise_for_client_error(response, path)

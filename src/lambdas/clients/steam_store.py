@@ -140,7 +140,9 @@ class SteamStoreClient(PooledClient):
             if app_id not in types or item.success != _EResultOK:
                 continue
             parent = item.related_items.parent_appid if item.related_items else None
-            types[app_id] = StoreType(app_id, item.type, parent or None, StoreDetails.of(item))
+            types[app_id] = StoreType(
+                app_id, item.type, parent or None, StoreDetails.of(item), item.name
+            )
         return types
 
     async def _get_items(self, app_ids: Sequence[int]) -> StoreItemsResponse:

@@ -188,7 +188,8 @@ def _status_problems(live: Mapping[str, list[str]], statuses: Iterable[str]) -> 
         return []
     return [
         f'configured LibraryItem status "{status}" is not a value of enum "{name}" '
-        f"(live values: {', '.join(values)}); check LIBRARY_STATUS_UNPLAYED / LIBRARY_STATUS_PLAYED"
+        f"(live values: {', '.join(values)}); check LIBRARY_STATUS_UNPLAYED / "
+        "LIBRARY_STATUS_PLAYED / LIBRARY_STATUS_PLAYING / LIBRARY_STATUS_WISHLIST"
         for status in dict.fromkeys(statuses)
         if status not in values
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,7 +11,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.engine import Connection, Engine
 
 from lambdas.config import Settings
-from lambdas.database import upserts
+from lambdas.database import placement, upserts
 from lambdas.database.checks import check_fit
 from lambdas.database.ids import new_id as default_new_id
 from lambdas.database.payloads import (
@@ -22,12 +22,20 @@ from lambdas.database.payloads import (
 )
 from lambdas.database.profiles import ImportMode, Profile, StatusRule, resolve_profile, status_rule
 from lambdas.database.tables import AppTables, tables_for
+from lambdas.database.wishlist import write_wishlist
 from lambdas.errors import SchemaDriftError, UserNotFoundError
 from lambdas.models.events import ImportStats
-from lambdas.models.rows import EnrichedGameRow, GenreRef, PlatformRef
+from lambdas.models.rows import (
+    EnrichedGameRow,
+    EnrichedWishlistRow,
+    GenreRef,
+    MatchStatus,
+    PlatformRef,
+)
 from lambdas.sql.dialect import Dialect
 from lambdas.sql.engine import create_engine, database_errors
 from lambdas.state.filtered import record_filtered_apps
+from lambdas.state.placement import has_placements, has_wishlist_state
 
 log = structlog.get_logger()
 
@@ -63,6 +71,7 @@ class LoadOptions:
     status_unplayed: str | None = None
     status_played: str | None = None
     status_playing: str | None = None
+    status_wishlist: str | None = None
     recent_days: float = 7.0
     suspicious_shrink_ratio: float = 0.5
     #: Whether the rows' IGDB facts are the pipeline's own (stage 3 sets it from the enriched
@@ -79,6 +88,7 @@ class LoadOptions:
             status_unplayed=settings.library_status_unplayed,
             status_played=settings.library_status_played,
             status_playing=settings.library_status_playing,
+            status_wishlist=settings.library_status_wishlist,
             recent_days=settings.library_status_recent_days,
             suspicious_shrink_ratio=settings.suspicious_shrink_ratio,
         )
@@ -103,6 +113,7 @@ def open_target(connection: Connection, options: LoadOptions) -> Target:
         unplayed=options.status_unplayed,
         played=options.status_played,
         playing=options.status_playing,
+        wishlist=options.status_wishlist,
         recent_days=options.recent_days,
     )
     return Target(profile=profile, tables=tables_for(profile.name), rule=rule, dialect=dialect)
@@ -116,16 +127,21 @@ def import_rows(
     options: LoadOptions | None = None,
     now: datetime | None = None,
     new_id: Callable[[], str] = default_new_id,
+    wishes: Sequence[EnrichedWishlistRow] = (),
 ) -> ImportStats:
     """Write `rows` for `user_id` in one transaction and say what changed.
 
     Per import, whatever its size and in every profile, the statements are: a transaction-scoped
     advisory lock on the user (PostgreSQL; SQLite's BEGIN IMMEDIATE serializes writers instead);
     the profile's detection and fit check (a fixed set of reflection queries); the user look-up;
-    then one statement each: the backwards count, the ImportedGame UPDATE and INSERT, Genre,
-    Platform, Game, GameGenre, GamePlatform (the four shared tables only when
-    `options.catalogue_verified`) and LibraryItem (library mode). Rows travel as one JSON
-    parameter per statement, so nothing is chunked.
+    then one statement each: the backwards count, the apps already placed in the library, the
+    ImportedGame UPDATE and INSERT, Genre, Platform, Game, GameGenre, GamePlatform (the four
+    shared tables only when `options.catalogue_verified`), and in library mode the LibraryItem
+    INSERT and the count of games left out because the user removed them. Rows travel as one
+    JSON parameter per statement, so nothing is chunked.
+
+    A game's LibraryItem is added once: the first time one of its apps is matched for the user
+    (`lambdas.database.placement`); an item the user removed is never re-created.
 
     Raises UserNotFoundError, SchemaDriftError (the live schema does not fit the profile, or
     lacks a status the rule writes; nothing is written), MalformedCsvError (a MATCHED row without
@@ -137,6 +153,15 @@ def import_rows(
         Dialect.for_connection(connection).lock_user(connection, user_id)
         target = open_target(connection, options)
         _refuse_misfit(connection, target, user_id=user_id)
+        recorded = has_placements(connection)
+        # Wishlisted games get Game rows only when their items may be written.
+        writes_wishlist = (
+            bool(wishes)
+            and options.catalogue_verified  # its games are shared Game rows
+            and options.mode is ImportMode.LIBRARY
+            and target.rule.wishlist is not None
+            and has_wishlist_state(connection)
+        )
         payload = build_payload(
             rows,
             new_id=new_id,
@@ -144,9 +169,37 @@ def import_rows(
             now=stamp,
             mode=options.mode,
             library_platform=target.profile.library_platform,
+            wished=[
+                row
+                for row in wishes
+                if writes_wishlist and not row.owned and row.match_status is MatchStatus.MATCHED
+            ],
         )
         writer = upserts.Writer(connection, target.tables, target.dialect, stamp, user_id)
-        stats = _write(writer, payload, options)
+        stats = _write(writer, payload, options, recorded=recorded)
+        if wishes:
+            wished = write_wishlist(
+                writer,
+                wishes,
+                items=payload.wishlist_items,
+                owned_items=payload.library_items,
+                mode=options.mode,
+                rule=target.rule,
+                library_platform=target.profile.library_platform,
+                catalogue_verified=options.catalogue_verified,
+            )
+            stats = stats.model_copy(
+                update={
+                    "wishlist_items_created": wished.created,
+                    "wishlist_in_library": wished.in_library,
+                    "wishlist_removed_by_user": wished.removed,
+                    "wishlist_not_written": wished.not_written,
+                    "wishlist_not_written_reason": wished.reason,
+                    "wishlist_promoted": wished.promoted,
+                }
+            )
+        if recorded and options.mode is ImportMode.LIBRARY:
+            placement.record_owned(writer, payload.library_items)
         record_non_games(writer, payload.non_games)
     log_line = log.warning if stats.suspicious_shrink else log.debug
     log_line(
@@ -171,16 +224,24 @@ def _refuse_misfit(connection: Connection, target: Target, *, user_id: str) -> N
         raise UserNotFoundError(f'no user with id {user_id!r} in "{target.tables.user.name}"')
 
 
-def _write(w: upserts.Writer, payload: ImportPayload, options: LoadOptions) -> ImportStats:
+def _write(
+    w: upserts.Writer, payload: ImportPayload, options: LoadOptions, *, recorded: bool
+) -> ImportStats:
     stored, kept = upserts.count_backwards(w, payload.imported_games)
+    placed = placement.already_placed(w, recorded=recorded)
     created, updated = upserts.upsert_imported_games(w, payload.imported_games)
     new_games = {record["id"] for record in payload.games}
     games: list[str] = []
     if options.catalogue_verified:
         games = _write_catalogue(w, payload)
-    items = 0
+    items = removed = 0
     if options.mode is ImportMode.LIBRARY:
-        items = upserts.create_library_items(w, payload.library_items)
+        # A game enters the library once: apps placed before are left out, and those whose game
+        # has no item now are the ones the user removed (counted, never re-added).
+        fresh = [r for r in payload.library_items if r["storefrontGameId"] not in placed]
+        again = [r for r in payload.library_items if r["storefrontGameId"] in placed]
+        items = upserts.create_library_items(w, fresh)
+        removed = upserts.count_games_without_item(w, again)
     games_created = {record_id for record_id in games if record_id in new_games}
     shrink = bool(stored) and len(payload.imported_games) < stored * options.suspicious_shrink_ratio
     return ImportStats(
@@ -189,6 +250,7 @@ def _write(w: upserts.Writer, payload: ImportPayload, options: LoadOptions) -> I
         games_created=len(games_created),
         games_updated=len(set(games) - games_created),
         library_items_created=items,
+        removed_by_user_left_out=removed,
         playtimes_kept=kept,
         suspicious_shrink=shrink,
         catalogue_verified=options.catalogue_verified,
@@ -275,6 +337,7 @@ def create_library_item(
         status_unplayed=status_unplayed or base.status_unplayed,
         status_played=status_played or base.status_played,
         status_playing=base.status_playing,
+        status_wishlist=base.status_wishlist,
         recent_days=base.recent_days,
     )
     w, target = _single(connection, user_id, now, chosen)

@@ -41,6 +41,9 @@ class ImportPayload:
     game_genres: list[Record] = field(default_factory=list)
     game_platforms: list[Record] = field(default_factory=list)
     library_items: list[Record] = field(default_factory=list)
+    #: The matched wishlisted games the user does not own ({igdbId, storefrontGameId}); their
+    #: Game rows are among `games`, they have no ImportedGame.
+    wishlist_items: list[Record] = field(default_factory=list)
     #: The non-game rows (FILTERED), for this project's own state; never the app's tables.
     non_games: list[EnrichedGameRow] = field(default_factory=list)
 
@@ -74,6 +77,7 @@ def build_payload(
     now: datetime,
     mode: ImportMode = ImportMode.LIBRARY,
     library_platform: str | None = None,
+    wished: Iterable[EnrichedGameRow] = (),
 ) -> ImportPayload:
     """The records stage 3 writes for `rows`; `new_id` makes ids for rows that turn out new.
 
@@ -112,6 +116,13 @@ def build_payload(
             games.setdefault(row.igdb_id, []).append(_MatchedApp.of(row, shared))
     if unmatchable is not None:
         raise MalformedCsvError(f"app {unmatchable} is MATCHED but has no igdb_id")
+    owned_games = set(games)
+    wishlist_items: list[Record] = []
+    for row in wished:  # `wished`: matched wishlisted apps the user does not own
+        if row.igdb_id is None or row.appid in kept:
+            continue
+        games.setdefault(row.igdb_id, []).append(_MatchedApp.of(row, shared))
+        wishlist_items.append({"igdbId": row.igdb_id, "storefrontGameId": str(row.appid)})
     by_game = {igdb: sorted(apps, key=lambda r: r.appid) for igdb, apps in sorted(games.items())}
     matched = [row for apps in by_game.values() for row in apps]
     genres = _unique_refs(ref for row in matched for ref in row.genres)
@@ -128,8 +139,12 @@ def build_payload(
         else [
             record
             for igdb_id, apps in by_game.items()
-            for record in _library_items(igdb_id, apps, rule, now, library_platform)
+            if igdb_id in owned_games
+            for record in _library_items(
+                igdb_id, [app for app in apps if app.appid in kept], rule, now, library_platform
+            )
         ],
+        wishlist_items=wishlist_items,
         non_games=non_games,
     )
 

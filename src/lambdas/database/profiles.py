@@ -130,10 +130,13 @@ class StatusRule:
     played: str
     playing: str | None = None
     recent_days: float = 7.0
+    #: A wishlisted game's new item; None: the live enum has no wishlist status (none written).
+    wishlist: str | None = None
 
     def labels(self) -> list[str]:
         """Every status this rule can write (each must be a live enum label)."""
-        return list(dict.fromkeys(s for s in (self.unplayed, self.played, self.playing) if s))
+        statuses = (self.unplayed, self.played, self.playing, self.wishlist)
+        return list(dict.fromkeys(s for s in statuses if s))
 
     def status(self, *, playtime: int, last_played: datetime | None, now: datetime) -> str:
         if playtime <= 0:
@@ -147,9 +150,18 @@ class StatusRule:
 #: The rule for each status enum the app has had, keyed by a label only
 #: that enum has: seed era, early 2026 (WANT_TO_PLAY…), today (SHELF…).
 _KNOWN_ENUMS: Sequence[tuple[str, StatusRule]] = (
-    ("SHELF", StatusRule(unplayed="SHELF", played="SHELF", playing="PLAYING")),
-    ("OWNED", StatusRule(unplayed="OWNED", played="OWNED", playing="PLAYING")),
-    ("CURIOUS_ABOUT", StatusRule(unplayed="CURIOUS_ABOUT", played="EXPERIENCED")),
+    (
+        "SHELF",
+        StatusRule(unplayed="SHELF", played="SHELF", playing="PLAYING", wishlist="WISHLIST"),
+    ),
+    (
+        "OWNED",
+        StatusRule(unplayed="OWNED", played="OWNED", playing="PLAYING", wishlist="WANT_TO_PLAY"),
+    ),
+    (
+        "CURIOUS_ABOUT",
+        StatusRule(unplayed="CURIOUS_ABOUT", played="EXPERIENCED", wishlist="WISHLIST"),
+    ),
 )
 
 
@@ -160,6 +172,7 @@ def status_rule(
     played: str | None = None,
     playing: str | None = None,
     recent_days: float = 7.0,
+    wishlist: str | None = None,
 ) -> StatusRule:
     """The status rule for the live enum's labels, with any configured status overriding it.
 
@@ -180,4 +193,5 @@ def status_rule(
         played=played or (base.played if base else ""),
         playing=(playing or None) if playing is not None else (base.playing if base else None),
         recent_days=recent_days,
+        wishlist=wishlist or (base.wishlist if base else None),
     )

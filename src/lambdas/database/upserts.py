@@ -371,21 +371,17 @@ def _link(
     w.run(stmt, records)
 
 
-def create_library_items(w: Writer, records: list[Record]) -> int:
-    """Add a LibraryItem for each matched game the user has none for; returns how many.
+_ITEM_SPEC: Spec = [
+    ("igdbId", _INT),
+    ("storefrontGameId", _TEXT),
+    ("status", _TEXT),
+    ("platform", _TEXT),
+]
 
-    Only games whose ImportedGame row is MATCHED in the database, not soft-deleted and not
-    blocklisted by name count, so an IGNORED game never enters the library. Existing items are
-    never modified. Columns other than status, platform, user, game and updatedAt take the
-    database's defaults, as the app's own add-to-library does.
-    """
-    spec: Spec = [
-        ("igdbId", _INT),
-        ("storefrontGameId", _TEXT),
-        ("status", _TEXT),
-        ("platform", _TEXT),
-    ]
-    r = w.dialect.recordset(spec)
+
+def _games_without_item(w: Writer, r: FromClause, *columns: Any) -> Any:
+    """The user's games among record set `r` with no LibraryItem: matched (ImportedGame MATCHED,
+    live, not blocklisted by name) and grouped by game, selecting `columns`."""
     imported, game, item = w.tables.imported, w.tables.game, w.tables.library
     has_item = exists().where(item.c.userId == w.owner, item.c.gameId == game.c.id)
     conditions = [
@@ -397,19 +393,35 @@ def create_library_items(w: Writer, records: list[Record]) -> int:
     ignored = _ignored_name(w, imported.c.name)
     if ignored is not None:
         conditions.append(~ignored)
-    source = (
-        select(
-            cast(func.min(r.c.status), item.c.status.type),
-            w.stamp(),
-            func.min(r.c.platform),
-            w.owner,
-            game.c.id,
-        )
+    return (
+        select(*columns)
         .select_from(r)
         .join(game, game.c.igdbId == r.c.igdbId)
         .join(imported, and_(*_steam_rows_of(w, imported, r.c.storefrontGameId)))
         .where(*conditions)
         .group_by(game.c.id)
+    )
+
+
+def create_library_items(w: Writer, records: list[Record]) -> int:
+    """Add a LibraryItem for each matched game the user has none for; returns how many.
+
+    Only games whose ImportedGame row is MATCHED in the database, not soft-deleted and not
+    blocklisted by name count, so an IGNORED game never enters the library. Existing items are
+    never modified. Columns other than status, platform, user, game and updatedAt take the
+    database's defaults, as the app's own add-to-library does. Whether a game may be added at
+    all (not placed before: `lambdas.database.placement`) is the caller's choice of `records`.
+    """
+    r = w.dialect.recordset(_ITEM_SPEC)
+    item = w.tables.library
+    source = _games_without_item(
+        w,
+        r,
+        cast(func.min(r.c.status), item.c.status.type),
+        w.stamp(),
+        func.min(r.c.platform),
+        w.owner,
+        w.tables.game.c.id,
     )
     stmt = (
         w.dialect.insert(item)
@@ -419,9 +431,18 @@ def create_library_items(w: Writer, records: list[Record]) -> int:
     return len(w.run(stmt, records).scalars().all())
 
 
+def count_games_without_item(w: Writer, records: list[Record]) -> int:
+    """How many of the matched games among `records` the user has no LibraryItem for: one
+    statement, writing nothing (the games an import leaves out because the user removed them)."""
+    r = w.dialect.recordset(_ITEM_SPEC)
+    games = _games_without_item(w, r, w.tables.game.c.id).subquery()
+    return int(w.run(select(func.count()).select_from(games), records).scalar_one())
+
+
 __all__: Sequence[str] = [
     "Writer",
     "count_backwards",
+    "count_games_without_item",
     "create_library_items",
     "link_genres",
     "link_platforms",

@@ -13,7 +13,13 @@ import structlog
 
 from lambdas.clients.budget import budget_share
 from lambdas.clients.igdb import IgdbClient
-from lambdas.clients.s3 import Storage, enriched_key_for, user_prefix, validate_user_id
+from lambdas.clients.s3 import (
+    Storage,
+    enriched_key_for,
+    user_prefix,
+    validate_user_id,
+    wishlist_key_for,
+)
 from lambdas.clients.signing import (
     CsvSigner,
     Verdict,
@@ -36,7 +42,15 @@ from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.csv_codec import decode_rows, encode_rows, iter_rows
 from lambdas.models.events import EnrichmentStats
 from lambdas.models.igdb import IgdbGame
-from lambdas.models.rows import Candidate, EnrichedGameRow, MatchMethod, MatchStatus, RawGameRow
+from lambdas.models.rows import (
+    Candidate,
+    EnrichedGameRow,
+    EnrichedWishlistRow,
+    MatchMethod,
+    MatchStatus,
+    RawGameRow,
+    WishlistRow,
+)
 from lambdas.models.steam_store import StoreType
 
 log = structlog.get_logger()
@@ -112,20 +126,28 @@ async def enrich_library(
     raw_rows = decode_rows(storage.get(location, user_id=user_id), RawGameRow, what="raw CSV")
     key = storage.key_of(location, user_id=user_id)
     everyone = {row.appid: row for row in raw_rows}
+    wishlist = _read_wishlist(storage, user_id, key)
+    # Wishlisted apps the user does not own are decided like owned ones, in the same requests.
+    wished = [
+        RawGameRow(appid=item.appid, name=item.name)
+        for item in wishlist
+        if not item.owned and item.appid not in everyone
+    ]
     reused = (
         {}
         if refresh_metadata
         else _reusable(storage, user_id, key, everyone, now=now, settings=settings, signer=signer)
     )
     pending = [row for row in raw_rows if row.appid not in reused]
+    asked = [*pending, *wished]
     costs = _Costs()
     types, unsure = await _store_types(
-        pending, settings, app_cache, costs, now=now, transport=transport
+        asked, settings, app_cache, costs, now=now, transport=transport
     )
     progress("classified", len(raw_rows), len(raw_rows))
-    settled = _settle(pending, types, kept)
+    settled = _settle(asked, types, kept)
     answers = await _igdb_answers(
-        pending,
+        asked,
         types,
         settled,
         settings,
@@ -139,27 +161,48 @@ async def enrich_library(
     # Rows go straight into the CSV encoder and are counted on the way: the enriched rows of a
     # large library never all sit in memory at once.
     tally = _Tally()
-    enriched = (
-        tally.count(
-            reused.get(row.appid)
-            or _enrich(
-                row,
-                types.get(row.appid),
-                answers.get(row.appid),
-                settled[row.appid],
-                kept=row.appid in kept,
-                fallback=settings.title_fallback,
-                now=now,
-                store_unavailable=row.appid in unsure,
-            )
+    owned_wishes = {item.appid for item in wishlist if item.appid in everyone}
+    decided_owned: dict[int, EnrichedGameRow] = {}
+
+    def decided(row: RawGameRow) -> EnrichedGameRow:
+        return _enrich(
+            row,
+            types.get(row.appid),
+            answers.get(row.appid),
+            settled[row.appid],
+            kept=row.appid in kept,
+            fallback=settings.title_fallback,
+            now=now,
+            store_unavailable=row.appid in unsure,
         )
-        for row in raw_rows
-    )
+
+    def remembered(row: EnrichedGameRow) -> EnrichedGameRow:
+        if row.appid in owned_wishes:
+            decided_owned[row.appid] = row
+        return row
+
+    enriched = (remembered(tally.count(reused.get(row.appid) or decided(row))) for row in raw_rows)
     data = encode_rows(enriched, EnrichedGameRow)
-    stats = tally.stats().model_copy(update={"reused": len(reused), **costs.as_stats()})
-    enriched_location = store_signed(
-        storage, enriched_key_for(key), data, user_id=user_id, signer=signer
+    wished_rows = {row.appid: decided(row) for row in wished}
+    wishes = [
+        _wish(item, row, owned=item.appid in everyone)
+        for item in wishlist
+        if (row := decided_owned.get(item.appid) or wished_rows.get(item.appid)) is not None
+    ]
+    stats = tally.stats().model_copy(
+        update={"reused": len(reused), **costs.as_stats(), **_wishlist_counts(wishes)}
     )
+    enriched_key = enriched_key_for(key)
+    sibling = wishlist_key_for(enriched_key)
+    if wishes and sibling is not None:  # first: an enriched CSV stored has its wishlist stored
+        store_signed(
+            storage,
+            sibling,
+            encode_rows(wishes, EnrichedWishlistRow),
+            user_id=user_id,
+            signer=signer,
+        )
+    enriched_location = store_signed(storage, enriched_key, data, user_id=user_id, signer=signer)
     log.info(
         "stage.finished",
         stage="igdb_enrichment",
@@ -176,6 +219,37 @@ async def enrich_library(
 
 
 _NO_ANSWER = IgdbAnswer()
+
+
+def _read_wishlist(storage: Storage, user_id: str, key: str) -> list[WishlistRow]:
+    """The wishlist stage 1 stored beside the raw CSV; none when it stored none."""
+    sibling = wishlist_key_for(key)
+    if sibling is None:
+        return []
+    try:
+        data = storage.get(storage.location_of(sibling), user_id=user_id)
+    except LocationNotFoundError:
+        return []
+    return decode_rows(data, WishlistRow, what="wishlist CSV")
+
+
+def _wish(item: WishlistRow, row: EnrichedGameRow, *, owned: bool) -> EnrichedWishlistRow:
+    """The enriched wishlist row of `item`: its own decision, or its owned row's when owned."""
+    values = row.model_dump()
+    values.update(priority=item.priority, date_added=item.date_added, owned=owned)
+    return EnrichedWishlistRow.model_validate(values)
+
+
+def _wishlist_counts(wishes: Sequence[EnrichedWishlistRow]) -> dict[str, int]:
+    """items = owned + matched + unmatched + filtered (the last three: not owned)."""
+    wanted = Counter(row.match_status for row in wishes if not row.owned)
+    return {
+        "wishlist_items": len(wishes),
+        "wishlist_owned": sum(row.owned for row in wishes),
+        "wishlist_matched": wanted[MatchStatus.MATCHED],
+        "wishlist_unmatched": wanted[MatchStatus.UNMATCHED],
+        "wishlist_filtered": wanted[MatchStatus.FILTERED],
+    }
 
 
 async def prefetch_shared(

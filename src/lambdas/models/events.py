@@ -121,6 +121,14 @@ class SteamImportResponse(StageResponse):
     game_count: int = 0
     steam_id64: str | None = None
     steam_requests: int = Field(default=0, description="Steam Web API requests, retries included")
+    wishlist: str = Field(
+        default="off", description="imported, empty, private, skipped (the call failed) or off"
+    )
+    wishlist_items: int = Field(default=0, description="wishlisted apps stored, owned ones too")
+    wishlist_reason: str | None = Field(default=None, description="why it was skipped")
+    wishlist_requests: int = Field(
+        default=0, description="keyless Steam requests: GetWishlist, GetItems for names"
+    )
 
 
 class IgdbEnrichmentEvent(StageEvent):
@@ -142,6 +150,11 @@ class EnrichmentStats(BaseModel):
         default_factory=dict, description="non-games per deciding source, e.g. steam_type=4"
     )
     igdb_requests: int = Field(default=0, description="IGDB and Twitch requests of this run")
+    wishlist_items: int = Field(default=0, description="wishlisted apps: owned + the three below")
+    wishlist_owned: int = Field(default=0, description="wishlisted apps the user owns too")
+    wishlist_matched: int = Field(default=0, description="wishlisted games matched, not owned")
+    wishlist_unmatched: int = Field(default=0, description="wishlisted games unmatched, not owned")
+    wishlist_filtered: int = Field(default=0, description="wishlisted non-games (DLC, …)")
     steam_store_calls: int = Field(default=0, description="Steam GetItems calls of this run")
     store_type_cache_hits: int = Field(
         default=0, description="apps whose store type the shared app cache answered (fresh)"
@@ -191,6 +204,18 @@ class ImportStats(BaseModel):
     games_created: int = 0
     games_updated: int = 0
     library_items_created: int = 0
+    #: Matched games not added to the library because the user had removed their item (an
+    #: import adds a game's item once: the first time its app is matched for the user).
+    removed_by_user_left_out: int = 0
+    #: Matched wishlisted games the user does not own, per app: created + in library + removed
+    #: by the user + not written (curate mode, no wishlist status, or no own state).
+    wishlist_items_created: int = 0
+    wishlist_in_library: int = 0
+    wishlist_removed_by_user: int = 0
+    wishlist_not_written: int = 0
+    wishlist_not_written_reason: str | None = None
+    #: Bought games whose untouched WISHLIST item moved to the owned status.
+    wishlist_promoted: int = 0
     #: Stored playtimes or last-played times a lower Steam value would have moved backwards.
     playtimes_kept: int = 0
     #: Steam answered with far fewer games than the user's stored library (SUSPICIOUS_SHRINK_RATIO).

@@ -192,3 +192,28 @@ class EnrichedGameRow(RawGameRow):
     _valid_summary = field_validator("igdb_summary")(_text)
     _valid_image_id = field_validator("igdb_cover_image_id")(_image_id)
     _valid_cover_url = field_validator("cover_url")(_cover_url)
+
+
+class WishlistRow(_Row):
+    """One wishlisted app as stage 1 stored it, in the raw CSV's sibling (`wishlist_key_for`).
+
+    GetWishlist names no app: `name` is the store's (empty when the store did not say).
+    `priority` is the user's own order on Steam, kept as given; `date_added` is Unix seconds.
+    `owned` marks an app that is in the owned library too (already bought): stage 2 leaves it to
+    its owned row, and stage 3 writes nothing for it as a wishlisted game.
+    """
+
+    appid: int = Field(ge=1, le=UINT32_MAX)
+    name: str = ""
+    priority: Int4 = 0
+    date_added: int = Field(default=0, ge=0, le=UINT32_MAX, description="Unix seconds")
+    owned: bool = False
+
+
+class EnrichedWishlistRow(EnrichedGameRow):
+    """A wishlisted app decided by stage 2 like an owned one (no playtimes), with its wishlist
+    fields; an `owned` row carries the owned row's decision."""
+
+    priority: Int4 = 0
+    date_added: int = Field(default=0, ge=0, le=UINT32_MAX, description="Unix seconds")
+    owned: bool = False

@@ -198,3 +198,21 @@ class PlayersBody(_SteamPayload):
 
 class PlayerSummariesResponse(_SteamPayload):
     response: PlayersBody = Field(default_factory=PlayersBody)
+
+
+class WishlistItem(_SteamPayload):
+    """One entry of GetWishlist: no name (ask the store); `priority` is the user's own order."""
+
+    appid: int
+    priority: int = 0
+    date_added: int = 0
+
+
+class WishlistBody(_SteamPayload):
+    """`response` of GetWishlist; no `items` means an empty or a private wishlist alike."""
+
+    items: list[WishlistItem] | None = None
+
+
+class WishlistResponse(_SteamPayload):
+    response: WishlistBody = Field(default_factory=WishlistBody)

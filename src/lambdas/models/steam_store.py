@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -114,6 +114,8 @@ class StoreType:
     details: StoreDetails | None = None
     """The item's own data from the same GetItems answer; None when it was not read (a cache
     row written before it was kept, or a store that is not asked)."""
+    #: The store's name of the app when this answer came from the store (never cached).
+    name: str | None = field(default=None, compare=False)
 
     @property
     def known(self) -> bool:

@@ -23,6 +23,8 @@ from lambdas.models.rows import Candidate, EnrichedGameRow, MatchMethod, MatchSt
 from lambdas.sql.engine import database_errors
 from lambdas.state.app_cache import SqlAppCache
 from lambdas.state.filtered import FilteredApp, keep_app, kept_app_ids, list_filtered
+from lambdas.state.placement import KEEP as KEEP_PLACED
+from lambdas.state.placement import WishlistedApp, list_wishlist, record_on_request
 from lambdas.state.schema import require_own_state
 
 log = structlog.get_logger()
@@ -48,6 +50,18 @@ def list_filtered_apps(engine: Engine, *, user_id: str) -> list[FilteredApp]:
     with database_errors(), engine.connect() as connection:
         require_own_state(connection)
         return list_filtered(connection, user_id)
+
+
+def list_wishlisted_apps(engine: Engine, *, user_id: str) -> list[WishlistedApp]:
+    """The user's Steam wishlist as the latest import recorded it, by priority, each app with its
+    decision (added, in library, removed by user, not added, owned, unmatched, filtered).
+
+    OWN_STATE_MISSING when own state is missing or behind (`steam-import db own-state`).
+    """
+    ensure_user(engine, user_id=user_id, create=False)
+    with database_errors(), engine.connect() as connection:
+        require_own_state(connection)
+        return list_wishlist(connection, user_id)
 
 
 async def keep_filtered_app(
@@ -88,6 +102,7 @@ async def keep_filtered_app(
                 status_played=settings.library_status_played,
                 now=stamp,
             )
+            record_on_request(connection, user_id, app_id, source=KEEP_PLACED, now=stamp)
     log.info("review.kept", app_id=app_id, status=row.match_status.value, igdb_id=row.igdb_id)
     return KeepResult(app_id, app.name, row.match_status.value, row.igdb_id, created)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, literal, select, update
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -15,7 +15,9 @@ from lambdas.clients.igdb import IgdbClient
 from lambdas.clients.s3 import Storage, user_prefix, validate_user_id
 from lambdas.config import Settings
 from lambdas.database.loader import (
+    LoadOptions,
     create_library_item,
+    open_target,
     upsert_game,
     upsert_imported_game,
     utc_now,
@@ -41,6 +43,7 @@ from lambdas.models.rows import (
     RawGameRow,
 )
 from lambdas.sql.engine import database_errors
+from lambdas.state.placement import LINK, record_on_request
 
 log = structlog.get_logger()
 
@@ -149,8 +152,22 @@ async def link_game(
     if game is None:
         raise IgdbGameNotFoundError(f"IGDB has no game with id {igdb_id}")
     with database_errors(), engine.begin() as connection:
+        # The profile's own columns: the seed era's ImportedGame has no per-platform playtimes.
+        imported = open_target(connection, LoadOptions.from_settings(settings)).tables.imported
         found = connection.execute(
-            select(ImportedGame.__table__).where(*_steam_game(user_id, app_id))
+            select(
+                *(
+                    column
+                    for column in imported.c
+                    if column.name not in ("storefront", "igdbMatchStatus")  # enums: not read
+                )
+            ).where(
+                imported.c.userId == user_id,
+                imported.c.storefront
+                == cast(literal(Storefront.STEAM.value, String), imported.c.storefront.type),
+                imported.c.storefrontGameId == str(app_id),
+                imported.c.deletedAt.is_(None),
+            )
         ).first()
         if found is None:
             raise ImportedGameNotFoundError(f"user {user_id!r} has no imported Steam app {app_id}")
@@ -171,21 +188,22 @@ async def link_game(
             status_played=settings.library_status_played,
             now=now,
         )
+        record_on_request(connection, user_id, app_id, source=LINK, now=now)
     log.info("review.linked", app_id=app_id, igdb_id=igdb_id, library_item_created=created)
     return LinkResult(app_id=app_id, igdb_id=igdb_id, title=game.name, library_item_created=created)
 
 
 def _linked_row(imported: Row[Any], game: IgdbGame) -> EnrichedGameRow:
+    found = imported._mapping
+    last_played = found.get("lastPlayedAt")
     raw = RawGameRow(
         appid=int(imported.storefrontGameId or 0),
         name=imported.name,
         playtime_forever=imported.playtime or 0,
-        playtime_windows_forever=imported.playtimeWindows or 0,
-        playtime_mac_forever=imported.playtimeMac or 0,
-        playtime_linux_forever=imported.playtimeLinux or 0,
-        rtime_last_played=int(imported.lastPlayedAt.replace(tzinfo=UTC).timestamp())
-        if imported.lastPlayedAt
-        else 0,
+        playtime_windows_forever=found.get("playtimeWindows") or 0,
+        playtime_mac_forever=found.get("playtimeMac") or 0,
+        playtime_linux_forever=found.get("playtimeLinux") or 0,
+        rtime_last_played=int(last_played.replace(tzinfo=UTC).timestamp()) if last_played else 0,
         img_icon_url=imported.img_icon_url or "",
     )
     row = build_row(

@@ -39,7 +39,7 @@ own_state_metadata = MetaData(schema=OWN_SCHEMA)
 VERSION_TABLE = "own_state_version"
 
 #: The newest revision in lambdas/migrations/own_state/versions; a test keeps the two equal.
-OWN_STATE_HEAD = "s0002_app_cache_store_details"
+OWN_STATE_HEAD = "s0003_placement_wishlist"
 
 #: The one command that creates or upgrades own state, wherever it lives.
 FIX = "steam-import db own-state"
@@ -57,7 +57,7 @@ def own_schema(connection: Connection) -> str | None:
 
 def own_tables() -> list[Table]:
     """Every own-state table, with each module that declares one imported."""
-    from lambdas.state import app_cache, filtered  # noqa: F401 - declare the tables
+    from lambdas.state import app_cache, filtered, placement  # noqa: F401 - declare the tables
 
     return list(own_state_metadata.sorted_tables)
 
@@ -86,12 +86,12 @@ def require_own_state(connection: Connection) -> None:
         return
     if revision is not None:
         found = f"is at revision {revision}, this version needs {OWN_STATE_HEAD}"
-    elif own_tables_exist(connection, own_tables()):
+    elif any(own_tables_exist(connection, [table]) for table in own_tables()):
         found = "was made before it was versioned"
     else:
         found = "is missing"
     raise OwnStateMissingError(
         f'this project\'s own state (schema "{OWN_SCHEMA}": the filtered-app list, keep '
-        f"overrides and the shared app cache) {found}; run `{FIX}`, which creates or upgrades it "
-        "without touching the app's tables"
+        f"overrides, the recorded wishlist and the shared app cache) {found}; run `{FIX}`, "
+        "which creates or upgrades it without touching the app's tables"
     )

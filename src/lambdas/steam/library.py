@@ -3,21 +3,39 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 import httpx
 import structlog
 
-from lambdas.clients.s3 import Storage, raw_key, run_stamp, validate_user_id
+from lambdas.clients.s3 import (
+    Storage,
+    raw_key,
+    run_stamp,
+    user_prefix,
+    validate_user_id,
+    wishlist_key_for,
+)
 from lambdas.clients.steam import SteamClient
+from lambdas.clients.steam_store import SteamStoreClient
 from lambdas.config import Settings
-from lambdas.errors import PrivateProfileError, ProfileNotFoundError
-from lambdas.models.csv_codec import encode_rows
-from lambdas.models.rows import INT4_MAX, UINT32_MAX, RawGameRow
+from lambdas.errors import (
+    LocationNotFoundError,
+    MalformedCsvError,
+    PipelineError,
+    PrivateProfileError,
+    ProfileNotFoundError,
+)
+from lambdas.models.csv_codec import decode_rows, encode_rows
+from lambdas.models.rows import INT4_MAX, INT4_MIN, UINT32_MAX, RawGameRow, WishlistRow
 from lambdas.models.steam import OwnedGame, PlayerSummary, SteamAccountRef, parse_steam_account
+from lambdas.models.text import clean_steam_text
 
 log = structlog.get_logger()
+
+_WISHLIST_SUFFIX = "-raw-wishlist.csv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +45,26 @@ class SteamLibrary:
     games: list[OwnedGame]
 
 
+class WishlistOutcome(StrEnum):
+    """What stage 1 got of the wishlist. Steam answers an empty and a private wishlist alike (no
+    items): the profile's visibility says which it was."""
+
+    IMPORTED = "imported"  # items found (some may be owned already)
+    EMPTY = "empty"  # public profile, no items
+    PRIVATE = "private"  # no items, and the profile is not public
+    SKIPPED = "skipped"  # the call failed after its retries: the owned import goes on
+    OFF = "off"  # IMPORT_WISHLIST=false (or --no-wishlist)
+
+
+@dataclass(frozen=True, slots=True)
+class WishlistFetch:
+    outcome: WishlistOutcome
+    rows: list[WishlistRow] = field(default_factory=list)
+    reason: str | None = None
+    #: Keyless Steam requests it took: GetWishlist, and GetItems for the apps' names.
+    requests: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class SteamImportResult:
     location: str
@@ -34,9 +72,12 @@ class SteamImportResult:
     steam_id64: int
     persona_name: str | None
     steam_requests: int = 0
+    wishlist: WishlistFetch = field(default_factory=lambda: WishlistFetch(WishlistOutcome.OFF))
 
 
-async def fetch_library(steam: SteamClient, ref: SteamAccountRef) -> SteamLibrary:
+async def fetch_library(
+    steam: SteamClient, ref: SteamAccountRef, *, include_free_sub: bool = False
+) -> SteamLibrary:
     """Resolve the account and fetch its games, telling private from missing from empty."""
     steam_id64 = ref.steam_id64
     if steam_id64 is None:
@@ -50,7 +91,7 @@ async def fetch_library(steam: SteamClient, ref: SteamAccountRef) -> SteamLibrar
             f"the Steam profile {steam_id64} is private; set Profile and Game details to Public "
             "in Steam's privacy settings, then import again"
         )
-    owned = await steam.get_owned_games(steam_id64)
+    owned = await steam.get_owned_games(steam_id64, include_free_sub=include_free_sub)
     if owned.game_count is None and owned.games is None:
         raise PrivateProfileError(
             f"the game details of Steam profile {steam_id64} are private; set Game details to "
@@ -58,6 +99,96 @@ async def fetch_library(steam: SteamClient, ref: SteamAccountRef) -> SteamLibrar
         )
     games = sorted(_unique_by_appid(owned.games or []), key=lambda game: game.appid)
     return SteamLibrary(steam_id64=steam_id64, profile=profile, games=games)
+
+
+async def fetch_wishlist(
+    steam: SteamClient,
+    library: SteamLibrary,
+    *,
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    known_names: dict[int, str] | None = None,
+) -> WishlistFetch:
+    """The user's wishlist as rows, or why there is none; never raises for Steam's sake.
+
+    An app the user owns too is kept, marked `owned`. Apps only wishlisted get their name from
+    `known_names` (the user's previous wishlist), else from the store (GetItems, keyless, 100 ids
+    a call); a store that does not answer leaves names empty, with a warning. A GetWishlist that
+    fails after its retries (429, 5xx, an unreadable answer, …) is SKIPPED with its code and
+    message.
+    """
+    before = steam.keyless_requests_sent
+    try:
+        body = await steam.get_wishlist(library.steam_id64)
+    except PipelineError as exc:
+        log.warning("steam.wishlist_skipped", error_code=exc.code, error=exc.message)
+        return WishlistFetch(
+            WishlistOutcome.SKIPPED,
+            reason=f"{exc.code}: {exc.message}",
+            requests=steam.keyless_requests_sent - before,
+        )
+    requests = steam.keyless_requests_sent - before
+    items = list(
+        {item.appid: item for item in body.items or () if 0 < item.appid <= UINT32_MAX}.values()
+    )
+    if not items:
+        outcome = WishlistOutcome.EMPTY if library.profile.is_public else WishlistOutcome.PRIVATE
+        return WishlistFetch(outcome, requests=requests)
+    owned = {game.appid: game.name for game in library.games}
+    known = known_names or {}
+    names, store_calls = await _store_names(
+        [item.appid for item in items if item.appid not in owned and not known.get(item.appid)],
+        settings,
+        transport,
+    )
+    names = {**known, **names}
+    rows = [
+        WishlistRow(
+            appid=item.appid,
+            name=owned.get(item.appid) or clean_steam_text(names.get(item.appid) or ""),
+            priority=min(max(item.priority, INT4_MIN), INT4_MAX),
+            date_added=item.date_added if 0 < item.date_added <= UINT32_MAX else 0,
+            owned=item.appid in owned,
+        )
+        for item in sorted(items, key=lambda item: (item.priority, item.appid))
+    ]
+    return WishlistFetch(WishlistOutcome.IMPORTED, rows, requests=requests + store_calls)
+
+
+async def _store_names(
+    app_ids: list[int], settings: Settings, transport: httpx.AsyncBaseTransport | None
+) -> tuple[dict[int, str], int]:
+    """The store's names of `app_ids` and the GetItems calls it took; none when it fails."""
+    if not app_ids:
+        return {}, 0
+    store = SteamStoreClient.from_settings(settings, transport=transport)
+    try:
+        async with store:
+            found = await store.get_app_types(app_ids)
+    except PipelineError as exc:
+        log.warning("steam.wishlist_names_missing", error_code=exc.code, error=exc.message)
+        return {}, store.calls_sent
+    return {app_id: t.name for app_id, t in found.items() if t.name}, store.calls_sent
+
+
+def _previous_names(storage: Storage, user_id: str) -> dict[int, str]:
+    """The names of the user's latest stored wishlist, so a re-import asks the store only about
+    apps wishlisted since; none when there is no readable one."""
+    stored = sorted(
+        key for key in storage.list_keys(user_prefix(user_id)) if key.endswith(_WISHLIST_SUFFIX)
+    )
+    if not stored:
+        return {}
+    try:
+        rows = decode_rows(
+            storage.get(storage.location_of(stored[-1]), user_id=user_id),
+            WishlistRow,
+            what="previous wishlist CSV",
+        )
+    except (MalformedCsvError, LocationNotFoundError) as exc:
+        log.warning("steam.previous_wishlist_unusable", key=stored[-1], error=exc.message)
+        return {}
+    return {row.appid: row.name for row in rows if row.name and not row.owned}
 
 
 def _unique_by_appid(games: list[OwnedGame]) -> list[OwnedGame]:
@@ -105,7 +236,18 @@ async def import_steam_library(
     ref = parse_steam_account(account)
     started = time.perf_counter()
     async with SteamClient.from_settings(settings, transport=transport) as steam:
-        library = await fetch_library(steam, ref)
+        library = await fetch_library(steam, ref, include_free_sub=settings.steam_include_free_sub)
+        wishlist = (
+            await fetch_wishlist(
+                steam,
+                library,
+                settings=settings,
+                transport=transport,
+                known_names=_previous_names(storage, user_id),
+            )
+            if settings.import_wishlist
+            else WishlistFetch(WishlistOutcome.OFF)
+        )
     steam_requests = steam.requests_sent
     rows = [to_raw_row(game) for game in library.games]
     if not rows:
@@ -114,15 +256,18 @@ async def import_steam_library(
             steam_id64=str(library.steam_id64),
             hint="the profile is public but owns no games",
         )
-    location = storage.put(
-        raw_key(user_id, run_stamp(now, import_id)), encode_rows(rows, RawGameRow)
-    )
+    key = raw_key(user_id, run_stamp(now, import_id))
+    if wishlist.rows:  # first, so a raw CSV stored means its wishlist is stored too
+        storage.put(str(wishlist_key_for(key)), encode_rows(wishlist.rows, WishlistRow))
+    location = storage.put(key, encode_rows(rows, RawGameRow))
     log.info(
         "stage.finished",
         stage="steam_import",
         steam_id64=str(library.steam_id64),
         game_count=len(rows),
         steam_requests=steam_requests,
+        wishlist=wishlist.outcome.value,
+        wishlist_items=len(wishlist.rows),
         location=location,
         duration_s=round(time.perf_counter() - started, 3),
     )
@@ -132,4 +277,5 @@ async def import_steam_library(
         steam_id64=library.steam_id64,
         persona_name=library.profile.personaname,
         steam_requests=steam_requests,
+        wishlist=wishlist,
     )

@@ -21,14 +21,23 @@ from steam_sandbox import Sandbox
 
 ZONE = "Asia/Kolkata"
 #: Timestamps that are data from Steam or IGDB, not the time of a write.
-SOURCE_DATA = {("ImportedGame", "lastPlayedAt"), ("Game", "releaseDate")}
+SOURCE_DATA = {
+    ("ImportedGame", "lastPlayedAt"),
+    ("Game", "releaseDate"),
+    ("wishlist_app", "date_added"),  # when the user wishlisted the app on Steam
+}
 #: Written by every import into an empty database, in each profile (checked, not assumed, so the
 #: test cannot pass by reading nothing). LibraryItem.createdAt is left to the column default.
 WRITTEN = {
     (table, column)
     for table in ("ImportedGame", "Game", "Genre", "Platform", "LibraryItem")
     for column in ("createdAt", "updatedAt")
-} | {("filtered_app", "recorded_at"), ("app_cache", "store_checked_at")}
+} | {
+    ("filtered_app", "recorded_at"),
+    ("app_cache", "store_checked_at"),
+    ("wishlist_app", "recorded_at"),
+    ("library_placement", "placed_at"),
+}
 
 Stamps = set[tuple[str, str, datetime]]
 

@@ -94,7 +94,10 @@ def test_large_user_on_postgresql_and_s3(
         assert steam.game_count == len(fresh_sandbox.ground_truth("large"))
         games = enrich.stats.matched + enrich.stats.unmatched
         assert count(engine, "ImportedGame") == games == load.stats.imported_games_created
-        assert load.stats.library_items_created == count(engine, "LibraryItem") > 1000
+        assert load.stats.library_items_created > 1000
+        assert load.stats.wishlist_items_created == enrich.stats.wishlist_matched > 100
+        created = load.stats.library_items_created + load.stats.wishlist_items_created
+        assert created == count(engine, "LibraryItem")
         assert one(engine, "User", id=USER)["steamId64"] == steam.steam_id64
 
         fresh_sandbox.reset_stats()
@@ -131,10 +134,14 @@ def test_embedded_defaults(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
         imported = connection.execute('SELECT count(*) FROM "ImportedGame"').fetchone()[0]
     assert imported == result.response(Stage.LOAD).stats.imported_games_created > 0
     names = sorted(path.name for path in (settings.data_dir / "imports" / USER).iterdir())
-    assert len(names) == 3
-    assert names[0].endswith("-enriched.csv")
-    assert names[1] == names[0] + ".sig"  # stage 2's signature, beside its CSV
-    assert names[2].endswith("-raw.csv")
+    assert [name.split("-", 2)[2] for name in names] == [
+        "enriched-wishlist.csv",  # the wishlist beside each stage's CSV, signed like it
+        "enriched-wishlist.csv.sig",
+        "enriched.csv",
+        "enriched.csv.sig",  # stage 2's signature, beside its CSV
+        "raw-wishlist.csv",
+        "raw.csv",
+    ]
     key = settings.data_dir / "enriched-csv.key"  # generated once, private
     assert key.stat().st_mode & 0o777 == 0o600
 
@@ -157,7 +164,9 @@ def test_demo_in_a_fresh_folder(tmp_path: Path) -> None:
     with sqlite3.connect(database) as connection:
         items = connection.execute('SELECT count(*) FROM "LibraryItem"').fetchone()[0]
         users = connection.execute('SELECT id FROM "User"').fetchall()
-    assert items == summary["stages"]["load"]["stats"]["library_items_created"] > 0
+    loaded = summary["stages"]["load"]["stats"]
+    assert items == loaded["library_items_created"] + loaded["wishlist_items_created"] > 0
+    assert loaded["wishlist_items_created"] > 0
     assert users == [("demo-user",)]
 
 
@@ -197,7 +206,7 @@ def test_the_demo_twice_off_a_terminal_explains_itself(tmp_path: Path) -> None:
     before, after = _summary_rows(first.stdout), _summary_rows(second.stdout)
     for summary in (before, after):
         matched = int(summary["games matched to IGDB"].split()[0])
-        unmatched = int(summary["games unmatched: need review"])
+        unmatched = int(summary["games unmatched"])
         filtered = int(summary["filtered as non-games"])
         assert matched + unmatched + filtered == int(summary["apps in the Steam library"])
         assert int(summary["games (matched + unmatched)"]) == matched + unmatched
@@ -360,6 +369,7 @@ def test_private_profile_end_to_end(fresh_sandbox: Sandbox, tmp_path: Path, db_u
     try:
         assert count(engine, "ImportedGame") == 0
         assert count(engine, "LibraryItem") == 0
+        assert count(engine, "User") == 0  # pit 3: the user --create-user made is gone again
     finally:
         engine.dispose()
     assert not list((tmp_path / "data").rglob("*.csv"))
@@ -409,8 +419,13 @@ def test_another_steam_account_is_refused_unless_relinked(
     linked = str(fresh_sandbox.users.by_name("small").steamid64)
     games_before = count(engine, "ImportedGame")
 
+    fresh_sandbox.reset_stats()
+    stored_before = sorted(str(path) for path in Path(context.settings.data_dir).rglob("*.csv"))
     refused = run(context, fresh_sandbox, "medium", import_id="other")
     assert refused.failed is not None and refused.failed.stage is Stage.STEAM
+    # pit 6: refused before fetching: no Steam request, no CSV stored
+    assert fresh_sandbox.stats().requests.get("steam", {}) == {}
+    assert sorted(str(p) for p in Path(context.settings.data_dir).rglob("*.csv")) == stored_before
     assert refused.failed.response.error_code == "STEAM_ACCOUNT_CHANGED"
     assert linked in str(refused.failed.response.error)
     assert [run.stage for run in refused.runs] == [Stage.STEAM]  # stages 2 and 3 never ran
@@ -442,7 +457,9 @@ def test_sync_in_batches_looks_each_batch_up_once_and_adds_the_counts(
     ]
     # Three batches of one: the first successful user's look-up fills the cache, so the second
     # one (the same library) asks nothing and only finds its apps there; the counts add up.
-    apps = len(fresh_sandbox.ground_truth("small"))
+    owned = {app.appid for app in fresh_sandbox.ground_truth("small")}
+    wished = {e.app.appid for e in fresh_sandbox.wishlist("small")} - owned
+    apps = len(owned) + len(wished)  # the wishlisted apps are looked up with the owned ones
     assert summary.prefetched.processed == 2 * apps
     assert summary.prefetched.store_type_cache_misses == apps
     assert summary.prefetched.store_type_cache_hits == apps

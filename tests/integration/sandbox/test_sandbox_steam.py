@@ -12,7 +12,9 @@ from steam_sandbox import MatchStatus, Sandbox
 from steam_sandbox.responses import INVALID_KEY_TEXT
 
 OWNED = "/IPlayerService/GetOwnedGames/v1/"
-DEFAULT = {"include_appinfo": 1, "include_played_free_games": 1}
+STEAM_DEFAULT = {"include_appinfo": 1, "include_played_free_games": 1}
+#: What stage 1 asks: unvetted apps too (Steam hides them by default).
+DEFAULT = {**STEAM_DEFAULT, "skip_unvetted_apps": 0}
 
 
 def games(response: httpx.Response) -> list[dict[str, Any]]:
@@ -33,7 +35,7 @@ def test_owned_games_paths_return_the_medium_library(steam: Any, sb: Sandbox, pa
 
     body = response.json()["response"]
     assert response.headers["x-eresult"] == "1"
-    assert body["game_count"] == len(body["games"]) == sb.users.medium.expected_game_count == 500
+    assert body["game_count"] == len(body["games"]) == sb.users.medium.expected_game_count == 505
     appids = [g["appid"] for g in body["games"]]
     assert appids == sorted(appids)
     assert appids == [t.appid for t in sb.ground_truth("medium")]
@@ -98,9 +100,9 @@ def test_invalid_boolean_is_400(steam: Any, sb: Sandbox) -> None:
 
 def test_free_sub_and_unvetted_apps_are_hidden_by_default(steam: Any, sb: Sandbox) -> None:
     user = sb.users.medium.steamid64
-    default = {g["appid"] for g in games(steam.owned(user, **DEFAULT))}
-    free_sub = {g["appid"] for g in games(steam.owned(user, include_free_sub=1, **DEFAULT))}
-    unvetted = {g["appid"] for g in games(steam.owned(user, skip_unvetted_apps=0, **DEFAULT))}
+    default = {g["appid"] for g in games(steam.owned(user, **STEAM_DEFAULT))}
+    free_sub = {g["appid"] for g in games(steam.owned(user, include_free_sub=1, **STEAM_DEFAULT))}
+    unvetted = {g["appid"] for g in games(steam.owned(user, **DEFAULT))}
 
     assert default < free_sub
     assert default < unvetted

@@ -240,6 +240,7 @@ async def test_retry_after_is_honoured() -> None:
 async def test_stage_one_writes_raw_csv(router: respx.MockRouter, tmp_path: Path) -> None:
     router.get(SUMMARIES).respond(json=public_profile())
     router.get(OWNED).respond(json=OWNED_BODY)
+    router.get("/IWishlistService/GetWishlist/v1/").respond(json={"response": {}})
     storage = LocalStorage(tmp_path)
     settings = Settings(
         steam_api_key=KEY, steam_api_base_url=BASE, retry_initial_wait_seconds=0.001
@@ -262,6 +263,7 @@ async def test_stage_one_writes_raw_csv(router: respx.MockRouter, tmp_path: Path
     assert rows[1].rtime_last_played == 1718000000
     assert rows[1].img_icon_url == "2e478fc6874d06ae5baf0d147f6f21203291aa02"
     assert rows[2] == RawGameRow(appid=730, name="", playtime_2weeks=15)
+    assert result.wishlist.outcome.value == "empty"  # a public profile: empty, not private
 
 
 FAILURES = [

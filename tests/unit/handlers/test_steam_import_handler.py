@@ -48,6 +48,7 @@ def profile(visibility: int = 3) -> dict[str, Any]:
 
 def test_success(settings: Settings, steam: respx.MockRouter) -> None:
     steam.get("/ISteamUser/GetPlayerSummaries/v2/").respond(json=profile())
+    steam.get("/IWishlistService/GetWishlist/v1/").respond(json={"response": {}})
     steam.get("/IPlayerService/GetOwnedGames/v1/").respond(
         json={"response": {"game_count": 1, "games": [{"appid": 10, "name": "Counter-Strike"}]}}
     )
@@ -67,6 +68,7 @@ def test_success(settings: Settings, steam: respx.MockRouter) -> None:
 
 def test_import_id_from_event_is_kept(settings: Settings, steam: respx.MockRouter) -> None:
     steam.get("/ISteamUser/GetPlayerSummaries/v2/").respond(json=profile())
+    steam.get("/IWishlistService/GetWishlist/v1/").respond(json={"response": {}})
     steam.get("/IPlayerService/GetOwnedGames/v1/").respond(json={"response": {"game_count": 0}})
     response = handler(
         {"user_id": "u1", "steam_id64": int(STEAM_ID), "import_id": "feedbeef"},
@@ -101,6 +103,10 @@ def test_invalid_steam_id_without_any_configuration() -> None:
         "game_count": 0,
         "steam_requests": 0,
         "steam_id64": None,
+        "wishlist": "off",
+        "wishlist_items": 0,
+        "wishlist_reason": None,
+        "wishlist_requests": 0,
     }
 
 

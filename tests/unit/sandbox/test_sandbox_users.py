@@ -10,7 +10,7 @@ from steam_sandbox.apicalypse import parse_query
 from steam_sandbox.catalogue import shared_catalogue
 from steam_sandbox.igdb_query import QueryEngine
 from steam_sandbox.igdb_store import IgdbStore
-from steam_sandbox.users import STEAMID64_BASE, Libraries, build_users
+from steam_sandbox.users import STEAMID64_BASE, Libraries, build_users, unvetted_listed
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,9 @@ def test_expected_counts() -> None:
     users = build_users()
 
     assert [u.expected_game_count for u in users] == [25, 500, 2000, 20000, 0, 0, 0, 0]
+    # Stage 1 lists unvetted apps too (skip_unvetted_apps=0): about 1 % more.
+    with_unvetted = build_users(unvetted_apps=250)
+    assert [u.expected_game_count for u in with_unvetted] == [26, 505, 2020, 20200, 0, 0, 0, 0]
     assert users.private_profile.visibility == 1
     assert users.private_games.visibility == 3
     assert not users.private_games.games_public
@@ -51,7 +54,7 @@ def test_expected_counts() -> None:
 
 @pytest.mark.parametrize("name", ["small", "medium", "large", "huge"])
 def test_ground_truth_has_the_expected_count(world: Catalogue, name: str) -> None:
-    users = build_users()
+    users = build_users(unvetted_apps=unvetted_listed(world))
     libraries = Libraries(world, users)
     user = users.by_name(name)
 
@@ -106,7 +109,7 @@ def test_pagination_app_joins_the_small_library() -> None:
     world = generate_catalogue(
         CatalogueConfig(seed=1, game_apps=300, igdb_only_games=10, pagination_rows=520)
     )
-    users = build_users(with_pagination_app=True)
+    users = build_users(with_pagination_app=True, unvetted_apps=unvetted_listed(world))
     truth = Libraries(world, users).ground_truth(users.small)
     engine = QueryEngine(IgdbStore(world.tables))
     uid = str(world.pagination_appid)
@@ -118,7 +121,29 @@ def test_pagination_app_joins_the_small_library() -> None:
         "external_games", parse_query(f'fields game; where uid = "{uid}"; limit 500; offset 500;')
     )
 
-    assert users.small.expected_game_count == 26
-    assert len(truth) == 26
+    assert users.small.expected_game_count == 27  # 25, the pagination app, an unvetted app
+    assert len(truth) == 27
     assert world.pagination_appid in {t.appid for t in truth}
     assert (len(page), len(rest)) == (500, 20)
+
+
+def test_wishlists_hold_an_owned_game_a_dlc_and_an_app_igdb_does_not_know(
+    world: Catalogue,
+) -> None:
+    users = build_users(unvetted_apps=unvetted_listed(world))
+    libraries = Libraries(world, users)
+    wishlist = libraries.wishlist(users.small)
+    owned = {g.app.appid for g in libraries.library(users.small)}
+    assert len(wishlist) == 8
+    assert [e.priority for e in wishlist] == list(range(8))
+    assert sum(e.app.appid in owned for e in wishlist) == 1
+    assert any(e.app.truth.kind.value == "DLC" for e in wishlist)
+    assert any("unmatched" in e.app.truth.tags for e in wishlist)
+    assert len(libraries.wishlist(users.large)) == 200
+    assert libraries.wishlist(users.empty) == ()
+    bought = next(e.app.appid for e in wishlist if e.app.appid not in owned)
+    libraries.buy(users.small, bought)
+    assert bought in {g.app.appid for g in libraries.library(users.small)}
+    assert bought not in {e.app.appid for e in libraries.wishlist(users.small)}
+    libraries.forget_purchases()
+    assert libraries.wishlist(users.small) == wishlist
