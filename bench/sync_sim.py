@@ -400,7 +400,7 @@ def _summed(phase: dict[str, Any], *keys: str) -> str:
         for key in keys:
             value = value[key]
         total += value
-    return str(total)
+    return str(round(total, 2))  # seconds are floats
 
 
 def _rate(phase: dict[str, Any], part: str, prefix: str) -> str:
