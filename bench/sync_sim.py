@@ -8,6 +8,13 @@ import may be lost or duplicated), and the next day's (the clock 25 h on, so unm
 due again after UNMATCHED_RECHECK_HOURS). Requests are the emulator's own counts; stage 2's and
 the prefetch's shared-cache hits and misses come from their stats. Figures are printed, never
 asserted.
+
+Modes: by default `steam-import sync` (`sync_all`); `--per-user` one whole import per user, as the
+SQS fan-out runs them; `--aws-batch` the scheduled sync as deployed on AWS, the scheduler's
+handler and then each batch execution's steps (infra/statemachine/sync.asl.json) through the
+Lambda handlers. In that mode the two syncs at once are two batch executions holding the same
+users with the same (fresh) import ids: each user's import runs once, in whichever reaches it
+first, and the other finds its execution already started.
 """
 
 from __future__ import annotations
@@ -54,12 +61,24 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="emulator latency")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help="server admin URL")
     parser.add_argument("--output", type=Path, default=None, help="JSON file")
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         "--per-user",
         action="store_true",
-        help="one import per user, as the AWS scheduled sync fans out (no prefetch)",
+        help="one import per user, as the SQS intake fans out (no prefetch)",
+    )
+    mode.add_argument(
+        "--aws-batch",
+        action="store_true",
+        help="the scheduled sync on AWS: batch executions of the sync state machine's steps",
     )
     return parser.parse_args(argv)
+
+
+def mode_of(options: dict[str, Any]) -> str:
+    if options.get("aws_batch"):
+        return "aws-batch"
+    return "per-user" if options.get("per_user") else "sync"
 
 
 def draw_libraries(
@@ -182,18 +201,23 @@ def main(argv: list[str]) -> int:
                 "work_dir": str(work),
                 "storage_dir": str(work / "storage"),
                 "per_user": args.per_user,
+                "aws_batch": args.aws_batch,
             }
+            mode = mode_of(vars(args))
             path = (
                 args.output
                 or REPO
                 / "bench"
                 / "results"
-                / f"{stamp()}-sync-sim-{args.users}{'-per-user' if args.per_user else ''}.json"
+                / f"{stamp()}-sync-sim-{args.users}{'' if mode == 'sync' else '-' + mode}.json"
             )
+            # On AWS a sync's import ids are the scheduled day's: the two at once take another
+            # day's (fresh) ids, the clock unchanged, so their imports run and contend.
+            again = {**base, "schedule_offset_hours": 72} if args.aws_batch else base
             phases = [
                 ("first", "first sync", [base]),
                 # a second sync soon after: nothing new to ask, and both at once
-                ("concurrent", "two syncs at once", [base, base]),
+                ("concurrent", "two syncs at once", [again, again]),
                 # the next day's: the clock 25 h on, so UNMATCHED_RECHECK_HOURS (24) has passed
                 # for the unmatched games, in the checkpoints and in the shared cache alike
                 ("next_day", "next day's sync", [{**base, "clock_offset_hours": 25}]),
@@ -262,7 +286,11 @@ def populate(sb: Sandbox, url: str, args: argparse.Namespace, whales: int) -> di
 def report(results: dict[str, Any], console: Console) -> None:
     population = results["population"]
     distinct = population["distinct_apps"]
-    mode = "one import per user (AWS)" if results["options"]["per_user"] else "sync_all"
+    mode = {
+        "aws-batch": "AWS batch executions (scheduler → sync state machine)",
+        "per-user": "one import per user (SQS fan-out)",
+        "sync": "sync_all",
+    }[mode_of(results["options"])]
     table = Table(
         title=f"sync-sim: {results['options']['users']} users, {distinct} distinct apps, {mode}"
     )
@@ -283,6 +311,13 @@ def report(results: dict[str, Any], console: Console) -> None:
             for p in phases
         ],
     )
+    if mode_of(results["options"]) == "aws-batch":
+        table.add_row("batch executions", *runs("batches"))
+        table.add_row("imports found already started", *runs("already_started"))
+        table.add_row(
+            "failed stage 1 in FetchSteam / failed prefetches",
+            *[f"{_summed(p, 'fetch_failed')} / {_summed(p, 'prefetch_failed')}" for p in phases],
+        )
     table.add_row("Steam calls", *requests("steam_calls"))
     table.add_row("  of which GetItems (keyless)", *requests("getitems_calls"))
     table.add_row(
@@ -305,6 +340,16 @@ def report(results: dict[str, Any], console: Console) -> None:
     )
     table.add_row("SQL statements", *runs("sql_statements"))
     table.add_row("wall time, s", *[str(p["wall_s"]) for p in phases])
+    if mode_of(results["options"]) == "aws-batch":
+        table.add_row(
+            "  FetchSteam / Prefetch / ImportEach, s",
+            *[
+                " / ".join(
+                    _summed(p, "steps_s", step) for step in ("fetch_s", "prefetch_s", "import_s")
+                )
+                for p in phases
+            ],
+        )
     table.add_row(
         "peak RSS per sync, MB", *[str(max(r["peak_rss_mb"] for r in p["runs"])) for p in phases]
     )
@@ -315,7 +360,7 @@ def report(results: dict[str, Any], console: Console) -> None:
         )
     table.add_row("IGDB in-process cache hit rate", *[_hit_rate(p) for p in phases])
     console.print(table)
-    goals = Table(title="goals (issue 18)")
+    goals = Table(title="goals (issue 18; on AWS, issue 30)")
     for column in ("measure", "goal", "measured"):
         goals.add_column(column, justify="right")
     goals.add_row(
@@ -347,8 +392,15 @@ def report(results: dict[str, Any], console: Console) -> None:
     console.print(goals)
 
 
-def _summed(phase: dict[str, Any], part: str, key: str) -> str:
-    return str(sum(run[part][key] for run in phase["runs"]))
+def _summed(phase: dict[str, Any], *keys: str) -> str:
+    """A figure summed over the phase's syncs: `run[keys[0]][keys[1]]…`."""
+    total = 0
+    for run in phase["runs"]:
+        value = run
+        for key in keys:
+            value = value[key]
+        total += value
+    return str(round(total, 2))  # seconds are floats
 
 
 def _rate(phase: dict[str, Any], part: str, prefix: str) -> str:

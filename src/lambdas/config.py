@@ -147,6 +147,11 @@ class Settings(BaseSettings):
     import_queue_url: str | None = Field(
         default=None, description="the SQS intake queue the scheduled sync sends requests to"
     )
+    sync_state_machine_arn: str | None = Field(
+        default=None,
+        description="the sync batch state machine; when set, the scheduled sync starts one "
+        "execution per batch of SYNC_BATCH_USERS instead of queueing one request per user",
+    )
     # The scheduled sync's share of the Steam key (100,000 calls/day) and how it spreads users.
     steam_daily_call_budget: int = Field(
         default=80_000, ge=0, description="Steam calls a day the scheduled sync may plan"
@@ -157,7 +162,8 @@ class Settings(BaseSettings):
     sync_batch_users: int = Field(
         default=1_000,
         ge=1,
-        description="steam-import sync: users fetched, then looked up together, per batch",
+        description="users fetched, then looked up together, per batch (steam-import sync and "
+        "the scheduled sync's batch executions)",
     )
 
     # How long a secret read from Secrets Manager is reused (Powertools Parameters' max_age).

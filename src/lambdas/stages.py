@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import structlog
 
 from lambdas.clients.budget import time_budget
-from lambdas.clients.s3 import Storage, storage_from_settings, validate_user_id
+from lambdas.clients.s3 import Storage, receipt_key, storage_from_settings, validate_user_id
 from lambdas.config import Settings
-from lambdas.errors import InvalidEventError
+from lambdas.errors import InvalidEventError, LocationNotFoundError, PipelineError
 from lambdas.models.csv_codec import iter_rows
 from lambdas.models.events import (
     DatabaseImportEvent,
@@ -96,6 +96,12 @@ async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamIm
 
     if event.import_id is None:  # StageSpec.run always assigns one
         raise InvalidEventError("the steam_import event has no import_id")
+    stored = stored_steam_response(
+        context.storage, user_id=event.user_id, import_id=event.import_id
+    )
+    if stored is not None:
+        log.info("steam.reused", location=stored.s3_location, game_count=stored.game_count)
+        return stored.model_copy(update={"refresh_metadata": event.refresh_metadata})
     result = await import_steam_library(
         user_id=event.user_id,
         account=event.steam_id64,
@@ -105,7 +111,7 @@ async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamIm
         import_id=event.import_id,
         transport=context.transport,
     )
-    return SteamImportResponse(
+    response = SteamImportResponse(
         success=True,
         user_id=event.user_id,
         import_id=event.import_id,
@@ -119,6 +125,34 @@ async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamIm
         wishlist_reason=result.wishlist.reason,
         wishlist_requests=result.wishlist.requests,
     )
+    context.storage.put(
+        receipt_key(event.user_id, event.import_id), response.model_dump_json().encode()
+    )
+    return response
+
+
+def stored_steam_response(
+    storage: Storage, *, user_id: str, import_id: str
+) -> SteamImportResponse | None:
+    """Stage 1's response already stored for this import id, if any.
+
+    A repeat of the same import (an SQS redelivery, a re-run sync batch, the batch's own import
+    of a user it fetched) reuses what Steam answered instead of asking again; its
+    `steam_requests` is then 0. Anything unusable there is ignored.
+    """
+    receipt = receipt_key(validate_user_id(user_id), import_id)
+    try:
+        stored = SteamImportResponse.model_validate_json(
+            storage.get(storage.location_of(receipt), user_id=user_id)
+        )
+    except LocationNotFoundError:
+        return None
+    except (PipelineError, ValueError) as exc:
+        log.warning("steam.receipt_unusable", reason=type(exc).__name__)
+        return None
+    if not stored.success or stored.user_id != user_id or stored.s3_location is None:
+        return None
+    return stored.model_copy(update={"steam_requests": 0})
 
 
 async def enrichment_stage(

@@ -7,6 +7,7 @@ Reads accept only locations inside the configured bucket or folder and under the
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -79,6 +80,19 @@ def raw_key(user_id: str, stamp: str) -> str:
     return f"{user_prefix(user_id)}{stamp}-raw.csv"
 
 
+#: Where stage 1 keeps its response per import id, under the user's prefix.
+RECEIPTS_FOLDER = "receipts"
+
+
+def receipt_key(user_id: str, import_id: str) -> str:
+    """The key of stage 1's stored response for this import id.
+
+    Hashed, so any import id makes a safe key, and the same id always finds the same key.
+    """
+    digest = hashlib.sha256(import_id.encode()).hexdigest()[:32]
+    return f"{user_prefix(user_id)}{RECEIPTS_FOLDER}/{digest}.json"
+
+
 def enriched_key_for(raw: str) -> str:
     """The enriched CSV's key beside the raw one it was made from."""
     if raw.endswith("-raw.csv"):
@@ -106,9 +120,14 @@ def _checked_key(key: str, user_id: str) -> str:
         raise ForbiddenLocationError(
             f"the location is not under this user's prefix {user_prefix(user_id)!r}"
         )
-    if not key.endswith(".csv"):
-        raise InvalidLocationError("the location does not name a .csv file")
-    return key
+    if key.endswith(".csv") or _is_receipt(parts):
+        return key
+    raise InvalidLocationError("the location does not name a .csv file")
+
+
+def _is_receipt(parts: list[str]) -> bool:
+    """`imports/{user}/receipts/{name}.json`: the one other kind of object stages read."""
+    return len(parts) == 4 and parts[2] == RECEIPTS_FOLDER and parts[3].endswith(".json")
 
 
 class Storage(Protocol):
@@ -305,7 +324,7 @@ class S3Storage:
 
         try:
             self._client.put_object(
-                Bucket=self.bucket, Key=key, Body=data, ContentType="text/csv; charset=utf-8"
+                Bucket=self.bucket, Key=key, Body=data, ContentType=_content_type(key)
             )
         except ClientError as exc:
             raise _translate_client_error(exc, self.bucket, key) from exc
@@ -392,6 +411,10 @@ class S3Storage:
         except BotoCoreError as exc:
             raise _translate_boto_error(exc, f"cannot list s3://{self.bucket}/{prefix}") from exc
         return sorted(keys)
+
+
+def _content_type(key: str) -> str:
+    return "application/json" if key.endswith(".json") else "text/csv; charset=utf-8"
 
 
 def _translate_boto_error(exc: Exception, what: str) -> Exception:

@@ -84,7 +84,7 @@ def run_stage(
     start_invocation(context, stage=stage, user_id=user_id, import_id=import_id)
     started = time.perf_counter()
     try:
-        work_context = _within_lambda_time(stage_context(settings), context)
+        work_context = within_lambda_time(stage_context(settings), context)
         response = asyncio.run(spec.run(raw_event, work_context, import_id=import_id))
     except PermanentError as exc:
         log.warning("stage.failed", error_code=exc.code, error=exc.message)
@@ -105,7 +105,7 @@ def run_stage(
     return _dumped(response)
 
 
-def _within_lambda_time(work_context: StageContext, context: LambdaContext) -> StageContext:
+def within_lambda_time(work_context: StageContext, context: LambdaContext) -> StageContext:
     """The stage's budget also ends LAMBDA_MARGIN_SECONDS before Lambda would stop it."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if not callable(remaining):

@@ -227,3 +227,31 @@ class ImportStats(BaseModel):
 
 class DatabaseImportResponse(StageResponse):
     stats: ImportStats = Field(default_factory=ImportStats)
+
+
+class BatchUser(BaseModel):
+    """One user of a scheduled sync batch: stage 1's event, with the import id always set."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    user_id: str = Field(min_length=1, max_length=128)
+    import_id: str = Field(min_length=1, max_length=64)
+
+
+class SharedPrefetchEvent(BaseModel):
+    """The sync batch's prefetch step: the users whose stage 1 ran in this batch."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    users: list[BatchUser] = Field(max_length=10_000)
+
+
+class SharedPrefetchResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    success: bool
+    users: int = Field(default=0, description="users in the batch")
+    fetched: int = Field(default=0, description="users whose stage-1 result was found")
+    stats: EnrichmentStats = Field(default_factory=EnrichmentStats)
+    error: str | None = None
+    error_code: str | None = None

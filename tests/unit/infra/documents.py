@@ -63,16 +63,22 @@ def functions() -> dict[str, dict[str, Any]]:
     return found
 
 
-def state_machine() -> dict[str, Any]:
-    (machine,) = resources("AWS::Serverless::StateMachine").values()
-    properties: dict[str, Any] = machine["Properties"]
+IMPORT_MACHINE = "ImportStateMachine"
+SYNC_MACHINE = "SyncBatchStateMachine"
+
+
+def state_machine(logical_id: str = IMPORT_MACHINE) -> dict[str, Any]:
+    """A state machine's properties: the import machine unless another is named."""
+    properties: dict[str, Any] = resources("AWS::Serverless::StateMachine")[logical_id][
+        "Properties"
+    ]
     return properties
 
 
 @cache
-def definition() -> dict[str, Any]:
+def definition(logical_id: str = IMPORT_MACHINE) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(
-        (INFRA / state_machine()["DefinitionUri"]).read_text(encoding="utf-8")
+        (INFRA / state_machine(logical_id)["DefinitionUri"]).read_text(encoding="utf-8")
     )
     return loaded
 
@@ -82,11 +88,11 @@ def states() -> dict[str, dict[str, Any]]:
     return found
 
 
-def function_of_task(state: dict[str, Any]) -> str:
+def function_of_task(state: dict[str, Any], logical_id: str = IMPORT_MACHINE) -> str:
     """The template's logical id of the function a Task invokes, through DefinitionSubstitutions."""
     resource = state["Resource"]
     assert resource.startswith("${") and resource.endswith("}"), resource
-    target = state_machine()["DefinitionSubstitutions"][resource[2:-1]]
+    target = state_machine(logical_id)["DefinitionSubstitutions"][resource[2:-1]]
     logical, attribute = target["Fn::GetAtt"]
     assert attribute == "Arn"
     return str(logical)

@@ -33,7 +33,7 @@ def actions(statement: dict[str, Any]) -> list[str]:
 
 
 def test_every_function_runs_an_importable_handler_on_the_intended_runtime() -> None:
-    assert len(functions()) == 5
+    assert len(functions()) == 6
     for name, function in functions().items():
         assert function["Runtime"] == "python3.12", name
         assert function["Architectures"] == ["x86_64"], name
@@ -65,7 +65,14 @@ def test_sam_build_builds_every_function_with_the_makefile() -> None:
 
 #: Everything each function's own policy allows: what its code calls, nothing more.
 LEAST_PRIVILEGE = {
-    "SteamImportFunction": {"secretsmanager:GetSecretValue", "s3:PutObject"},
+    # GetObject: its own stored response, when an import id it has already run comes again;
+    # ListBucket: it never lists, but without it a receipt not stored yet is a 403, not a 404.
+    "SteamImportFunction": {
+        "secretsmanager:GetSecretValue",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",
+    },
     "IgdbEnrichmentFunction": {
         "secretsmanager:GetSecretValue",
         "s3:GetObject",
@@ -77,8 +84,10 @@ LEAST_PRIVILEGE = {
         "s3:GetObject",
         "s3:ListBucket",  # it never lists; without it a missing signature is a 403, not a 404
     },
+    # ListBucket: it never lists; without it a user's missing stage-1 receipt is a 403, not a 404.
+    "SharedPrefetchFunction": {"secretsmanager:GetSecretValue", "s3:GetObject", "s3:ListBucket"},
     "StartImportFunction": {"states:StartExecution"},
-    "ScheduledSyncFunction": {"secretsmanager:GetSecretValue", "sqs:SendMessage"},
+    "ScheduledSyncFunction": {"secretsmanager:GetSecretValue", "states:StartExecution"},
 }
 
 
@@ -128,28 +137,34 @@ def test_storage_permissions_stay_under_the_imports_prefix() -> None:
                     assert resource == {"Fn::Sub": "${ImportsBucket.Arn}/imports/*"}, name
 
 
-@pytest.mark.parametrize("concurrency", [1, 2, 4])
+@pytest.mark.parametrize("concurrency", [1, 2, 3])
 def test_enrichment_concurrency_keeps_igdb_s_limits_across_all_containers(
     concurrency: int,
 ) -> None:
+    """The enrichment functions and the one sync-batch prefetch, all at once, stay in IGDB's
+    limits."""
     parameter = template()["Parameters"]["IgdbConcurrency"]
-    assert concurrency in parameter["AllowedValues"]
+    assert set(parameter["AllowedValues"]) == {1, 2, 3}
     share = template()["Mappings"]["IgdbShare"][str(concurrency)]
     rate, in_flight = int(share["RequestsPerSecond"]), int(share["MaxInFlight"])
-    assert concurrency * rate <= IGDB_REQUESTS_PER_SECOND
-    assert concurrency * in_flight <= IGDB_MAX_IN_FLIGHT
+    prefetch = functions()["SharedPrefetchFunction"]
+    assert prefetch["ReservedConcurrentExecutions"] == 1
+    processes = concurrency + prefetch["ReservedConcurrentExecutions"]
+    assert processes * rate <= IGDB_REQUESTS_PER_SECOND
+    assert processes * in_flight <= IGDB_MAX_IN_FLIGHT
     Settings(igdb_requests_per_second=rate, igdb_max_in_flight=in_flight)  # valid values
 
     enrichment = functions()["IgdbEnrichmentFunction"]
     assert enrichment["ReservedConcurrentExecutions"] == {"Ref": "IgdbConcurrency"}
-    variables = enrichment["Environment"]["Variables"]
-    for variable, key in (
-        ("IGDB_REQUESTS_PER_SECOND", "RequestsPerSecond"),
-        ("IGDB_MAX_IN_FLIGHT", "MaxInFlight"),
-    ):
-        assert variables[variable] == {
-            "Fn::FindInMap": ["IgdbShare", {"Ref": "IgdbConcurrency"}, key]
-        }
+    for function in (enrichment, prefetch):
+        variables = function["Environment"]["Variables"]
+        for variable, key in (
+            ("IGDB_REQUESTS_PER_SECOND", "RequestsPerSecond"),
+            ("IGDB_MAX_IN_FLIGHT", "MaxInFlight"),
+        ):
+            assert variables[variable] == {
+                "Fn::FindInMap": ["IgdbShare", {"Ref": "IgdbConcurrency"}, key]
+            }
 
 
 @pytest.mark.parametrize("runs", [1, 2, 4, 6, 12, 24])
@@ -248,7 +263,9 @@ def test_every_bound_ends_before_lambda_stops_the_function() -> None:
 
     for name, function in functions().items():
         timeout = function["Timeout"]
-        if function["Handler"].endswith(("steam_import.handler", "igdb_enrichment.handler")):
+        if function["Handler"].endswith(
+            ("steam_import.handler", "igdb_enrichment.handler", "shared_prefetch.handler")
+        ):
             budget = _setting(function, "stage_time_budget_seconds")
             assert budget + LAMBDA_MARGIN_SECONDS <= timeout, name
             assert _setting(function, "http_attempt_timeout") <= budget, name
