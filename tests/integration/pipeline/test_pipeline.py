@@ -133,7 +133,10 @@ def test_embedded_defaults(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
     with sqlite3.connect(database) as connection:
         imported = connection.execute('SELECT count(*) FROM "ImportedGame"').fetchone()[0]
     assert imported == result.response(Stage.LOAD).stats.imported_games_created > 0
-    names = sorted(path.name for path in (settings.data_dir / "imports" / USER).iterdir())
+    folder = settings.data_dir / "imports" / USER
+    (receipt,) = (folder / "receipts").iterdir()  # stage 1's response, for a repeat of its import
+    assert receipt.suffix == ".json"
+    names = sorted(path.name for path in folder.iterdir() if path.is_file())
     assert [name.split("-", 2)[2] for name in names] == [
         "enriched-wishlist.csv",  # the wishlist beside each stage's CSV, signed like it
         "enriched-wishlist.csv.sig",
