@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from lambdas.config import Settings
+    from lambdas.models.events import LibraryState
 
 log = structlog.get_logger()
 
@@ -82,6 +83,14 @@ def enriched_key_for(raw: str) -> str:
     return raw.removesuffix(".csv") + "-enriched.csv"
 
 
+#: The user's committed import state (models.library_state), beside the user's CSVs.
+STATE_NAME = "state.json"
+
+
+def state_key(user_id: str) -> str:
+    return f"{user_prefix(user_id)}{STATE_NAME}"
+
+
 def _checked_key(key: str, user_id: str) -> str:
     """Reject keys with `..`, empty or odd segments, or outside the user's prefix."""
     if "\x00" in key or "\\" in key:
@@ -93,7 +102,7 @@ def _checked_key(key: str, user_id: str) -> str:
         raise ForbiddenLocationError(
             f"the location is not under this user's prefix {user_prefix(user_id)!r}"
         )
-    if not key.endswith(".csv"):
+    if not key.endswith(".csv") and key != state_key(user_id):
         raise InvalidLocationError("the location does not name a .csv file")
     return key
 
@@ -357,3 +366,30 @@ def storage_from_settings(settings: Settings, *, s3_client: S3Client | None = No
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def read_library_state(storage: Storage, user_id: str) -> LibraryState | None:
+    """The user's committed import state; None when there is none or it cannot be used (then
+    the import does the full work, which is always safe). Storage outages are raised."""
+    from pydantic import ValidationError
+
+    from lambdas.models.events import LibraryState
+
+    try:
+        data = storage.get(storage.location_of(state_key(user_id)), user_id=user_id)
+    except LocationNotFoundError:
+        return None
+    except MalformedCsvError as exc:  # larger than any state: not ours
+        log.warning("storage.state_unusable", user_id=user_id, error=exc.message)
+        return None
+    try:
+        state = LibraryState.model_validate_json(data)
+    except ValidationError:
+        log.warning("storage.state_unusable", user_id=user_id, error="not a library state")
+        return None
+    return state if state.user_id == user_id else None
+
+
+def write_library_state(storage: Storage, state: LibraryState) -> str:
+    """Store the user's committed import state (call only after the import committed)."""
+    return storage.put(state_key(state.user_id), state.model_dump_json().encode())

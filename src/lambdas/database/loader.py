@@ -112,8 +112,14 @@ def import_rows(
     options: LoadOptions | None = None,
     now: datetime | None = None,
     new_id: Callable[[], str] = default_new_id,
+    partial: bool = False,
+    library_games: int | None = None,
 ) -> ImportStats:
     """Write `rows` for `user_id` in one transaction and say what changed.
+
+    `partial`: the rows are only the apps that changed since the last committed import (the
+    others are in the database as they are), so the filtered list is updated for these apps
+    only and the shrink check counts `library_games`, the library's games, instead of the rows.
 
     Per import, whatever its size and in every profile, the statements are: a transaction-scoped
     advisory lock on the user (PostgreSQL; SQLite's BEGIN IMMEDIATE serializes writers instead);
@@ -141,14 +147,20 @@ def import_rows(
             library_platform=target.profile.library_platform,
         )
         writer = upserts.Writer(connection, target.tables, target.dialect, stamp, user_id)
-        stats = _write(writer, payload, options)
-        record_non_games(writer, payload.non_games)
+        games = len(payload.imported_games)
+        stats = _write(writer, payload, options, library_games if partial else None)
+        only = None
+        if partial:
+            only = {int(record["storefrontGameId"]) for record in payload.imported_games}
+            only.update(row.appid for row in payload.non_games)
+        record_non_games(writer, payload.non_games, only=only)
     log_line = log.warning if stats.suspicious_shrink else log.debug
     log_line(
         "database.import_finished",
         profile=target.profile.name.value,
         mode=options.mode.value,
-        games=len(payload.imported_games),
+        games=games,
+        partial=partial,
         **stats.model_dump(),
     )
     return stats
@@ -166,7 +178,9 @@ def _refuse_misfit(connection: Connection, target: Target, *, user_id: str) -> N
         raise UserNotFoundError(f'no user with id {user_id!r} in "{target.tables.user.name}"')
 
 
-def _write(w: upserts.Writer, payload: ImportPayload, options: LoadOptions) -> ImportStats:
+def _write(
+    w: upserts.Writer, payload: ImportPayload, options: LoadOptions, library_games: int | None
+) -> ImportStats:
     stored, kept = upserts.count_backwards(w, payload.imported_games)
     created, updated = upserts.upsert_imported_games(w, payload.imported_games)
     upserts.upsert_genres(w, payload.genres)
@@ -181,7 +195,8 @@ def _write(w: upserts.Writer, payload: ImportPayload, options: LoadOptions) -> I
     if options.mode is ImportMode.LIBRARY:
         items = upserts.create_library_items(w, payload.library_items)
     games_created = {record_id for record_id in games if record_id in new_games}
-    shrink = bool(stored) and len(payload.imported_games) < stored * options.suspicious_shrink_ratio
+    library = len(payload.imported_games) if library_games is None else library_games
+    shrink = bool(stored) and library < stored * options.suspicious_shrink_ratio
     return ImportStats(
         imported_games_created=len(created),
         imported_games_updated=len(updated),
@@ -193,11 +208,14 @@ def _write(w: upserts.Writer, payload: ImportPayload, options: LoadOptions) -> I
     )
 
 
-def record_non_games(w: upserts.Writer, rows: list[EnrichedGameRow]) -> None:
+def record_non_games(
+    w: upserts.Writer, rows: list[EnrichedGameRow], *, only: set[int] | None = None
+) -> None:
     """The one place the enriched CSV's non-game rows reach, inside the import's transaction and
     after the app's tables are written. They never go into the app's tables; this project's own
-    state (filtered apps per user, in the `steam_import` schema) records them here."""
-    record_filtered_apps(w.connection, w.user_id, rows, now=w.now)
+    state (filtered apps per user, in the `steam_import` schema) records them here (for the
+    apps in `only` when the import sent only those)."""
+    record_filtered_apps(w.connection, w.user_id, rows, now=w.now, only=only)
 
 
 # Single-row wrappers: the same set-based statements as an import, for callers that handle one

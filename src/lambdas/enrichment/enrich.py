@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
@@ -18,11 +18,37 @@ from lambdas.config import Settings
 from lambdas.enrichment.matching import build_row, decide_title_match, title_variants
 from lambdas.enrichment.precedence import Decision, decide
 from lambdas.enrichment.ranking import choose_entry
-from lambdas.errors import LocationNotFoundError, MalformedCsvError
+from lambdas.errors import (
+    ForbiddenLocationError,
+    InvalidLocationError,
+    LocationNotFoundError,
+    MalformedCsvError,
+)
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
-from lambdas.models.csv_codec import decode_rows, encode_rows, iter_rows
-from lambdas.models.events import EnrichmentStats
+from lambdas.models.csv_codec import (
+    RowEncoder,
+    cells_of,
+    decode_rows,
+    header_of,
+    iter_records,
+    iter_rows,
+    parse_record,
+)
+from lambdas.models.events import (
+    EnrichmentStats,
+    LibraryChanges,
+    LibraryState,
+    ReuseWindows,
+)
 from lambdas.models.igdb import IgdbGame
+from lambdas.models.library_state import (
+    COMPARED_COLUMNS,
+    LIBRARY,
+    app_key,
+    current_inputs,
+    library_fingerprint,
+    record_key,
+)
 from lambdas.models.rows import Candidate, EnrichedGameRow, MatchMethod, MatchStatus, RawGameRow
 from lambdas.models.steam_store import StoreType
 
@@ -37,6 +63,13 @@ class EnrichmentResult:
     stats: EnrichmentStats
     igdb_requests: int
     steam_store_calls: int = 0
+    #: No app differs from the committed import: nothing was stored, stage 3 has nothing to do.
+    unchanged: bool = False
+    #: The rows stage 3 writes when the committed import served as the base (else None: all).
+    changes_location: str | None = None
+    changes: LibraryChanges = field(default_factory=LibraryChanges)
+    #: What stage 3 stores as the user's state once it committed (None when unchanged).
+    state: LibraryState | None = None
 
 
 def no_progress(step: str, done: int, total: int) -> None:
@@ -71,8 +104,14 @@ async def enrich_library(
     refresh_metadata: bool = False,
     app_cache: AppCache = NO_APP_CACHE,
     kept: frozenset[int] = frozenset(),
+    state: LibraryState | None = None,
 ) -> EnrichmentResult:
     """Run stage 2 on a stored raw CSV and store the enriched CSV beside it.
+
+    With the user's committed `state` (and no refresh), only what changed since is done: apps
+    as committed pass through, changed apps keep their still-fresh decision with today's
+    values, and only new apps and apps whose reuse window passed are decided; the rows stage 3
+    must write go to a second CSV (`changes_location`). Nothing differing means `unchanged`.
 
     Every app is decided by `precedence.decide` from the user's `kept` apps, Steam's store type
     and IGDB's answer for its uid (both from `app_cache` when fresh, else asked in bulk and
@@ -86,12 +125,26 @@ async def enrich_library(
     raw_rows = decode_rows(storage.get(location, user_id=user_id), RawGameRow, what="raw CSV")
     key = storage.key_of(location, user_id=user_id)
     everyone = {row.appid: row for row in raw_rows}
-    reused = (
-        {}
-        if refresh_metadata
-        else _reusable(storage, user_id, key, everyone, now=now, settings=settings)
+    inputs = current_inputs(library_fingerprint(raw_rows), mode=settings.import_mode)
+    base = (
+        None
+        if refresh_metadata or state is None
+        else _committed_base(
+            storage, user_id, state, inputs, everyone, now=now, settings=settings, kept=kept
+        )
     )
-    pending = [row for row in raw_rows if row.appid not in reused]
+    if base is not None:
+        reused, passthrough = base.reused, base.lines
+    else:
+        passthrough = {}
+        reused = (
+            {}
+            if refresh_metadata
+            else _reusable(storage, user_id, key, everyone, now=now, settings=settings)
+        )
+    pending = [row for row in raw_rows if row.appid not in reused and row.appid not in passthrough]
+    if base is not None and state is not None and not pending and not reused:
+        return _unchanged(state, base, started)
     costs = _Costs()
     types = await _store_types(pending, settings, app_cache, costs, now=now, transport=transport)
     progress("classified", len(raw_rows), len(raw_rows))
@@ -108,32 +161,53 @@ async def enrich_library(
         use_cached=not refresh_metadata,
     )
     progress("matched", len(pending), len(pending))
-    # Rows go straight into the CSV encoder and are counted on the way: the enriched rows of a
-    # large library never all sit in memory at once.
+    # Rows go straight into the CSV encoders and are counted on the way: the enriched rows of a
+    # large library never all sit in memory at once. Apps as committed pass through as cells.
     tally = _Tally()
-    enriched = (
-        tally.count(
-            reused.get(row.appid)
-            or _enrich(
-                row,
-                types.get(row.appid),
-                answers.get(row.appid, _NO_ANSWER),
-                settled[row.appid],
-                kept=row.appid in kept,
-                fallback=settings.title_fallback,
-                now=now,
-            )
+    full = RowEncoder(EnrichedGameRow)
+    sent = RowEncoder(EnrichedGameRow) if base is not None else None
+    for row in raw_rows:
+        cells = passthrough.get(row.appid)
+        if cells is not None:
+            tally.count_cells(cells)
+            full.cells(cells)
+            continue
+        enriched = reused.get(row.appid) or _enrich(
+            row,
+            types.get(row.appid),
+            answers.get(row.appid, _NO_ANSWER),
+            settled[row.appid],
+            kept=row.appid in kept,
+            fallback=settings.title_fallback,
+            now=now,
         )
-        for row in raw_rows
+        tally.count(enriched)
+        full.row(enriched)
+        if sent is not None:
+            sent.row(enriched)
+    stats = tally.stats().model_copy(
+        update={"reused": len(reused) + tally.passed_games, **costs.as_stats()}
     )
-    data = encode_rows(enriched, EnrichedGameRow)
-    stats = tally.stats().model_copy(update={"reused": len(reused), **costs.as_stats()})
-    enriched_location = storage.put(enriched_key_for(key), data)
+    enriched_location = storage.put(enriched_key_for(key), full.data())
+    changes_location = storage.put(changes_key_for(key), sent.data()) if sent is not None else None
+    changes = base.changes if base is not None else LibraryChanges(new=len(raw_rows), full=True)
+    filtered_since = base.filtered_since if base is not None else None
+    next_state = LibraryState(
+        user_id=user_id,
+        inputs=inputs,
+        raw_location=location,
+        enriched_location=enriched_location,
+        matched_since=tally.oldest.get(MatchStatus.MATCHED),
+        unmatched_since=tally.oldest.get(MatchStatus.UNMATCHED),
+        filtered_since=filtered_since or now,
+        stats=tally.stats(),
+    )
     log.info(
         "stage.finished",
         stage="igdb_enrichment",
         location=enriched_location,
         duration_s=round(time.perf_counter() - started, 3),
+        **changes.model_dump(),
         **stats.model_dump(exclude={"filtered_by_kind", "filtered_by_reason"}),
     )
     return EnrichmentResult(
@@ -141,7 +215,172 @@ async def enrich_library(
         stats=stats,
         igdb_requests=costs.igdb_requests,
         steam_store_calls=costs.steam_store_calls,
+        changes_location=changes_location,
+        changes=changes,
+        state=next_state,
     )
+
+
+def _unchanged(state: LibraryState, base: _Base, started: float) -> EnrichmentResult:
+    """The answer when no app differs from the committed import: nothing stored or sent."""
+    log.info(
+        "stage.finished",
+        stage="igdb_enrichment",
+        unchanged=True,
+        duration_s=round(time.perf_counter() - started, 3),
+        **base.changes.model_dump(),
+    )
+    return EnrichmentResult(
+        location=state.enriched_location,
+        stats=state.reused_stats(),
+        igdb_requests=0,
+        unchanged=True,
+        changes=base.changes,
+    )
+
+
+def changes_key_for(raw: str) -> str:
+    """The key of the rows stage 3 writes, beside the raw CSV (never taken for a checkpoint:
+    those end in `-enriched.csv`)."""
+    return enriched_key_for(raw).removesuffix("-enriched.csv") + "-changes.csv"
+
+
+@dataclass(slots=True)
+class _Base:
+    """Today's library against the committed import (its enriched CSV)."""
+
+    #: Apps as committed and not due: their committed cells, with today's raw cells.
+    lines: dict[int, list[str]]
+    #: Changed apps whose committed decision is still fresh: the decision with today's values.
+    reused: dict[int, EnrichedGameRow]
+    changes: LibraryChanges
+    #: When every filtered app passed through was decided (None: they were all decided today).
+    filtered_since: datetime | None
+
+
+_COLUMNS = header_of(EnrichedGameRow)
+_INDEX = {name: index for index, name in enumerate(_COLUMNS)}
+_RAW_COLUMNS = header_of(RawGameRow)
+_COMPARED = tuple(_INDEX[name] for name in COMPARED_COLUMNS)
+
+
+def _committed_base(
+    storage: Storage,
+    user_id: str,
+    state: LibraryState,
+    inputs: dict[str, str],
+    today: dict[int, RawGameRow],
+    *,
+    now: datetime,
+    settings: Settings,
+    kept: frozenset[int],
+) -> _Base | None:
+    """Split today's apps against the committed enriched CSV: unchanged (passed through as
+    cells, never decoded), changed or due (decoded; the decision reused while fresh), new.
+
+    None, and the import does the full work, when the state does not apply (another version or
+    other inputs than the library) or its CSV cannot be read.
+    """
+    others = {name: value for name, value in inputs.items() if name != LIBRARY}
+    if {name: value for name, value in state.inputs.items() if name != LIBRARY} != others:
+        return None
+    windows = ReuseWindows.of(
+        reuse_days=settings.enrichment_reuse_days,
+        recheck_hours=settings.unmatched_recheck_hours,
+        type_ttl_days=settings.steam_type_ttl_days,
+    )
+    filtered_due = state.filtered_since is None or windows.due(
+        state.filtered_since, windows.filtered, now
+    )
+    what = "committed enriched CSV"
+    lines: dict[int, list[str]] = {}
+    reused: dict[int, EnrichedGameRow] = {}
+    seen: set[int] = set()
+    changed = due = dropped = 0
+    json_cells: dict[str, object] = {}
+    try:
+        data = storage.get(state.enriched_location, user_id=user_id)
+        for line_number, record in iter_records(data, EnrichedGameRow, what=what):
+            appid = _appid_of(record, line_number, what)
+            raw = today.get(appid)
+            if raw is None or appid in seen:
+                dropped += raw is None
+                continue
+            seen.add(appid)
+            same = record_key(record, _COMPARED) == app_key(raw)
+            status = record[_INDEX["match_status"]]
+            if _record_due(record, status, now, windows, filtered_due, appid in kept):
+                due += same
+            elif same:
+                lines[appid] = cells_of(raw, _RAW_COLUMNS) + record[len(_RAW_COLUMNS) :]
+                continue
+            changed += not same
+            if status == MatchStatus.FILTERED.value:
+                continue  # decided again, as every filtered app of a full import is
+            previous = parse_record(
+                record, EnrichedGameRow, line_number, what=what, json_cells=json_cells
+            )
+            if _still_fresh(previous, now=now, settings=settings):
+                reused[appid] = _reuse(previous, raw)
+    except (
+        MalformedCsvError,
+        LocationNotFoundError,
+        ForbiddenLocationError,
+        InvalidLocationError,
+    ) as exc:
+        log.warning("enrichment.committed_unusable", error=exc.message)
+        return None
+    changes = LibraryChanges(
+        new=len(today) - len(seen),
+        changed=changed,
+        due=due,
+        unchanged=len(lines),
+        dropped=dropped,
+        full=False,
+    )
+    passed_filtered = any(
+        cells[_INDEX["match_status"]] == MatchStatus.FILTERED.value for cells in lines.values()
+    )
+    return _Base(
+        lines=lines,
+        reused=reused,
+        changes=changes,
+        filtered_since=state.filtered_since if passed_filtered and not filtered_due else None,
+    )
+
+
+def _appid_of(record: list[str], line_number: int, what: str) -> int:
+    if len(record) != len(_COLUMNS) or not record[0].isdigit() or len(record[0]) > 12:
+        raise MalformedCsvError(f"the {what} row on line {line_number} is malformed")
+    return int(record[0])
+
+
+def _record_due(
+    record: list[str],
+    status: str,
+    now: datetime,
+    windows: ReuseWindows,
+    filtered_due: bool,
+    kept: bool,
+) -> bool:
+    """Whether a committed app's decision must be made again although the app is unchanged."""
+    if status == MatchStatus.FILTERED.value:
+        return filtered_due or kept  # a kept app is a game from now on
+    decided = _moment(record[_INDEX["enriched_at"]])
+    if decided is None:
+        return True
+    if status == MatchStatus.MATCHED.value:
+        return not record[_INDEX["igdb_id"]] or now - decided > windows.matched
+    if status == MatchStatus.UNMATCHED.value:
+        return now - decided > windows.unmatched
+    return True
+
+
+def _moment(cell: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(cell) if cell else None
+    except ValueError:
+        return None
 
 
 _NO_ANSWER = IgdbAnswer()
@@ -429,6 +668,10 @@ class _Tally:
         self.by_title = 0
         self.filtered_by_kind: Counter[str] = Counter()
         self.filtered_by_reason: Counter[str] = Counter()
+        #: Games passed through as committed cells.
+        self.passed_games = 0
+        #: The oldest decision per status (matched and unmatched games).
+        self.oldest: dict[MatchStatus, datetime] = {}
 
     def count(self, row: EnrichedGameRow) -> EnrichedGameRow:
         self.statuses[row.match_status] += 1
@@ -437,7 +680,31 @@ class _Tally:
         if row.match_status is MatchStatus.FILTERED:
             self.filtered_by_kind[row.kind.value] += 1
             self.filtered_by_reason[row.reason or row.classifier_rule] += 1
+        elif row.enriched_at is not None:
+            self._decided(row.match_status, row.enriched_at)
         return row
+
+    def count_cells(self, cells: list[str]) -> None:
+        """Count a row passed through as the cells of a committed enriched CSV."""
+        status = MatchStatus(cells[_INDEX["match_status"]])
+        self.statuses[status] += 1
+        if status is MatchStatus.FILTERED:
+            self.filtered_by_kind[cells[_INDEX["kind"]]] += 1
+            self.filtered_by_reason[
+                cells[_INDEX["reason"]] or cells[_INDEX["classifier_rule"]]
+            ] += 1
+            return
+        self.passed_games += 1
+        if status is MatchStatus.MATCHED and cells[_INDEX["match_method"]] == MatchMethod.TITLE:
+            self.by_title += 1
+        decided = _moment(cells[_INDEX["enriched_at"]])
+        if decided is not None:
+            self._decided(status, decided)
+
+    def _decided(self, status: MatchStatus, moment: datetime) -> None:
+        oldest = self.oldest.get(status)
+        if oldest is None or moment < oldest:
+            self.oldest[status] = moment
 
     def stats(self) -> EnrichmentStats:
         return EnrichmentStats(

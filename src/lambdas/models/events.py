@@ -7,6 +7,7 @@ the next stage.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, Self
 
@@ -121,6 +122,14 @@ class SteamImportResponse(StageResponse):
     game_count: int = 0
     steam_id64: str | None = None
     steam_requests: int = Field(default=0, description="Steam Web API requests, retries included")
+    unchanged: bool = Field(
+        default=False,
+        description="the library and every input are as last committed and no reuse window has "
+        "passed: stages 2 and 3 have nothing to do (the state machine skips them)",
+    )
+    #: When unchanged: the committed enriched CSV and its counts, for the skipped stages' answers.
+    s3_enriched_location: str | None = None
+    previous_stats: EnrichmentStats | None = None
 
 
 class IgdbEnrichmentEvent(StageEvent):
@@ -168,13 +177,118 @@ class EnrichmentStats(BaseModel):
         return EnrichmentStats(**summed)
 
 
+#: The layout of `LibraryState`; a state of another version is ignored (a full import).
+STATE_VERSION = 1
+
+
+class ReuseWindows(BaseModel):
+    """How long decisions are trusted (from the settings of the run that reads the state)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    matched: timedelta
+    unmatched: timedelta
+    filtered: timedelta
+
+    @classmethod
+    def of(cls, *, reuse_days: float, recheck_hours: float, type_ttl_days: float) -> ReuseWindows:
+        """ENRICHMENT_REUSE_DAYS, UNMATCHED_RECHECK_HOURS and STEAM_TYPE_TTL_DAYS as windows; a
+        filtered app is decided from the store type or IGDB, so it waits for the shorter one."""
+        return cls(
+            matched=timedelta(days=reuse_days),
+            unmatched=timedelta(hours=recheck_hours),
+            filtered=timedelta(days=min(reuse_days, type_ttl_days)),
+        )
+
+    def due(self, since: datetime | None, window: timedelta, now: datetime) -> bool:
+        return since is not None and now - since > window
+
+
+class LibraryState(BaseModel):
+    """The last committed import of one user's library (no per-app data: a few hundred bytes)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    version: int = STATE_VERSION
+    user_id: str = Field(min_length=1, max_length=128)
+    import_id: str | None = None
+    committed_at: datetime | None = None
+    inputs: dict[str, str] = Field(default_factory=dict)
+    raw_location: str | None = None
+    enriched_location: str = Field(min_length=1, max_length=4096)
+    #: Oldest decision among matched / unmatched games; when every filtered app was decided.
+    matched_since: datetime | None = None
+    unmatched_since: datetime | None = None
+    filtered_since: datetime | None = None
+    #: The library's counts as committed (processed = matched + unmatched + filtered).
+    stats: EnrichmentStats = Field(default_factory=EnrichmentStats)
+
+    def due(self, now: datetime, windows: ReuseWindows) -> bool:
+        """Whether some decision's reuse window has passed (then the import is not a no-op)."""
+        return (
+            windows.due(self.matched_since, windows.matched, now)
+            or windows.due(self.unmatched_since, windows.unmatched, now)
+            or windows.due(self.filtered_since, windows.filtered, now)
+        )
+
+    def unchanged_for(self, inputs: dict[str, str], now: datetime, windows: ReuseWindows) -> bool:
+        """Whether an import with these inputs, now, has nothing to do."""
+        return (
+            self.version == STATE_VERSION and self.inputs == inputs and not self.due(now, windows)
+        )
+
+    def reused_stats(self) -> EnrichmentStats:
+        """The committed counts as an import that decided nothing reports them."""
+        return self.stats.model_copy(
+            update={
+                "reused": self.stats.matched + self.stats.unmatched,
+                "igdb_requests": 0,
+                "steam_store_calls": 0,
+                "store_type_cache_hits": 0,
+                "store_type_cache_misses": 0,
+                "igdb_cache_hits": 0,
+                "igdb_cache_misses": 0,
+            }
+        )
+
+
+class LibraryChanges(BaseModel):
+    """How today's library differs from the last committed import; the four counts add up to
+    the apps in the library (`dropped` apps are no longer in it and are left alone)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    new: int = Field(default=0, description="apps the last committed import did not have")
+    changed: int = Field(default=0, description="apps whose name, playtimes or icon moved")
+    due: int = Field(default=0, description="unchanged apps whose reuse window has passed")
+    unchanged: int = Field(default=0, description="apps left as committed (not sent on)")
+    dropped: int = Field(default=0, description="committed apps Steam no longer lists")
+    full: bool = Field(
+        default=True, description="no usable committed state: every app was decided and sent"
+    )
+
+
 class IgdbEnrichmentResponse(StageResponse):
     s3_enriched_location: str | None = None
     stats: EnrichmentStats = Field(default_factory=EnrichmentStats)
+    unchanged: bool = Field(
+        default=False, description="no app differs from the committed import: stage 3 is skipped"
+    )
+    #: The rows stage 3 writes when only some apps changed (None: the whole enriched CSV).
+    s3_changes_location: str | None = None
+    changes: LibraryChanges = Field(default_factory=LibraryChanges)
+    #: What stage 3 stores as the user's state once its transaction committed.
+    state: LibraryState | None = None
 
 
 class DatabaseImportEvent(StageEvent):
     s3_enriched_location: str = Field(min_length=1, max_length=4096)
+    #: Only these rows are written (stage 2's changed apps); the filtered list is merged, not
+    #: replaced, and the library's size for the shrink check is `stats`' games.
+    s3_changes_location: str | None = Field(default=None, min_length=1, max_length=4096)
+    stats: EnrichmentStats | None = None
+    #: Stored after the transaction committed (stage 3 adds the import id and the time).
+    state: LibraryState | None = None
 
 
 class ImportStats(BaseModel):
@@ -193,3 +307,6 @@ class ImportStats(BaseModel):
 
 class DatabaseImportResponse(StageResponse):
     stats: ImportStats = Field(default_factory=ImportStats)
+    unchanged: bool = Field(
+        default=False, description="skipped: the library was as committed, no row was sent"
+    )

@@ -9,11 +9,19 @@ from datetime import datetime
 import httpx
 import structlog
 
-from lambdas.clients.s3 import Storage, raw_key, run_stamp, validate_user_id
+from lambdas.clients.s3 import (
+    Storage,
+    raw_key,
+    read_library_state,
+    run_stamp,
+    validate_user_id,
+)
 from lambdas.clients.steam import SteamClient
 from lambdas.config import Settings
 from lambdas.errors import PrivateProfileError, ProfileNotFoundError
 from lambdas.models.csv_codec import encode_rows
+from lambdas.models.events import EnrichmentStats, LibraryState, ReuseWindows
+from lambdas.models.library_state import current_inputs, library_fingerprint
 from lambdas.models.rows import INT4_MAX, UINT32_MAX, RawGameRow
 from lambdas.models.steam import OwnedGame, PlayerSummary, SteamAccountRef, parse_steam_account
 
@@ -34,6 +42,11 @@ class SteamImportResult:
     steam_id64: int
     persona_name: str | None
     steam_requests: int = 0
+    #: The committed state says this library has nothing to do: no raw CSV was stored, and
+    #: `location` is the committed one.
+    unchanged: bool = False
+    enriched_location: str | None = None
+    previous_stats: EnrichmentStats | None = None
 
 
 async def fetch_library(steam: SteamClient, ref: SteamAccountRef) -> SteamLibrary:
@@ -83,6 +96,22 @@ def to_raw_row(game: OwnedGame) -> RawGameRow:
     )
 
 
+def reuse_windows(settings: Settings) -> ReuseWindows:
+    """The settings' reuse windows (stage 2 applies the same ones)."""
+    return ReuseWindows.of(
+        reuse_days=settings.enrichment_reuse_days,
+        recheck_hours=settings.unmatched_recheck_hours,
+        type_ttl_days=settings.steam_type_ttl_days,
+    )
+
+
+def _unchanged(
+    state: LibraryState, rows: list[RawGameRow], settings: Settings, now: datetime
+) -> bool:
+    inputs = current_inputs(library_fingerprint(rows), mode=settings.import_mode)
+    return state.unchanged_for(inputs, now, reuse_windows(settings))
+
+
 def _minutes(value: int) -> int:
     return min(max(value, 0), INT4_MAX)
 
@@ -96,10 +125,14 @@ async def import_steam_library(
     now: datetime,
     import_id: str,
     transport: httpx.AsyncBaseTransport | None = None,
+    refresh_metadata: bool = False,
 ) -> SteamImportResult:
     """Run stage 1 and store the raw CSV; an empty public library stores a header-only CSV.
 
-    Input is checked before anything else, so a bad user id or Steam id never reaches the network.
+    When the user's committed state (`read_library_state`) has today's library and inputs and
+    no reuse window has passed, nothing is stored and the result says `unchanged` (a refresh
+    never is). Input is checked before anything else, so a bad user id or Steam id never
+    reaches the network.
     """
     validate_user_id(user_id)
     ref = parse_steam_account(account)
@@ -108,6 +141,27 @@ async def import_steam_library(
         library = await fetch_library(steam, ref)
     steam_requests = steam.requests_sent
     rows = [to_raw_row(game) for game in library.games]
+    state = None if refresh_metadata else read_library_state(storage, user_id)
+    if state is not None and _unchanged(state, rows, settings, now):
+        log.info(
+            "stage.finished",
+            stage="steam_import",
+            steam_id64=str(library.steam_id64),
+            game_count=len(rows),
+            steam_requests=steam_requests,
+            unchanged=True,
+            duration_s=round(time.perf_counter() - started, 3),
+        )
+        return SteamImportResult(
+            location=state.raw_location or state.enriched_location,
+            game_count=len(rows),
+            steam_id64=library.steam_id64,
+            persona_name=library.profile.personaname,
+            steam_requests=steam_requests,
+            unchanged=True,
+            enriched_location=state.enriched_location,
+            previous_stats=state.reused_stats(),
+        )
     if not rows:
         log.warning(
             "steam.empty_library",

@@ -131,9 +131,10 @@ def test_embedded_defaults(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
         imported = connection.execute('SELECT count(*) FROM "ImportedGame"').fetchone()[0]
     assert imported == result.response(Stage.LOAD).stats.imported_games_created > 0
     names = sorted(path.name for path in (settings.data_dir / "imports" / USER).iterdir())
-    assert len(names) == 2
+    assert len(names) == 3
     assert names[0].endswith("-enriched.csv")
     assert names[1].endswith("-raw.csv")
+    assert names[2] == "state.json"  # written once stage 3 committed
 
 
 def test_demo_in_a_fresh_folder(tmp_path: Path) -> None:
