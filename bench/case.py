@@ -19,19 +19,32 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bench.measure import SandboxAdmin, StatementCounter, peak_rss_mb, row_counts, rows_written
+from bench.floor import Recorder, database_floor, network_floor, parse_floor, written_rows
+from bench.measure import (
+    SandboxAdmin,
+    StatementCounter,
+    peak_rss_mb,
+    reset_peak_rss,
+    row_counts,
+    rows_written,
+)
 from lambdas.clients.igdb import reset_process_caches
-from lambdas.clients.s3 import LocalStorage, enriched_key_for, raw_key, run_stamp
+from lambdas.clients.s3 import (
+    LocalStorage,
+    read_library_state,
+    state_key,
+)
 from lambdas.config import Settings
 from lambdas.database.engine import create_engine
 from lambdas.database.schema import upgrade
 from lambdas.database.users import connect_steam, ensure_user
 from lambdas.logging import configure_logging
-from lambdas.models.csv_codec import decode_rows, encode_rows
+from lambdas.models.csv_codec import decode_rows
 from lambdas.models.db import metadata
-from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
+from lambdas.models.rows import EnrichedGameRow, MatchStatus
 from lambdas.pipeline import PipelineResult, Stage, run_pipeline
 from lambdas.stages import StageContext
+from steam_sandbox.library_edit import LibraryEdit
 
 USER_ID = "bench-user"
 #: Every NEW_EVERY-th game is missing from the earlier import (1% new games).
@@ -54,40 +67,78 @@ class Case:
         )
         self.engine: Engine = create_engine(spec["database_url"])
         self.counter = StatementCounter().attach(self.engine)
+        self.work = work
+        self.recorder = Recorder(work / "answers.bin")
         self.context = StageContext(
-            settings=self.settings, storage=self.storage, engine=self.engine
+            settings=self.settings,
+            storage=self.storage,
+            engine=self.engine,
+            transport=self.recorder,
         )
         self.admin = SandboxAdmin(spec["sandbox_url"])
+        self.latency = spec.get("latency_ms", 100) / 1000
 
     def label(self, name: str) -> None:
         self.counter.label = name
 
     async def measure(self, run: Any) -> dict[str, Any]:
-        """Cold caches and zeroed counters, then `run()`; its timings, requests, SQL and rows."""
+        """Cold caches and zeroed counters, then `run()`; its timings, requests, SQL, rows, this
+        phase's peak RSS, and then (untimed) the phase's floor."""
         reset_process_caches()
         self.counter.take()
         before = row_counts(self.engine)
         self.admin.reset_stats()
+        self.recorder.start()
+        since = datetime.now(UTC).replace(tzinfo=None)
+        reset_peak_rss()
         started, cpu = time.perf_counter(), time.process_time()
         result: PipelineResult = await run()
         total, cpu = time.perf_counter() - started, time.process_time() - cpu
+        peak = peak_rss_mb()
         statements = self.counter.take()
         requests = self.admin.requests()
         after = row_counts(self.engine)
         if not result.success:
             raise SystemExit(f"pipeline failed: {json.dumps(result.as_dict(), default=str)}")
         return {
-            "seconds": {run.stage.value: round(run.seconds, 3) for run in result.runs}
+            "seconds": {
+                run.stage.value: round(run.seconds, 3) for run in result.runs if not run.skipped
+            }
             | {"total": round(total, 3), "cpu": round(cpu, 3)},
             "requests": requests,
             "statements": statements,
             "rows_written": rows_written(before, after),
             "result": {run.stage.value: _summary(run.response) for run in result.runs},
-            "peak_rss_mb": peak_rss_mb(),
+            "unchanged": result.unchanged,
+            "peak_rss_mb": peak,
+            "floor": self.floor(requests, since),
             "locations": {
                 "raw": getattr(result.response(Stage.STEAM), "s3_location", None),
                 "enriched": getattr(result.response(Stage.ENRICH), "s3_enriched_location", None),
             },
+        }
+
+    def floor(self, requests: dict[str, dict[str, int]], since: datetime) -> dict[str, Any]:
+        """The phase's floor (bench/floor.py), and the re-import's reference: the Steam fetch's
+        floor plus reading the stored state."""
+        network = network_floor(requests, self.latency)
+        database = database_floor(self.engine, written_rows(self.engine, since), self.work)
+        parse, decoder = parse_floor(self.recorder.bodies())
+        started = time.perf_counter()
+        read_library_state(self.storage, USER_ID)
+        state = time.perf_counter() - started
+        steam_only = {
+            "steam": {k: v for k, v in requests.get("steam", {}).items() if k != "GetItems"}
+        }
+        steam_network = network_floor(steam_only, self.latency)
+        steam_parse, _ = parse_floor(self.recorder.bodies()[:2])
+        return {
+            "network": network,
+            "database": database,
+            "parse": parse,
+            "decoder": decoder,
+            "total": round(network + database + parse, 4),
+            "fetch_and_state": round(steam_network + steam_parse + state, 4),
         }
 
     async def full_import(self) -> PipelineResult:
@@ -107,28 +158,9 @@ class Case:
         self.counter.label = None
         return result
 
-    async def resume(self, stage: Stage, event: dict[str, Any]) -> PipelineResult:
-        """The pipeline from `stage` on, with statements labelled by stage."""
-        result = await run_pipeline(
-            first_event={"user_id": USER_ID, **event},
-            context=self.context,
-            import_id=uuid.uuid4().hex,
-            from_stage=stage,
-            on_stage=lambda current: self.label(current.value),
-        )
-        self.counter.label = None
-        return result
-
-    def put(self, suffix: str, rows: list[Any], model: type[Any]) -> str:
-        """Store rows under the user's prefix with a fresh (later) run stamp; their location."""
-        stamp = run_stamp(datetime.now(UTC), uuid.uuid4().hex)
-        key = raw_key(USER_ID, stamp)
-        if suffix == "enriched":
-            key = enriched_key_for(key)
-        return self.storage.put(key, encode_rows(rows, model))
-
     def clear_database(self) -> None:
-        """Empty every table, so the next import is a first import again."""
+        """Empty every table and forget the user's committed state, so the next import is a
+        first import again."""
         with self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
@@ -136,42 +168,32 @@ class Case:
             else:
                 for table in reversed(metadata.sorted_tables):
                     connection.execute(table.delete())
+        (self.storage.root / state_key(USER_ID)).unlink(missing_ok=True)
 
     async def changed_reimport(self, first: dict[str, Any]) -> dict[str, Any]:
         """A re-import where 1% of the games are new and 10% have more playtime.
 
-        The earlier state is rebuilt from the first run's enriched CSV without the "new" games
-        (stored as the checkpoint and loaded by stage 3 alone); then the first run's raw CSV, with
-        playtimes bumped, is stored and the pipeline resumes from stage 2, as after stage 1.
+        The earlier state is a whole import (unmeasured, into emptied tables) of the library
+        without the "new" games, Steam's answer edited on its way in (`LibraryEdit`); then the
+        whole pipeline runs again with every game listed and the "played" ones an hour longer.
         """
-        raw = decode_rows(
-            self.storage.get(first["locations"]["raw"], user_id=USER_ID), RawGameRow, what="raw"
-        )
         enriched = decode_rows(
             self.storage.get(first["locations"]["enriched"], user_id=USER_ID),
             EnrichedGameRow,
             what="enriched",
         )
         games = [row.appid for row in enriched if row.match_status is not MatchStatus.FILTERED]
+        del enriched
         new = set(games[::NEW_EVERY])
         bumped = set(games[1::BUMP_EVERY]) - new
         self.clear_database()
-        self.label("setup")
-        ensure_user(self.engine, user_id=USER_ID, create=True)
-        earlier = self.put(
-            "enriched", [row for row in enriched if row.appid not in new], EnrichedGameRow
-        )
-        prepared = await self.resume(Stage.LOAD, {"s3_enriched_location": earlier})
+        self.recorder.inner = LibraryEdit(hidden=new)
+        prepared = await self.full_import()
         if not prepared.success:
             raise SystemExit(f"preparing the re-import failed: {prepared.as_dict()}")
-        changed = [
-            row.model_copy(update={"playtime_forever": row.playtime_forever + 60})
-            if row.appid in bumped
-            else row
-            for row in raw
-        ]
-        location = self.put("raw", changed, RawGameRow)
-        figures = await self.measure(lambda: self.resume(Stage.ENRICH, {"s3_location": location}))
+        self.recorder.inner = LibraryEdit(played=bumped, minutes=60)
+        figures = await self.measure(self.full_import)
+        self.recorder.inner = None
         return figures | {"new_games": len(new), "bumped_games": len(bumped)}
 
 
@@ -187,11 +209,15 @@ async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
     case = Case(spec)
     figures: dict[str, Any] = {"spec": {k: v for k, v in spec.items() if k != "sandbox_env"}}
     figures["first"] = await case.measure(case.full_import)
-    figures["peak_rss_first_mb"] = peak_rss_mb()
+    figures["peak_rss_first_mb"] = figures["first"]["peak_rss_mb"]
     figures["unchanged"] = await case.measure(case.full_import)
     if spec.get("changed", True):
         figures["changed"] = await case.changed_reimport(figures["first"])
-    figures["peak_rss_mb"] = peak_rss_mb()
+    figures["peak_rss_mb"] = max(
+        figures[phase]["peak_rss_mb"]
+        for phase in ("first", "unchanged", "changed")
+        if phase in figures
+    )
     case.engine.dispose()
     return figures
 

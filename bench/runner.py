@@ -242,6 +242,7 @@ def run_all(options: Options, *, say: Callable[[str], None]) -> dict[str, Any]:
                     "steamid64": str(account.steamid64),
                     "sandbox_env": sb.env(),
                     "sandbox_url": sb.base_url,
+                    "latency_ms": LATENCY_MS,
                     "changed": options.changed,
                 }
                 try:
