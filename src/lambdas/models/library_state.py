@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 
 from lambdas.models.events import STATE_VERSION, LibraryState, ReuseWindows
 from lambdas.models.rows import RawGameRow
@@ -46,9 +47,12 @@ LIBRARY = "library"
 MODE = "mode"
 
 
+_compared = attrgetter(*COMPARED_COLUMNS)
+
+
 def app_key(row: RawGameRow) -> tuple[str, ...]:
     """The compared values of one app, as the CSV cells that hold them."""
-    return tuple(str(getattr(row, column)) for column in COMPARED_COLUMNS)
+    return tuple(map(str, _compared(row)))
 
 
 def record_key(record: Sequence[str], indexes: Sequence[int]) -> tuple[str, ...]:
@@ -59,11 +63,9 @@ def record_key(record: Sequence[str], indexes: Sequence[int]) -> tuple[str, ...]
 def library_fingerprint(rows: Iterable[RawGameRow]) -> str:
     """One hash of every app's compared values, in app id order: equal exactly when no app was
     added, dropped or changed in a way the database or the classification sees."""
-    digest = hashlib.sha256()
-    for row in sorted(rows, key=lambda row: row.appid):
-        for cell in app_key(row):
-            digest.update(f"{len(cell)}:{cell};".encode())
-    return digest.hexdigest()
+    keys = sorted(app_key(row) for row in rows)  # app ids are unique: the first cells differ
+    # The repr of a tuple of str is unambiguous (every cell quoted and escaped).
+    return hashlib.sha256(repr(keys).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def current_inputs(library: str, *, mode: str) -> dict[str, str]:

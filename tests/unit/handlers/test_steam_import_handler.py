@@ -101,6 +101,9 @@ def test_invalid_steam_id_without_any_configuration() -> None:
         "game_count": 0,
         "steam_requests": 0,
         "steam_id64": None,
+        "unchanged": False,
+        "s3_enriched_location": None,
+        "previous_stats": None,
     }
 
 
