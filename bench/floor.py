@@ -55,9 +55,20 @@ class Recorder(httpx.AsyncBaseTransport):
         self.path = path
         self.inner = inner
         self._own: httpx.AsyncHTTPTransport | None = None
+        self.timings: list[tuple[str, float]] = []
 
     def start(self) -> None:
         self.path.write_bytes(b"")
+        #: (endpoint, seconds from sending the request to having read the answer)
+        self.timings: list[tuple[str, float]] = []
+
+    def webapi_seconds(self) -> float:
+        """Wall time of the Steam Web API exchanges (GetItems, the store, left out)."""
+        return sum(
+            seconds
+            for path, seconds in self.timings
+            if path.startswith(("/ISteamUser/", "/IPlayerService/"))
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         transport = self.inner
@@ -65,8 +76,10 @@ class Recorder(httpx.AsyncBaseTransport):
             if self._own is None:
                 self._own = httpx.AsyncHTTPTransport()
             transport = self._own
+        started = time.perf_counter()
         response = await transport.handle_async_request(request)
         body = await response.aread()
+        self.timings.append((request.url.path, time.perf_counter() - started))
         with self.path.open("ab") as handle:
             handle.write(struct.pack(">I", len(body)) + body)
         headers = [

@@ -52,7 +52,7 @@ ROWS: tuple[tuple[str, Getter], ...] = (
         lambda phase: _ratio(phase["seconds"]["total"], phase.get("floor", {}).get("total", 0)),
     ),
     (
-        "total ÷ (Steam fetch floor + state read)",
+        "total ÷ (Steam fetch + state read)",
         lambda phase: _ratio(
             phase["seconds"]["total"], phase.get("floor", {}).get("fetch_and_state", 0)
         ),

@@ -5,10 +5,10 @@ playtimes, as a real next-day fetch would."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 
 import httpx
+import pydantic_core
 
 
 class LibraryEdit(httpx.AsyncBaseTransport):
@@ -35,7 +35,7 @@ class LibraryEdit(httpx.AsyncBaseTransport):
         response = await self._inner.handle_async_request(request)
         if "GetOwnedGames" not in request.url.path or response.status_code != 200:
             return response
-        body = json.loads(await response.aread())
+        body = pydantic_core.from_json(await response.aread())
         games = body.get("response", {}).get("games")
         if games is None:
             return response
@@ -53,7 +53,7 @@ class LibraryEdit(httpx.AsyncBaseTransport):
         return httpx.Response(
             200,
             headers={"content-type": "application/json"},
-            content=json.dumps(body).encode(),
+            content=pydantic_core.to_json(body),
             request=request,
         )
 

@@ -27,8 +27,7 @@ from lambdas.errors import (
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.csv_codec import (
     RowEncoder,
-    cells_of,
-    decode_rows,
+    encode_line,
     header_of,
     iter_records,
     iter_rows,
@@ -44,9 +43,8 @@ from lambdas.models.igdb import IgdbGame
 from lambdas.models.library_state import (
     COMPARED_COLUMNS,
     LIBRARY,
-    app_key,
     current_inputs,
-    library_fingerprint,
+    fingerprint,
     record_key,
 )
 from lambdas.models.rows import Candidate, EnrichedGameRow, MatchMethod, MatchStatus, RawGameRow
@@ -122,32 +120,35 @@ async def enrich_library(
     """
     validate_user_id(user_id)
     started = time.perf_counter()
-    raw_rows = decode_rows(storage.get(location, user_id=user_id), RawGameRow, what="raw CSV")
+    raw = _RawLibrary(storage.get(location, user_id=user_id))
     key = storage.key_of(location, user_id=user_id)
-    everyone = {row.appid: row for row in raw_rows}
-    inputs = current_inputs(library_fingerprint(raw_rows), mode=settings.import_mode)
+    inputs = current_inputs(raw.fingerprint(), mode=settings.import_mode)
     base = (
         None
         if refresh_metadata or state is None
         else _committed_base(
-            storage, user_id, state, inputs, everyone, now=now, settings=settings, kept=kept
+            storage, user_id, state, inputs, raw, now=now, settings=settings, kept=kept
         )
     )
+    tally = base.tally if base is not None else _Tally()
     if base is not None:
         reused, passthrough = base.reused, base.lines
+        pending = [raw.row(app) for app in raw.apps if app not in reused and app not in passthrough]
+        if not pending and not reused and state is not None:
+            return _unchanged(state, base, started)
     else:
         passthrough = {}
+        everyone = {row.appid: row for row in (raw.row(app) for app in raw.apps)}
         reused = (
             {}
             if refresh_metadata
             else _reusable(storage, user_id, key, everyone, now=now, settings=settings)
         )
-    pending = [row for row in raw_rows if row.appid not in reused and row.appid not in passthrough]
-    if base is not None and state is not None and not pending and not reused:
-        return _unchanged(state, base, started)
+        pending = [row for row in everyone.values() if row.appid not in reused]
+        del everyone
     costs = _Costs()
     types = await _store_types(pending, settings, app_cache, costs, now=now, transport=transport)
-    progress("classified", len(raw_rows), len(raw_rows))
+    progress("classified", len(raw.apps), len(raw.apps))
     settled = _settle(pending, types, kept)
     answers = await _igdb_answers(
         pending,
@@ -162,25 +163,27 @@ async def enrich_library(
     )
     progress("matched", len(pending), len(pending))
     # Rows go straight into the CSV encoders and are counted on the way: the enriched rows of a
-    # large library never all sit in memory at once. Apps as committed pass through as cells.
-    tally = _Tally()
+    # large library never all sit in memory at once. Apps as committed pass through as lines.
     full = RowEncoder(EnrichedGameRow)
     sent = RowEncoder(EnrichedGameRow) if base is not None else None
-    for row in raw_rows:
-        cells = passthrough.get(row.appid)
-        if cells is not None:
-            tally.count_cells(cells)
-            full.cells(cells)
+    by_app = {row.appid: row for row in pending}
+    for app in raw.apps:
+        line = passthrough.get(app)
+        if line is not None:
+            full.line(line)
             continue
-        enriched = reused.get(row.appid) or _enrich(
-            row,
-            types.get(row.appid),
-            answers.get(row.appid, _NO_ANSWER),
-            settled[row.appid],
-            kept=row.appid in kept,
-            fallback=settings.title_fallback,
-            now=now,
-        )
+        enriched = reused.get(app)
+        if enriched is None:
+            row = by_app[app]
+            enriched = _enrich(
+                row,
+                types.get(app),
+                answers.get(app, _NO_ANSWER),
+                settled[app],
+                kept=app in kept,
+                fallback=settings.title_fallback,
+                now=now,
+            )
         tally.count(enriched)
         full.row(enriched)
         if sent is not None:
@@ -190,7 +193,7 @@ async def enrich_library(
     )
     enriched_location = storage.put(enriched_key_for(key), full.data())
     changes_location = storage.put(changes_key_for(key), sent.data()) if sent is not None else None
-    changes = base.changes if base is not None else LibraryChanges(new=len(raw_rows), full=True)
+    changes = base.changes if base is not None else LibraryChanges(new=len(raw.apps), full=True)
     filtered_since = base.filtered_since if base is not None else None
     next_state = LibraryState(
         user_id=user_id,
@@ -249,8 +252,10 @@ def changes_key_for(raw: str) -> str:
 class _Base:
     """Today's library against the committed import (its enriched CSV)."""
 
-    #: Apps as committed and not due: their committed cells, with today's raw cells.
-    lines: dict[int, list[str]]
+    #: The apps passed through, counted.
+    tally: _Tally
+    #: Apps as committed and not due: their committed row, encoded.
+    lines: dict[int, bytes]
     #: Changed apps whose committed decision is still fresh: the decision with today's values.
     reused: dict[int, EnrichedGameRow]
     changes: LibraryChanges
@@ -262,6 +267,41 @@ _COLUMNS = header_of(EnrichedGameRow)
 _INDEX = {name: index for index, name in enumerate(_COLUMNS)}
 _RAW_COLUMNS = header_of(RawGameRow)
 _COMPARED = tuple(_INDEX[name] for name in COMPARED_COLUMNS)
+# The enriched CSV starts with the raw CSV's columns: the compared cells sit at the same places.
+assert _COLUMNS[: len(_RAW_COLUMNS)] == _RAW_COLUMNS
+
+
+class _RawLibrary:
+    """Today's raw CSV: each app's record, in file order, validated as a row model only when
+    the app is used (an app passed through as committed is only compared, cell by cell)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.what = "raw CSV"
+        self.records: dict[int, tuple[int, list[str]]] = {}
+        for line_number, record in iter_records(data, RawGameRow, what=self.what):
+            app = _appid_of(record, line_number, self.what, len(_RAW_COLUMNS))
+            if app in self.records:
+                raise MalformedCsvError(
+                    f"the {self.what} row on line {line_number} repeats appid {app} "
+                    f"from line {self.records[app][0]}"
+                )
+            self.records[app] = (line_number, record)
+        self.apps = list(self.records)
+        self._json_cells: dict[str, object] = {}
+
+    def key(self, app: int) -> tuple[str, ...]:
+        return record_key(self.records[app][1], _COMPARED)
+
+    def row(self, app: int) -> RawGameRow:
+        line_number, record = self.records[app]
+        return parse_record(
+            record, RawGameRow, line_number, what=self.what, json_cells=self._json_cells
+        )
+
+    def fingerprint(self) -> str:
+        """`library_fingerprint` of the rows, from their cells: a cell that is not what the
+        row's value writes differs, and the app is then validated as changed."""
+        return fingerprint(self.key(app) for app in self.apps)
 
 
 def _committed_base(
@@ -269,14 +309,14 @@ def _committed_base(
     user_id: str,
     state: LibraryState,
     inputs: dict[str, str],
-    today: dict[int, RawGameRow],
+    today: _RawLibrary,
     *,
     now: datetime,
     settings: Settings,
     kept: frozenset[int],
 ) -> _Base | None:
     """Split today's apps against the committed enriched CSV: unchanged (passed through as
-    cells, never decoded), changed or due (decoded; the decision reused while fresh), new.
+    committed, never decoded), changed or due (decoded; the decision reused while fresh), new.
 
     None, and the import does the full work, when the state does not apply (another version or
     other inputs than the library) or its CSV cannot be read.
@@ -293,7 +333,9 @@ def _committed_base(
         state.filtered_since, windows.filtered, now
     )
     what = "committed enriched CSV"
-    lines: dict[int, list[str]] = {}
+    lines: dict[int, bytes] = {}
+    tally = _Tally()
+    passed_filtered = False
     reused: dict[int, EnrichedGameRow] = {}
     seen: set[int] = set()
     changed = due = dropped = 0
@@ -301,18 +343,19 @@ def _committed_base(
     try:
         data = storage.get(state.enriched_location, user_id=user_id)
         for line_number, record in iter_records(data, EnrichedGameRow, what=what):
-            appid = _appid_of(record, line_number, what)
-            raw = today.get(appid)
-            if raw is None or appid in seen:
-                dropped += raw is None
+            appid = _appid_of(record, line_number, what, len(_COLUMNS))
+            if appid not in today.records or appid in seen:
+                dropped += appid not in today.records
                 continue
             seen.add(appid)
-            same = record_key(record, _COMPARED) == app_key(raw)
+            same = record_key(record, _COMPARED) == today.key(appid)
             status = record[_INDEX["match_status"]]
             if _record_due(record, status, now, windows, filtered_due, appid in kept):
                 due += same
             elif same:
-                lines[appid] = cells_of(raw, _RAW_COLUMNS) + record[len(_RAW_COLUMNS) :]
+                lines[appid] = encode_line(record)
+                tally.count_cells(record)
+                passed_filtered = passed_filtered or status == MatchStatus.FILTERED.value
                 continue
             changed += not same
             if status == MatchStatus.FILTERED.value:
@@ -321,7 +364,7 @@ def _committed_base(
                 record, EnrichedGameRow, line_number, what=what, json_cells=json_cells
             )
             if _still_fresh(previous, now=now, settings=settings):
-                reused[appid] = _reuse(previous, raw)
+                reused[appid] = _reuse(previous, today.row(appid))
     except (
         MalformedCsvError,
         LocationNotFoundError,
@@ -331,17 +374,15 @@ def _committed_base(
         log.warning("enrichment.committed_unusable", error=exc.message)
         return None
     changes = LibraryChanges(
-        new=len(today) - len(seen),
+        new=len(today.apps) - len(seen),
         changed=changed,
         due=due,
         unchanged=len(lines),
         dropped=dropped,
         full=False,
     )
-    passed_filtered = any(
-        cells[_INDEX["match_status"]] == MatchStatus.FILTERED.value for cells in lines.values()
-    )
     return _Base(
+        tally=tally,
         lines=lines,
         reused=reused,
         changes=changes,
@@ -349,10 +390,15 @@ def _committed_base(
     )
 
 
-def _appid_of(record: list[str], line_number: int, what: str) -> int:
-    if len(record) != len(_COLUMNS) or not record[0].isdigit() or len(record[0]) > 12:
-        raise MalformedCsvError(f"the {what} row on line {line_number} is malformed")
-    return int(record[0])
+def _appid_of(record: list[str], line_number: int, what: str, columns: int) -> int:
+    """The app id of a record (validated in full when the row is parsed)."""
+    cell = record[0] if record else ""
+    if len(record) != columns or not (cell.isascii() and cell.isdigit()) or len(cell) > 10:
+        raise MalformedCsvError(
+            f"the {what} row on line {line_number} has no app id or {len(record)} fields, "
+            f"expected {columns}"
+        )
+    return int(cell)
 
 
 def _record_due(

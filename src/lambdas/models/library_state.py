@@ -25,6 +25,7 @@ __all__ = [
     "ReuseWindows",
     "app_key",
     "current_inputs",
+    "fingerprint",
     "library_fingerprint",
     "record_key",
 ]
@@ -61,11 +62,16 @@ def record_key(record: Sequence[str], indexes: Sequence[int]) -> tuple[str, ...]
 
 
 def library_fingerprint(rows: Iterable[RawGameRow]) -> str:
-    """One hash of every app's compared values, in app id order: equal exactly when no app was
-    added, dropped or changed in a way the database or the classification sees."""
-    keys = sorted(app_key(row) for row in rows)  # app ids are unique: the first cells differ
+    """One hash of every app's compared values: equal exactly when no app was added, dropped
+    or changed in a way the database or the classification sees."""
+    return fingerprint(app_key(row) for row in rows)
+
+
+def fingerprint(keys: Iterable[tuple[str, ...]]) -> str:
+    """`library_fingerprint` of the apps' keys (`app_key`, or `record_key` of stored cells)."""
+    ordered = sorted(keys)  # app ids are unique: the first cells differ
     # The repr of a tuple of str is unambiguous (every cell quoted and escaped).
-    return hashlib.sha256(repr(keys).encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(repr(ordered).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def current_inputs(library: str, *, mode: str) -> dict[str, str]:
