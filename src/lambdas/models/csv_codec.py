@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import Enum
 from functools import cache
+from operator import attrgetter
 from typing import Annotated, Any, NamedTuple, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -81,7 +82,16 @@ def _column_kinds(model: type[BaseModel]) -> dict[str, _Kind]:
     return kinds
 
 
+#: Timestamps as pydantic writes them in JSON (UTC as `Z`), as the cells always were.
+_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
 def _cell(value: Any) -> str:
+    kind = type(value)  # the common cells first: exact str and int (not StrEnum, not bool)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -89,7 +99,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, datetime):
-        return value.isoformat()
+        return _DATETIME.dump_python(value, mode="json")  # type: ignore[no-any-return]
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
@@ -115,10 +125,22 @@ class RowEncoder:
         self._writer = csv.writer(self._sink, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         self._columns = header_of(model)
         self._writer.writerow(self._columns)
+        self._values = attrgetter(*self._columns)
+        # List columns are written by their validator's own JSON serializer (compact, UTF-8 as
+        # is: the same text as json.dumps of the dumped models), not dumped to dicts first.
+        self._json = [
+            (index, kind.adapter)
+            for index, kind in enumerate(_column_kinds(model).values())
+            if kind.adapter is not None
+        ]
 
     def row(self, row: BaseModel) -> None:
-        dumped = row.model_dump(mode="json")
-        self._writer.writerow([_cell(dumped[column]) for column in self._columns])
+        values = self._values(row)
+        cells = [_cell(value) if type(value) is not list else "" for value in values]
+        for index, adapter in self._json:
+            value = values[index]
+            cells[index] = "" if value is None else adapter.dump_json(value).decode()
+        self._writer.writerow(cells)
 
     def cells(self, cells: Sequence[str]) -> None:
         self._writer.writerow(cells)
