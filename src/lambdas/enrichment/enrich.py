@@ -146,6 +146,7 @@ async def enrich_library(
         )
         pending = [row for row in everyone.values() if row.appid not in reused]
         del everyone
+    raw.forget_records()  # every row needed is parsed: only the app order is kept
     costs = _Costs()
     types = await _store_types(pending, settings, app_cache, costs, now=now, transport=transport)
     progress("classified", len(raw.apps), len(raw.apps))
@@ -297,6 +298,9 @@ class _RawLibrary:
         return parse_record(
             record, RawGameRow, line_number, what=self.what, json_cells=self._json_cells
         )
+
+    def forget_records(self) -> None:
+        self.records.clear()
 
     def fingerprint(self) -> str:
         """`library_fingerprint` of the rows, from their cells: a cell that is not what the
