@@ -81,6 +81,18 @@ class Case:
     def label(self, name: str) -> None:
         self.counter.label = name
 
+    def stage_started(self, stage: str) -> None:
+        """Label the statements, and close the previous stage's peak RSS (then start anew)."""
+        self.stage_done()
+        self.label(stage)
+        self.stage = stage
+
+    def stage_done(self) -> None:
+        if getattr(self, "stage", None):
+            self.stage_peaks[self.stage] = peak_rss_mb()
+            reset_peak_rss()
+        self.stage = None
+
     async def measure(self, run: Any) -> dict[str, Any]:
         """Cold caches and zeroed counters, then `run()`; its timings, requests, SQL, rows, this
         phase's peak RSS, and then (untimed) the phase's floor."""
@@ -91,10 +103,12 @@ class Case:
         self.recorder.start()
         since = datetime.now(UTC).replace(tzinfo=None)
         reset_peak_rss()
+        self.stage_peaks: dict[str, float] = {}
         started, cpu = time.perf_counter(), time.process_time()
         result: PipelineResult = await run()
         total, cpu = time.perf_counter() - started, time.process_time() - cpu
-        peak = peak_rss_mb()
+        self.stage_done()
+        peak = max([peak_rss_mb(), *self.stage_peaks.values()])
         statements = self.counter.take()
         requests = self.admin.requests()
         after = row_counts(self.engine)
@@ -111,6 +125,7 @@ class Case:
             "result": {run.stage.value: _summary(run.response) for run in result.runs},
             "unchanged": result.unchanged,
             "peak_rss_mb": peak,
+            "peak_rss_by_stage_mb": self.stage_peaks,
             "floor": self.floor(requests, since),
             "locations": {
                 "raw": getattr(result.response(Stage.STEAM), "s3_location", None),
@@ -147,7 +162,7 @@ class Case:
             first_event={"user_id": USER_ID, "steam_id64": self.spec["steamid64"]},
             context=self.context,
             import_id=uuid.uuid4().hex,
-            on_stage=lambda stage: self.label(stage.value),
+            on_stage=lambda stage: self.stage_started(stage.value),
         )
         steam = result.response(Stage.STEAM)
         if result.success and steam is not None and steam.steam_id64:
@@ -168,31 +183,35 @@ class Case:
                     connection.execute(table.delete())
         (self.storage.root / state_key(USER_ID)).unlink(missing_ok=True)
 
-    async def changed_reimport(self, first: dict[str, Any]) -> dict[str, Any]:
-        """A re-import where 1% of the games are new and 10% have more playtime.
-
-        The earlier state is a whole import (unmeasured, into emptied tables) of the library
-        without the "new" games, Steam's answer edited on its way in (`LibraryEdit`); then the
-        whole pipeline runs again with every game listed and the "played" ones an hour longer.
-        """
+    def changed_apps(self, first: dict[str, Any]) -> tuple[set[int], set[int]]:
+        """(new, played): every 100th game of the first import, and every 10th other one."""
         enriched = decode_rows(
             self.storage.get(first["locations"]["enriched"], user_id=USER_ID),
             EnrichedGameRow,
             what="enriched",
         )
         games = [row.appid for row in enriched if row.match_status is not MatchStatus.FILTERED]
-        del enriched
         new = set(games[::NEW_EVERY])
-        bumped = set(games[1::BUMP_EVERY]) - new
+        return new, set(games[1::BUMP_EVERY]) - new
+
+    async def prepare_changed(self, first: dict[str, Any]) -> None:
+        """The state before the changed re-import: a whole import (unmeasured, into emptied
+        tables, with no committed state) of the library without the "new" games, Steam's answer
+        edited on its way in (`LibraryEdit`)."""
+        new, _ = self.changed_apps(first)
         self.clear_database()
         self.recorder.inner = LibraryEdit(hidden=new)
         prepared = await self.full_import()
         if not prepared.success:
             raise SystemExit(f"preparing the re-import failed: {prepared.as_dict()}")
-        self.recorder.inner = LibraryEdit(played=bumped, minutes=60)
+
+    async def changed_reimport(self, first: dict[str, Any]) -> dict[str, Any]:
+        """A re-import where 1% of the games are new and 10% have more playtime: the whole
+        pipeline with every game listed and the "played" ones an hour longer."""
+        new, played = self.changed_apps(first)
+        self.recorder.inner = LibraryEdit(played=played, minutes=60)
         figures = await self.measure(self.full_import)
-        self.recorder.inner = None
-        return figures | {"new_games": len(new), "bumped_games": len(bumped)}
+        return figures | {"new_games": len(new), "bumped_games": len(played)}
 
 
 def _summary(response: Any) -> dict[str, Any]:
@@ -201,21 +220,27 @@ def _summary(response: Any) -> dict[str, Any]:
     return {key: dumped[key] for key in keep if key in dumped}
 
 
+#: The phases a child may run; the runner starts one child per phase, so each phase's peak RSS
+#: is that of a process that ran only it (as each Lambda function runs its own stage).
+PHASES = ("first", "unchanged", "prepare_changed", "changed")
+
+
 async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
-    """Schema first (start-up, not timed), then the three measured runs."""
-    upgrade(spec["database_url"])
+    """The phases `spec` names, in order (the schema before `first`: start-up, not timed)."""
+    phases = spec.get("phases", ["first", "unchanged", "prepare_changed", "changed"])
+    if "first" in phases:
+        upgrade(spec["database_url"])
     case = Case(spec)
     figures: dict[str, Any] = {"spec": {k: v for k, v in spec.items() if k != "sandbox_env"}}
-    figures["first"] = await case.measure(case.full_import)
-    figures["peak_rss_first_mb"] = figures["first"]["peak_rss_mb"]
-    figures["unchanged"] = await case.measure(case.full_import)
-    if spec.get("changed", True):
-        figures["changed"] = await case.changed_reimport(figures["first"])
-    figures["peak_rss_mb"] = max(
-        figures[phase]["peak_rss_mb"]
-        for phase in ("first", "unchanged", "changed")
-        if phase in figures
-    )
+    first = spec.get("first")
+    for phase in phases:
+        if phase in ("first", "unchanged"):
+            figures[phase] = await case.measure(case.full_import)
+            first = figures.get("first", first)
+        elif phase == "prepare_changed":
+            await case.prepare_changed(first or {})
+        elif phase == "changed":
+            figures[phase] = await case.changed_reimport(first or {})
     case.engine.dispose()
     return figures
 

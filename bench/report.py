@@ -71,6 +71,13 @@ ROWS: tuple[tuple[str, Getter], ...] = (
     ),
     ("unchanged (stages 2 and 3 skipped)", lambda phase: phase.get("unchanged", "—")),
     ("peak RSS of the phase (MiB)", lambda phase: phase["peak_rss_mb"]),
+    (
+        "peak RSS by stage 1 / 2 / 3 (MiB)",
+        lambda phase: " / ".join(
+            str(phase.get("peak_rss_by_stage_mb", {}).get(stage, "—"))
+            for stage in ("steam", "enrich", "load")
+        ),
+    ),
 )
 
 

@@ -230,13 +230,14 @@ def _unchanged(state: LibraryState, base: _Base, started: float) -> EnrichmentRe
     log.info(
         "stage.finished",
         stage="igdb_enrichment",
-        unchanged=True,
+        nothing_to_send=True,
         duration_s=round(time.perf_counter() - started, 3),
         **base.changes.model_dump(),
     )
+    passed = base.tally  # every app of today's library, as committed
     return EnrichmentResult(
         location=state.enriched_location,
-        stats=state.reused_stats(),
+        stats=passed.stats().model_copy(update={"reused": passed.passed_games}),
         igdb_requests=0,
         unchanged=True,
         changes=base.changes,

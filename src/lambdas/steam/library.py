@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import httpx
 import structlog
@@ -21,7 +22,7 @@ from lambdas.config import Settings
 from lambdas.errors import PrivateProfileError, ProfileNotFoundError
 from lambdas.models.csv_codec import encode_rows
 from lambdas.models.events import EnrichmentStats, LibraryState, ReuseWindows
-from lambdas.models.library_state import current_inputs, library_fingerprint
+from lambdas.models.library_state import COMPARED_COLUMNS, current_inputs, fingerprint
 from lambdas.models.rows import INT4_MAX, UINT32_MAX, RawGameRow
 from lambdas.models.steam import OwnedGame, PlayerSummary, SteamAccountRef, parse_steam_account
 
@@ -80,7 +81,12 @@ def _unique_by_appid(games: list[OwnedGame]) -> list[OwnedGame]:
 def to_raw_row(game: OwnedGame) -> RawGameRow:
     """The stored row of one owned app; Steam's text loses NUL characters (no CSV reader or
     PostgreSQL text column takes them) and its numbers are clamped to what the columns hold."""
-    return RawGameRow(
+    return RawGameRow(**_raw_values(game))
+
+
+def _raw_values(game: OwnedGame) -> dict[str, Any]:
+    """`to_raw_row`'s values, before the row model checks them (they are in range by now)."""
+    return dict(
         appid=game.appid,
         name=game.name.replace("\x00", ""),
         playtime_forever=_minutes(game.playtime_forever),
@@ -96,6 +102,14 @@ def to_raw_row(game: OwnedGame) -> RawGameRow:
     )
 
 
+def _library_key(games: list[OwnedGame]) -> str:
+    """`library_fingerprint` of the rows `to_raw_row` makes of `games`, without making them."""
+    return fingerprint(
+        tuple(str(values[column]) for column in COMPARED_COLUMNS)
+        for values in map(_raw_values, games)
+    )
+
+
 def reuse_windows(settings: Settings) -> ReuseWindows:
     """The settings' reuse windows (stage 2 applies the same ones)."""
     return ReuseWindows.of(
@@ -106,9 +120,9 @@ def reuse_windows(settings: Settings) -> ReuseWindows:
 
 
 def _unchanged(
-    state: LibraryState, rows: list[RawGameRow], settings: Settings, now: datetime
+    state: LibraryState, games: list[OwnedGame], settings: Settings, now: datetime
 ) -> bool:
-    inputs = current_inputs(library_fingerprint(rows), mode=settings.import_mode)
+    inputs = current_inputs(_library_key(games), mode=settings.import_mode)
     return state.unchanged_for(inputs, now, reuse_windows(settings))
 
 
@@ -140,21 +154,20 @@ async def import_steam_library(
     async with SteamClient.from_settings(settings, transport=transport) as steam:
         library = await fetch_library(steam, ref)
     steam_requests = steam.requests_sent
-    rows = [to_raw_row(game) for game in library.games]
     state = None if refresh_metadata else read_library_state(storage, user_id)
-    if state is not None and _unchanged(state, rows, settings, now):
+    if state is not None and _unchanged(state, library.games, settings, now):
         log.info(
             "stage.finished",
             stage="steam_import",
             steam_id64=str(library.steam_id64),
-            game_count=len(rows),
+            game_count=len(library.games),
             steam_requests=steam_requests,
             unchanged=True,
             duration_s=round(time.perf_counter() - started, 3),
         )
         return SteamImportResult(
             location=state.raw_location or state.enriched_location,
-            game_count=len(rows),
+            game_count=len(library.games),
             steam_id64=library.steam_id64,
             persona_name=library.profile.personaname,
             steam_requests=steam_requests,
@@ -162,6 +175,7 @@ async def import_steam_library(
             enriched_location=state.enriched_location,
             previous_stats=state.reused_stats(),
         )
+    rows = [to_raw_row(game) for game in library.games]
     if not rows:
         log.warning(
             "steam.empty_library",

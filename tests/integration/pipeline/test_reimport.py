@@ -14,6 +14,7 @@ from tests.integration.db.helpers import rows
 
 from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import read_library_state
+from lambdas.database.filtered import list_filtered
 from lambdas.models.csv_codec import decode_rows
 from lambdas.models.rows import EnrichedGameRow, MatchStatus
 from lambdas.pipeline import PipelineResult, Stage, import_user_library, run_pipeline
@@ -48,6 +49,11 @@ def games_of(context: StageContext, result: PipelineResult) -> list[int]:
 
 def stored(engine: Engine, user_id: str = USER) -> dict[str, dict[str, Any]]:
     return {row["storefrontGameId"]: row for row in rows(engine, "ImportedGame", userId=user_id)}
+
+
+def filtered_of(engine: Engine) -> set[int]:
+    with engine.connect() as connection:
+        return {app.app_id for app in list_filtered(connection, USER)}
 
 
 def requests(sandbox: Sandbox) -> dict[str, int]:
@@ -97,6 +103,8 @@ def test_new_games_alone_are_decided_and_only_changed_rows_are_written(
     earlier = run(replace(context, transport=LibraryEdit(hidden=new)), fresh_sandbox, "imp-1")
     assert earlier.success and earlier.response(Stage.ENRICH).changes.full
     before = stored(engine, USER)
+    filtered_before = filtered_of(engine)
+    assert filtered_before
     fresh_sandbox.reset_stats()
 
     later = replace(context, transport=LibraryEdit(played=played, last_played=1_900_000_000))
@@ -127,6 +135,8 @@ def test_new_games_alone_are_decided_and_only_changed_rows_are_written(
             assert row["updatedAt"] > before[app_id]["updatedAt"]
         elif int(app_id) not in new:
             assert row == before[app_id]  # untouched, updatedAt included
+    # The filtered list is merged for the apps sent, not replaced by them.
+    assert filtered_of(engine) == filtered_before
     # The full enriched CSV is the next checkpoint: every app, with today's values.
     full = decode_rows(
         context.storage.get(enrich.s3_enriched_location, user_id=USER), EnrichedGameRow
@@ -193,3 +203,22 @@ def test_a_passed_reuse_window_makes_the_import_ask_again(
     assert requests(fresh_sandbox)["igdb"] > 0  # the unmatched games were asked again
     state = read_library_state(context.storage, USER)
     assert state is not None and state.unmatched_since == later
+
+
+def test_an_app_steam_stopped_listing_alone_sends_nothing_to_the_database(
+    fresh_sandbox: Sandbox, context: StageContext, engine: Engine
+) -> None:
+    first = run(context, fresh_sandbox, "imp-1")
+    gone = games_of(context, first)[0]
+    before = stored(engine)
+
+    result = run(replace(context, transport=LibraryEdit(hidden={gone})), fresh_sandbox, "imp-2")
+
+    steam, enrich, _ = (result.response(stage) for stage in Stage)
+    assert not steam.unchanged  # the library differs...
+    assert enrich.unchanged and enrich.changes.dropped == 1  # ...but no app is to be written
+    assert enrich.changes.unchanged == steam.game_count == enrich.stats.processed
+    assert [run.skipped for run in result.runs] == [False, False, True] and result.unchanged
+    assert stored(engine) == before  # nothing deleted, nothing touched
+    state = read_library_state(context.storage, USER)
+    assert state is not None and state.import_id == "imp-1"  # stage 3 did not commit

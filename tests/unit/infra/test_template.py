@@ -65,14 +65,23 @@ def test_sam_build_builds_every_function_with_the_makefile() -> None:
 
 #: Everything each function's own policy allows: what its code calls, nothing more.
 LEAST_PRIVILEGE = {
-    "SteamImportFunction": {"secretsmanager:GetSecretValue", "s3:PutObject"},
+    "SteamImportFunction": {
+        "secretsmanager:GetSecretValue",
+        "s3:PutObject",
+        "s3:GetObject",  # the user's committed state only
+        "s3:ListBucket",  # so a missing state is S3's 404, not a 403
+    },
     "IgdbEnrichmentFunction": {
         "secretsmanager:GetSecretValue",
         "s3:GetObject",
         "s3:PutObject",
         "s3:ListBucket",  # the previous enriched CSV is found by listing the user's prefix
     },
-    "DatabaseImportFunction": {"secretsmanager:GetSecretValue", "s3:GetObject"},
+    "DatabaseImportFunction": {
+        "secretsmanager:GetSecretValue",
+        "s3:GetObject",
+        "s3:PutObject",  # the user's committed state only
+    },
     "StartImportFunction": {"states:StartExecution"},
     "ScheduledSyncFunction": {"secretsmanager:GetSecretValue", "sqs:SendMessage"},
 }
@@ -121,7 +130,25 @@ def test_storage_permissions_stay_under_the_imports_prefix() -> None:
                     prefix = statement["Condition"]["StringLike"]["s3:prefix"]
                     assert prefix == "imports/*", name
                 else:
-                    assert resource == {"Fn::Sub": "${ImportsBucket.Arn}/imports/*"}, name
+                    assert resource in (
+                        {"Fn::Sub": "${ImportsBucket.Arn}/imports/*"},
+                        {"Fn::Sub": "${ImportsBucket.Arn}/imports/*/state.json"},
+                    ), name
+
+
+def test_the_committed_state_is_all_stage_1_reads_and_stage_3_writes() -> None:
+    """Stage 1 reads and stage 3 writes nothing of the bucket but `imports/*/state.json`."""
+    state = {"Fn::Sub": "${ImportsBucket.Arn}/imports/*/state.json"}
+    for name, action in (
+        ("SteamImportFunction", "s3:GetObject"),
+        ("DatabaseImportFunction", "s3:PutObject"),
+    ):
+        resources = [
+            statement["Resource"]
+            for statement in statements(functions()[name])
+            if action in actions(statement)
+        ]
+        assert resources == [state], name
 
 
 @pytest.mark.parametrize("concurrency", [1, 2, 4])
