@@ -77,6 +77,8 @@ class Case:
         )
         self.admin = SandboxAdmin(spec["sandbox_url"])
         self.latency = spec.get("latency_ms", 100) / 1000
+        self.stage: str | None = None
+        self.stage_peaks: dict[str, float] = {}
 
     def label(self, name: str) -> None:
         self.counter.label = name
@@ -88,7 +90,7 @@ class Case:
         self.stage = stage
 
     def stage_done(self) -> None:
-        if getattr(self, "stage", None):
+        if self.stage is not None:
             self.stage_peaks[self.stage] = peak_rss_mb()
             reset_peak_rss()
         self.stage = None
@@ -103,7 +105,7 @@ class Case:
         self.recorder.start()
         since = datetime.now(UTC).replace(tzinfo=None)
         reset_peak_rss()
-        self.stage_peaks: dict[str, float] = {}
+        self.stage_peaks = {}
         started, cpu = time.perf_counter(), time.process_time()
         result: PipelineResult = await run()
         total, cpu = time.perf_counter() - started, time.process_time() - cpu
