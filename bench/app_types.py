@@ -27,10 +27,10 @@ def child(spec_path: Path, out_path: Path) -> None:
     from lambdas.clients.igdb import reset_process_caches
     from lambdas.clients.s3 import LocalStorage, raw_key
     from lambdas.config import Settings
-    from lambdas.database.engine import create_engine
     from lambdas.database.schema import upgrade
     from lambdas.logging import configure_logging
     from lambdas.models.events import IgdbEnrichmentEvent, SteamImportEvent
+    from lambdas.sql.engine import create_engine
     from lambdas.stages import StageContext, enrichment_stage, steam_stage
 
     spec = json.loads(spec_path.read_text())

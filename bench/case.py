@@ -35,7 +35,6 @@ from lambdas.clients.s3 import (
     state_key,
 )
 from lambdas.config import Settings
-from lambdas.database.engine import create_engine
 from lambdas.database.schema import upgrade
 from lambdas.database.users import connect_steam, ensure_user
 from lambdas.logging import configure_logging
@@ -43,6 +42,7 @@ from lambdas.models.csv_codec import decode_rows
 from lambdas.models.db import metadata
 from lambdas.models.rows import EnrichedGameRow, MatchStatus
 from lambdas.pipeline import PipelineResult, Stage, run_pipeline
+from lambdas.sql.engine import create_engine
 from lambdas.stages import StageContext
 from steam_sandbox.library_edit import LibraryEdit
 

@@ -100,12 +100,22 @@ def render(report: ClassifierReport) -> str:
     return "\n".join(lines)
 
 
-SOURCES = ("steam type", "name over steam", "igdb", "name over igdb", "name")
+SOURCES = ("steam type", "name over steam", "silent evidence", "igdb", "name over igdb", "name")
+#: Who speaks about an app: the store (a non-game type, a game, or nothing) and IGDB's uid map.
+QUADRANTS = (
+    "store non-game",
+    "store game + igdb entry",
+    "store game + igdb silent",
+    "store silent + igdb entry",
+    "store silent + igdb silent",
+)
 
 
 def source_of(reason: str) -> str:
     """Which source a stage-2 reason names (`steam_type=4`, `igdb main + name:demo`, …)."""
     if reason.startswith("steam_type="):  # "steam_type=4 + name:…" only names the non-game kind
+        if " + igdb silent" in reason:
+            return "silent evidence"
         return "name over steam" if reason.startswith("steam_type=0 + name:") else "steam type"
     if reason.startswith("igdb"):
         return "name over igdb" if " + name:" in reason else "igdb"
@@ -124,28 +134,73 @@ class SourceReport:
     non_games_caught: int = 0
     name_only_games_kept: int = 0
     name_only_non_games_caught: int = 0
+    #: Per quadrant: games, games kept, non-games, non-games caught.
+    quadrants: dict[str, list[int]] = field(
+        default_factory=lambda: {quadrant: [0, 0, 0, 0] for quadrant in QUADRANTS}
+    )
+    #: In the silent quadrant: filtered apps per clue that took part, and right / filtered.
+    clues: Counter[str] = field(default_factory=Counter)
+    clues_right: Counter[str] = field(default_factory=Counter)
+
+
+def quadrant_of(store_type: int | None, igdb_entry: bool) -> str:
+    if store_type not in (None, 0):
+        return QUADRANTS[0]
+    if store_type == 0:
+        return QUADRANTS[1] if igdb_entry else QUADRANTS[2]
+    return QUADRANTS[3] if igdb_entry else QUADRANTS[4]
 
 
 def evaluate_sources(seed: int = 42) -> SourceReport:
     """Decide every app of the emulator's catalogue as stage 2 does, from the catalogue's own
-    store types and IGDB rows (no HTTP: the same data GetItems and IGDB serve)."""
+    store types, store item data and IGDB rows (no HTTP: the same data GetItems and IGDB serve;
+    the title fallback's entries are IGDB's games named exactly as one of the app's variants)."""
+    from lambdas.enrichment.matching import title_variants
     from lambdas.enrichment.precedence import decide
     from lambdas.enrichment.ranking import choose_entry
     from lambdas.models.igdb import IgdbGame
     from lambdas.models.rows import MatchStatus
-    from lambdas.models.steam_store import StoreType
+    from lambdas.models.steam_store import StoreDetails, StoreType
     from steam_sandbox import CatalogueConfig
     from steam_sandbox.catalogue import shared_catalogue
 
     catalogue = shared_catalogue(CatalogueConfig(seed=seed))
     games = {row["id"]: row for row in catalogue.tables["games"]}
+    by_title: dict[str, list[int]] = {}
+    for row in catalogue.tables["games"]:
+        by_title.setdefault(row["name"], []).append(row["id"])
     report = SourceReport()
     for app in catalogue.apps.values():
         truth = app.truth
         entries = [IgdbGame.model_validate(games[gid]) for gid in truth.mapped_igdb_ids]
-        store = StoreType(app.appid, app.store_type, app.parent_appid)
-        decision = decide(name=app.name, store=store, igdb_entry=choose_entry(entries))
+        details = StoreDetails(
+            is_free=app.store_free,
+            tags=app.store_tags,
+            players=app.store_players,
+            features=app.store_features,
+        )
+        store = StoreType(app.appid, app.store_type, app.parent_appid, details)
+        titled = [
+            IgdbGame.model_validate(games[gid])
+            for variant in title_variants(app.name)
+            for gid in by_title.get(variant, ())
+        ]
+        chosen = choose_entry(entries)
+        decision = decide(
+            name=app.name,
+            store=store,
+            igdb_entry=chosen,
+            igdb_silent=chosen is None,
+            title_games=titled if chosen is None else (),
+        )
         is_game = truth.status is not MatchStatus.FILTERED
+        counts = report.quadrants[quadrant_of(app.store_type, chosen is not None)]
+        counts[0 if is_game else 2] += 1
+        counts[1 if is_game else 3] += decision.enrich == is_game
+        if " + igdb silent + " in decision.reason:
+            for clue in decision.reason.split(" + igdb silent + ", 1)[1].split(" + "):
+                report.clues[clue] += 1
+                report.clues_right[clue] += not is_game
         label = (
             truth.kind.value if is_game or truth.kind is not AppKind.GAME else "GAME (IGDB: add-on)"
         )
@@ -184,6 +239,16 @@ def render_sources(report: SourceReport) -> str:
             decided = report.decided[(label, source)]
             cells.append(f"{report.right[(label, source)]}/{decided}" if decided else "—")
         lines.append("  " + f"{label:<22}" + "".join(f"{cell:>18}" for cell in cells))
+    lines += [
+        "",
+        "  per quadrant (who speaks: the store's type, IGDB's uid map):",
+        f"  {'quadrant':<28}{'games kept':>20}{'non-games caught':>22}",
+    ]
+    for quadrant, (games, kept, non_games, caught) in report.quadrants.items():
+        lines.append(f"  {quadrant:<28}{share(kept, games):>20}{share(caught, non_games):>22}")
+    lines += ["", "  silent quadrant, filtered apps per clue (right / filtered):"]
+    for clue, count in report.clues.most_common():
+        lines.append(f"    {clue:<40}{report.clues_right[clue]}/{count}")
     return "\n".join(lines)
 
 

@@ -24,9 +24,9 @@ import httpx
 from sqlalchemy import MetaData, Table, select
 from sqlalchemy.engine import Engine
 
-from lambdas.database.filtered import filtered_app_table
-from lambdas.database.own_state import OWN_SCHEMA
 from lambdas.models.db import metadata
+from lambdas.state.filtered import filtered_app_table
+from lambdas.state.schema import OWN_SCHEMA
 
 #: table → (columns, rows)
 Rows = dict[str, tuple[list[str], list[tuple[Any, ...]]]]

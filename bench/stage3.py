@@ -23,11 +23,11 @@ from bench.databases import user_table
 from bench.measure import StatementCounter, peak_rss_mb, row_counts, rows_written
 from lambdas.clients.s3 import LocalStorage, enriched_key_for, raw_key, run_stamp
 from lambdas.config import Settings
-from lambdas.database.engine import create_engine
 from lambdas.database.schema import upgrade
 from lambdas.database.users import ensure_user
 from lambdas.logging import configure_logging
 from lambdas.models.events import DatabaseImportEvent
+from lambdas.sql.engine import create_engine
 from lambdas.stages import StageContext, database_stage
 
 USER_ID = "bench-stage3"

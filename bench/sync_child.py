@@ -22,10 +22,10 @@ from bench.measure import StatementCounter, peak_rss_mb
 from lambdas.clients.igdb import process_caches, reset_process_caches
 from lambdas.clients.s3 import LocalStorage
 from lambdas.config import Settings
-from lambdas.database.engine import create_engine
 from lambdas.logging import configure_logging
 from lambdas.models.events import Stage
 from lambdas.pipeline import run_pipeline
+from lambdas.sql.engine import create_engine
 from lambdas.stages import StageContext
 from lambdas.sync.service import SyncSummary, list_sync_requests, sync_all
 

@@ -31,9 +31,9 @@ from sqlalchemy import text
 
 from bench.databases import DEFAULT_POSTGRES_URL, create_postgres, drop_postgres, postgres_available
 from bench.runner import REPO
-from lambdas.database.engine import create_engine
 from lambdas.database.schema import upgrade
 from lambdas.database.users import connect_steam, ensure_user
+from lambdas.sql.engine import create_engine
 from steam_sandbox import Sandbox, SandboxStats, SandboxUser
 from steam_sandbox.users import STEAMID64_BASE
 

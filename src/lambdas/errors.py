@@ -23,6 +23,7 @@ The tree::
     │   ├── SteamAccountChangedError   STEAM_ACCOUNT_CHANGED
     │   ├── SchemaDriftError           SCHEMA_DRIFT
     │   ├── AppOwnedSchemaError        APP_OWNED_SCHEMA
+    │   ├── OwnStateMissingError       OWN_STATE_MISSING
     │   ├── DatabaseRefusedError       DATABASE_REFUSED
     │   ├── ConfigurationError         CONFIGURATION_ERROR
     │   └── InvalidEventError          INVALID_EVENT
@@ -210,6 +211,14 @@ class AppOwnedSchemaError(PermanentError):
 
     code = "APP_OWNED_SCHEMA"
     exit_code = 77
+
+
+class OwnStateMissingError(PermanentError):
+    """A command needs this project's own state (schema `steam_import`) and finds it missing or
+    behind this version's revision; `steam-import db own-state` creates or upgrades it."""
+
+    code = "OWN_STATE_MISSING"
+    exit_code = 78  # EX_CONFIG: the database is not set up for this command yet
 
 
 class DatabaseRefusedError(PermanentError):

@@ -45,8 +45,8 @@ if TYPE_CHECKING:
     import httpx
     from sqlalchemy.engine import Engine
 
-    from lambdas.database.engine import DatabaseTimeouts
     from lambdas.enrichment.enrich import Progress
+    from lambdas.sql.engine import DatabaseTimeouts
 
 log = structlog.get_logger()
 
@@ -73,7 +73,7 @@ class StageContext:
     def database(self) -> Engine:
         if self.engine is not None:
             return self.engine
-        from lambdas.database.engine import DatabaseTimeouts
+        from lambdas.sql.engine import DatabaseTimeouts
 
         return engine_for(
             self.settings.resolved_database_url, DatabaseTimeouts.from_settings(self.settings)
@@ -83,7 +83,7 @@ class StageContext:
 @cache
 def engine_for(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
     """One engine (and connection pool) per database URL, timeouts and process."""
-    from lambdas.database.engine import create_engine
+    from lambdas.sql.engine import create_engine
 
     return create_engine(url, timeouts)
 
@@ -121,8 +121,8 @@ async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamIm
 async def enrichment_stage(
     event: IgdbEnrichmentEvent, context: StageContext
 ) -> IgdbEnrichmentResponse:
-    from lambdas.database.app_cache import open_shared_state
     from lambdas.enrichment.enrich import enrich_library, no_progress
+    from lambdas.state.app_cache import open_shared_state
 
     validate_user_id(event.user_id)
     app_cache, kept = open_shared_state(context.database(), user_id=event.user_id)
@@ -162,9 +162,9 @@ async def prefetch_shared_cache(
     app is asked once per sync, not once per user whose library holds it. Only the apps (one
     row each) are kept in memory while the CSVs are read, not the users' rows.
     """
-    from lambdas.database.app_cache import open_app_cache
     from lambdas.enrichment.enrich import prefetch_shared
     from lambdas.models.app_cache import NO_APP_CACHE
+    from lambdas.state.app_cache import open_app_cache
 
     app_cache = open_app_cache(context.database())
     if app_cache is NO_APP_CACHE:

@@ -116,7 +116,7 @@ class _Builder:
             apps=self.apps,
             parents=self.parents,
             igdb=self.igdb,
-            claim=self.names.claim,
+            names=self.names,
             next_appid=self._next_appid,
         )
         for app in self.apps.values():

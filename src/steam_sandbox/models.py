@@ -68,6 +68,14 @@ class SteamApp:
     store_type: int | None = 0
     """EStoreAppType the store gives the app; None for a delisted app (no store item)."""
     parent_appid: int | None = None
+    store_free: bool = False
+    """The store item's `is_free`."""
+    store_tags: tuple[int, ...] = ()
+    """User tag ids, heaviest first (GetItems `tags` with `include_tag_count`)."""
+    store_players: tuple[int, ...] = ()
+    """Supported-player category ids (single-player 2, multi-player 1, co-op 9)."""
+    store_features: tuple[int, ...] = ()
+    """Feature category ids (game demo 10, downloadable content 21, achievements 22…)."""
 
 
 @dataclass(frozen=True, slots=True)

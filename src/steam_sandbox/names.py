@@ -292,6 +292,22 @@ def slugify(name: str) -> str:
     return _SLUG_STRIP.sub("-", ascii_name.lower().replace("'", "")).strip("-")
 
 
+# Game titles with a non-game word where a name rule looks for one, but not in Steam's naming
+# convention for that kind: a word games also end on, without a " - " subtitle of its own
+# ("… Editor", "… Beta", "… Multiplayer"), a subtitle that is a title ("…: The Editor"), or the
+# word sold together with the game ("… + OST", "… & Beta", "… + Expansion").
+_LOOKALIKE_STYLES: Final = (
+    "The {a} Editor",
+    "{a} {n} Multiplayer",
+    "{a} {n} Beta",
+    "{n} & Beta",
+    "{t} + OST",
+    "{t} with Soundtrack",
+    "{t} + Expansion",
+    "{t}: The Editor",
+)
+
+
 class NameFactory:
     """Hands out titles that never collide (after normalization) with an earlier title."""
 
@@ -358,6 +374,26 @@ class NameFactory:
             if self.claim(name):
                 return name
         return name
+
+    def lookalike_title(self, rng: random.Random, base: str) -> str | None:
+        """A game title built on ``base`` that name rules alone would file as a non-game (see
+        `_LOOKALIKE_STYLES`); None when every try is taken. Draws only from ``rng``."""
+        for _ in range(20):
+            name = rng.choice(_LOOKALIKE_STYLES).format(
+                a=rng.choice(_ADJECTIVES), n=rng.choice(_NOUNS), t=base
+            )
+            if self.claim(name):
+                return name
+        return None
+
+    def plain_subtitle(self, rng: random.Random, base: str) -> str | None:
+        """ "<base>: <Adjective> <Noun>": a name that says nothing of what the app is (None when
+        every try is taken). Draws only from ``rng``."""
+        for _ in range(20):
+            name = f"{base}: {rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}"
+            if self.claim(name):
+                return name
+        return None
 
     def _candidate(self) -> str:
         rng = self._rng

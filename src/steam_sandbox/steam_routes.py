@@ -112,18 +112,29 @@ def _store_items(state: SandboxState, args: Args) -> Response:
     limit = state.knobs.steam.store_max_ids
     if len(ids) > limit:
         raise _BadRequest(f"Too many ids: at most {limit} per call")
+    tag_count = _tag_count(args.get("data_request"))
     items = []
     for entry in ids:
         appid = entry.get("appid") if isinstance(entry, dict) else None
         if not isinstance(appid, int) or isinstance(appid, bool):
             items.append({"item_type": -1, "success": 8})
             continue
-        items.append(_store_item(state.catalogue.apps.get(appid), appid))
+        items.append(_store_item(state.catalogue.apps.get(appid), appid, tag_count))
     # The store promises no order: answer in reverse, so clients must match items by id.
     return steam_json({"response": {"store_items": items[::-1]}})
 
 
-def _store_item(app: SteamApp | None, appid: int) -> dict[str, Any]:
+def _tag_count(data_request: object) -> int:
+    """How many top user tags the request asks for (`include_tag_count`; none by default)."""
+    count = data_request.get("include_tag_count") if isinstance(data_request, dict) else None
+    if count is None:
+        return 0
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise _BadRequest("Invalid value for parameter 'include_tag_count'")
+    return max(count, 0)
+
+
+def _store_item(app: SteamApp | None, appid: int, tag_count: int = 0) -> dict[str, Any]:
     if app is None or app.store_type is None:
         return {"item_type": 0, "id": appid, "success": 2}
     item: dict[str, Any] = {
@@ -136,8 +147,22 @@ def _store_item(app: SteamApp | None, appid: int) -> dict[str, Any]:
     }
     if app.store_type:  # the proto default, 0 (game), is omitted from JSON
         item["type"] = app.store_type
+    if app.store_free:  # false, the default, is omitted
+        item["is_free"] = True
+    if app.store_players or app.store_features:  # categories come without a flag
+        categories: dict[str, list[int]] = {}
+        if app.store_players:
+            categories["supported_player_categoryids"] = list(app.store_players)
+        if app.store_features:
+            categories["feature_categoryids"] = list(app.store_features)
+        item["categories"] = categories
     if app.parent_appid is not None:
         item["related_items"] = {"parent_appid": app.parent_appid}
+    if tag_count and app.store_tags:  # heaviest first, weights falling
+        tags = app.store_tags[:tag_count]
+        item["tags"] = [
+            {"tagid": tagid, "weight": 100 * (len(tags) - rank)} for rank, tagid in enumerate(tags)
+        ]
     return item
 
 

@@ -53,6 +53,9 @@ _SHOWCASE_TAGS: Final = (
     "store_typed_game",
     "delisted",
     "igdb_pitfall",
+    "silent_nongame",
+    "silent_plain",
+    "silent_game",
 )
 _HIDDEN_TAGS: Final = ("free_sub", "unvetted")
 

@@ -14,9 +14,9 @@ from tests.integration.db.helpers import count
 from lambdas.clients.igdb import process_caches
 from lambdas.clients.s3 import LocalStorage
 from lambdas.config import Settings
-from lambdas.database.engine import create_engine
 from lambdas.database.schema import upgrade
 from lambdas.pipeline import Stage, import_user_library
+from lambdas.sql.engine import create_engine
 from lambdas.stages import StageContext
 
 USER = "contract-user"

@@ -20,11 +20,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from tests import postgres
 
-from lambdas.database import app_cache, filtered  # noqa: F401 - declare the own-state tables
-from lambdas.database.engine import create_engine
-from lambdas.database.own_state import own_state_metadata
 from lambdas.database.schema import upgrade
 from lambdas.models.db import metadata
+from lambdas.sql.engine import create_engine
+from lambdas.state import app_cache, filtered  # noqa: F401 - declare the own-state tables
+from lambdas.state.schema import own_state_metadata
 
 BACKENDS = ["sqlite", "postgresql"]
 USER_ID = "cuser0000000000000000000001"

@@ -29,8 +29,8 @@ from tests.reliability.support import (
 
 from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import LocalStorage
-from lambdas.database.engine import create_engine
 from lambdas.database.schema import upgrade
+from lambdas.sql.engine import create_engine
 from steam_sandbox import Sandbox
 
 SANDBOX_SEED = 42

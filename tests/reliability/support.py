@@ -18,14 +18,14 @@ from tests.integration.databases import PostgresServer
 
 from lambdas.clients.s3 import Storage
 from lambdas.config import Settings
-from lambdas.database import app_cache, filtered  # noqa: F401 - declare the own-state tables
-from lambdas.database.engine import create_engine
-from lambdas.database.own_state import own_state_metadata
 from lambdas.database.users import ensure_user
 from lambdas.errors import all_error_types
 from lambdas.models.db import metadata
 from lambdas.pipeline import PipelineResult, Stage, run_pipeline
+from lambdas.sql.engine import create_engine
 from lambdas.stages import StageContext
+from lambdas.state import app_cache, filtered  # noqa: F401 - declare the own-state tables
+from lambdas.state.schema import own_state_metadata
 from steam_sandbox import Sandbox
 
 USER = "rel-user-1"

@@ -29,8 +29,8 @@ from tests.reliability.support import (
 )
 
 from lambdas.clients.s3 import storage_from_settings
-from lambdas.database.engine import create_engine
 from lambdas.pipeline import PipelineResult, Stage
+from lambdas.sql.engine import create_engine
 
 #: The issue's 429 storm lasts 10 s; scaled down to 2 s here (several whole runs still fall
 #: inside it, and the retry policy sees the same shape of failures).
@@ -488,7 +488,7 @@ def test_postgres_stalled_connection_is_unavailable_within_the_timeout(
     import socket
     import time
 
-    from lambdas.database.engine import DatabaseTimeouts
+    from lambdas.sql.engine import DatabaseTimeouts
 
     listener = socket.create_server(("127.0.0.1", 0))
     accepted: list[socket.socket] = []

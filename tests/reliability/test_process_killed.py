@@ -34,7 +34,7 @@ from sqlalchemy import event
 from lambdas.clients.s3 import LocalStorage
 from lambdas.config import Settings
 from lambdas.pipeline import run_pipeline
-from lambdas.database.engine import create_engine
+from lambdas.sql.engine import create_engine
 from lambdas.stages import StageContext
 
 args = json.loads(sys.argv[1])

@@ -43,12 +43,12 @@ from typer.testing import CliRunner
 from lambdas.cli import app
 from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import S3Storage
-from lambdas.database.engine import create_engine
 from lambdas.database.schema import upgrade
 from lambdas.database.users import ensure_user
 from lambdas.errors import TransientError
 from lambdas.logging import configure_logging
 from lambdas.models.db import metadata
+from lambdas.sql.engine import create_engine
 from lambdas.stages import StageContext
 from steam_sandbox import Sandbox
 
@@ -215,7 +215,7 @@ def _stored(world: World, evidence: Evidence) -> None:
         for path in world.data_dir.rglob("*"):
             if path.is_file():
                 evidence.add(str(path), path.read_bytes().decode("utf-8", "replace"))
-    from lambdas.database.own_state import own_state_metadata
+    from lambdas.state.schema import own_state_metadata
 
     with world.engine.connect() as connection:
         for table in metadata.sorted_tables:

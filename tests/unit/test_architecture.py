@@ -8,7 +8,10 @@ what `MAY_IMPORT` implies, so the picture cannot drift from the code.
 from __future__ import annotations
 
 import ast
+import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,13 +31,15 @@ MAY_IMPORT: dict[str, set[str]] = {
     "clients": {"errors", "config", "logging", "models"},
     "steam": _STAGE,
     "enrichment": _STAGE,
-    "database": _STAGE,
-    "stages": _STAGE | {"steam", "enrichment", "database"},
+    "sql": {"errors", "config"},
+    "state": _FOUNDATION | {"sql"},
+    "database": _STAGE | {"sql", "state"},
+    "stages": _STAGE | {"steam", "enrichment", "sql", "state", "database"},
     "pipeline": _STAGE | {"stages", "database"},
-    "review": _STAGE | {"enrichment", "database"},
-    "sync": _STAGE | {"stages", "pipeline", "database"},
+    "review": _STAGE | {"enrichment", "sql", "state", "database"},
+    "sync": _STAGE | {"stages", "pipeline", "sql", "database"},
     "handlers": _STAGE | {"stages", "sync"},
-    "migrations": {"models", "database"},
+    "migrations": {"models", "state"},
     "cli": _STAGE
     | {"steam", "enrichment", "database", "stages", "pipeline", "review", "sync", "handlers"}
     | {"steam_sandbox", "version"},
@@ -121,3 +126,36 @@ def test_architecture_doc_says_who_may_import_each_package() -> None:
     assert set(documented) == set(expected)
     for name, users in expected.items():
         assert documented[name] == users, name
+
+
+def _imports_of_functions(path: Path, names: set[str]) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in names:
+            found |= {module for module, _ in _imports(node) if module.startswith("lambdas.")}
+    return found
+
+
+def test_stage_two_reads_own_state_and_never_loads_the_apps_schema_package() -> None:
+    """Stage 2 as its Lambda runs it: the handler, the enrichment, and what the stage function
+    (and the sync's prefetch) import when called load `lambdas.state`, never `lambdas.database`."""
+    called = _imports_of_functions(
+        SRC / "lambdas" / "stages.py",
+        {"enrichment_stage", "prefetch_shared_cache", "database", "engine_for"},
+    )
+    assert "lambdas.state.app_cache" in called
+    modules = ["lambdas.handlers.igdb_enrichment", "lambdas.enrichment.enrich", *sorted(called)]
+    probe = (
+        "import importlib, json, sys\n"
+        "for name in sys.argv[1:]:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('lambdas.'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *modules], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "lambdas.state" in loaded
+    assert [name for name in loaded if name.split(".")[1] == "database"] == []

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from lambdas.cli._output import exit_code_of, stderr, stdout
+from lambdas.enrichment.precedence import SILENT, by_weaker_evidence
 from lambdas.pipeline import PipelineResult, Stage
 
 _STAGE_TITLES = {Stage.STEAM: "Steam", Stage.ENRICH: "IGDB matching", Stage.LOAD: "Database"}
@@ -60,6 +61,12 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
             table.add_row("filtered as non-games, decided by", str(stats.filtered))
             for source, count in _by_source(stats.filtered_by_reason).items():
                 table.add_row(f"  {source}", str(count))
+            weaker = sum(
+                count
+                for reason, count in stats.filtered_by_reason.items()
+                if by_weaker_evidence(reason)
+            )
+            table.add_row("filtered by weaker evidence than a type (see `filtered`)", str(weaker))
     if load is not None and load.success:
         counted = True
         table.add_section()
@@ -76,11 +83,15 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
 
 def _by_source(by_reason: dict[str, int]) -> dict[str, int]:
     """Filtered counts per deciding source: reasons read `steam_type=4`, `igdb_game_type=1`,
-    `name:demo`, or `steam_type=0 + name:playtest` (a name overriding the store's "game")."""
+    `name:demo`, `steam_type=0 + name:playtest` (a name overriding the store's "game"), or
+    `steam_type=0 + igdb silent + name:demo + store_parent` (clues weighed, neither authority
+    having decided)."""
     sources: dict[str, int] = {}
     for reason, count in by_reason.items():
         if reason.startswith("steam_type=0 + name:"):
             source = "name over Steam's game type"
+        elif SILENT in reason:
+            source = "clues where Steam says game and IGDB is silent"
         elif reason.startswith("steam_type="):
             source = "Steam store type"
         elif reason.startswith(("igdb", "igdb_game_type")):

@@ -1,5 +1,9 @@
 """Async client for Steam's store types (`IStoreBrowseService/GetItems/v1`), in batches.
 
+Each item's type comes with its parent app, `is_free`, category ids and top user tags from the
+same call (`StoreDetails`): the evidence stage 2 weighs when the store says game and IGDB is
+silent.
+
 GetItems needs no key, so none is sent. Ids travel in batches (`STEAM_STORE_BATCH_SIZE`, 100 by
 default; the per-call limit is not documented), a few batches in flight at once. Steam's rules
 apply: 429 and 5xx are retried with jittered exponential backoff (Retry-After when sent) and
@@ -30,7 +34,7 @@ from lambdas.clients.http import (
     upstream_errors,
 )
 from lambdas.errors import ConfigurationError, SteamRateLimitedError, UpstreamUnavailableError
-from lambdas.models.steam_store import StoreItemsResponse, StoreType
+from lambdas.models.steam_store import StoreDetails, StoreItemsResponse, StoreType
 
 if TYPE_CHECKING:
     from lambdas.config import Settings
@@ -38,6 +42,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger()
 
 GET_ITEMS_PATH = "/IStoreBrowseService/GetItems/v1/"
+#: Top user tags asked per item (the store page shows 20); read only for undecided apps.
+TAG_COUNT = 20
 _EResultOK = 1
 
 
@@ -123,14 +129,16 @@ class SteamStoreClient(PooledClient):
             if app_id not in types or item.success != _EResultOK:
                 continue
             parent = item.related_items.parent_appid if item.related_items else None
-            types[app_id] = StoreType(app_id, item.type, parent or None)
+            types[app_id] = StoreType(app_id, item.type, parent or None, StoreDetails.of(item))
         return types
 
     async def _get_items(self, app_ids: Sequence[int]) -> StoreItemsResponse:
         request = {
             "ids": [{"appid": app_id} for app_id in app_ids],
             "context": self._context,
-            "data_request": {"include_basic_info": False},
+            # The type, parent app, `is_free` and categories come without a flag; the top user
+            # tags need `include_tag_count`. Nothing else is asked (no descriptions, no assets).
+            "data_request": {"include_tag_count": TAG_COUNT},
         }
         params = {"input_json": json.dumps(request, separators=(",", ":"))}
         assert self._slots is not None, "use SteamStoreClient as an async context manager"

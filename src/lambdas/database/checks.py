@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from lambdas.database.dialect import Dialect
 from lambdas.database.profiles import StatusRule
 from lambdas.database.tables import AppTables
 from lambdas.models.app_enums import LibraryItemStatus
+from lambdas.sql.dialect import Dialect
 
 #: ON CONFLICT targets: (table attribute, columns) that must be unique in the live database.
 _CONFLICT_TARGETS = (

@@ -13,9 +13,6 @@ from sqlalchemy.engine import Connection, Engine
 from lambdas.config import Settings
 from lambdas.database import upserts
 from lambdas.database.checks import check_fit
-from lambdas.database.dialect import Dialect
-from lambdas.database.engine import create_engine, database_errors
-from lambdas.database.filtered import record_filtered_apps
 from lambdas.database.ids import new_id as default_new_id
 from lambdas.database.payloads import (
     ImportPayload,
@@ -28,6 +25,9 @@ from lambdas.database.tables import AppTables, tables_for
 from lambdas.errors import SchemaDriftError, UserNotFoundError
 from lambdas.models.events import ImportStats
 from lambdas.models.rows import EnrichedGameRow, GenreRef, PlatformRef
+from lambdas.sql.dialect import Dialect
+from lambdas.sql.engine import create_engine, database_errors
+from lambdas.state.filtered import record_filtered_apps
 
 log = structlog.get_logger()
 

@@ -16,8 +16,8 @@ from enum import StrEnum
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from lambdas.database.own_state import OWN_SCHEMA
 from lambdas.errors import ConfigurationError
+from lambdas.state.schema import OWN_SCHEMA
 
 
 class ProfileName(StrEnum):

@@ -1,4 +1,5 @@
-"""Schema entry points: Alembic upgrades of the standalone schema, and the live-schema check."""
+"""Schema entry points: Alembic upgrades of the standalone schema and of own state (`db upgrade`,
+`db own-state`), and the live-schema check (`db check`)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from lambdas.database.checks import check_fit
-from lambdas.database.engine import create_engine, database_errors
 from lambdas.database.loader import LoadOptions, open_target
-from lambdas.database.own_state import OWN_SCHEMA
 from lambdas.database.profiles import detect_profile
 from lambdas.errors import AppOwnedSchemaError
+from lambdas.sql.engine import create_engine, database_errors
+from lambdas.state.schema import FIX, OWN_SCHEMA, OWN_STATE_HEAD, own_state_revision
 
 log = structlog.get_logger()
 
@@ -56,7 +56,9 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def upgrade(url: str, *, revision: str = "head") -> str:
-    """Create or upgrade the standalone schema at `url` in one transaction; the new revision.
+    """Create or upgrade the standalone schema at `url`, and its own state (`prepare_own_state`),
+    in one transaction; the standalone schema's new revision (`revision` names one of its chain;
+    own state always reaches its head).
 
     Refused, with nothing changed, on a database whose tables the app's Prisma migrations own
     (`savepoint-2025` or `savepoint-2026`): the app's schema changes only through the app.
@@ -75,6 +77,9 @@ def upgrade(url: str, *, revision: str = "head") -> str:
             before = current_revision(connection)
             command.upgrade(alembic_config(connection), revision)
             reached = current_revision(connection) or ""
+            from lambdas.state.migrate import upgrade_own_state
+
+            upgrade_own_state(connection)
     finally:
         engine.dispose()
     if reached != before:  # an event only when something changed: not on every demo or run
@@ -85,35 +90,54 @@ def upgrade(url: str, *, revision: str = "head") -> str:
 
 
 def prepare_own_state(url: str) -> str:
-    """Create this project's own tables (the `steam_import` schema) in the database at `url`;
-    what now holds them: the standalone schema's revision, or the own schema's name.
+    """Create, adopt or upgrade this project's own state (the `steam_import` schema) in the
+    database at `url`; what holds it: the own schema's name, or the standalone schema's revision.
 
-    On the app's database only `steam_import` is created: the shared app cache, the filtered
-    apps and the keep/ignore overrides, never a change to the app's own tables. On a standalone
-    database (or SQLite) this is `upgrade`, whose migrations own those tables there.
+    On the app's database only `steam_import` is touched: its own migration chain runs there
+    (tables made before it was versioned are adopted with their rows), never a change to the
+    app's tables. On a standalone database (or SQLite) this is `upgrade`, which runs both chains.
     """
     engine = create_engine(url)
     try:
         with database_errors(), engine.begin() as connection:
             profile = detect_profile(connection)
             if not profile.owned_by_us:
-                from lambdas.database import app_cache, filtered  # noqa: F401 - declare tables
-                from lambdas.database.own_state import own_state_metadata
+                from lambdas.state.migrate import upgrade_own_state
 
-                connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{OWN_SCHEMA}"'))
-                own_state_metadata.create_all(connection, checkfirst=True)
-                log.info("db.own_state_ready", schema=OWN_SCHEMA, profile=profile.name.value)
+                revision = upgrade_own_state(connection)
+                log.info(
+                    "db.own_state_ready",
+                    schema=OWN_SCHEMA,
+                    revision=revision,
+                    profile=profile.name.value,
+                )
                 return OWN_SCHEMA
     finally:
         engine.dispose()
     return upgrade(url)
 
 
-def _has_own_state(connection: Connection) -> bool:
-    from lambdas.database import app_cache, filtered  # noqa: F401 - declare the tables
-    from lambdas.database.own_state import own_state_metadata, own_tables_exist
+def _own_state_warning(connection: Connection) -> str | None:
+    """What `db check` says about own state when it is not at this version's revision."""
+    revision = own_state_revision(connection)
+    if revision == OWN_STATE_HEAD:
+        return None
+    if revision is None:
+        from lambdas.state.schema import own_tables, own_tables_exist
 
-    return own_tables_exist(connection, own_state_metadata.sorted_tables)
+        if not own_tables_exist(connection, own_tables()):
+            return (
+                f'this project\'s own tables (schema "{OWN_SCHEMA}") are missing: the '
+                "shared app cache, the filtered-app list and keep overrides are off; "
+                f"`{FIX}` creates them without touching the app's tables"
+            )
+        found = "were made before own state was versioned"
+    else:
+        found = f"are at revision {revision}, this version's is {OWN_STATE_HEAD}"
+    return (
+        f'this project\'s own tables (schema "{OWN_SCHEMA}") {found}: `filtered` and `keep` '
+        f"refuse until `{FIX}` upgrades them in place (rows kept, the app's tables untouched)"
+    )
 
 
 @dataclass
@@ -141,12 +165,8 @@ def check(url: str, *, options: LoadOptions | None = None) -> CheckReport:
                 problems=fit.problems,
                 warnings=fit.warnings,
             )
-            if not target.profile.owned_by_us and not _has_own_state(connection):
-                report.warnings.append(
-                    f'this project\'s own tables (schema "{OWN_SCHEMA}") are missing: the '
-                    "shared app cache, the filtered-app list and keep overrides are off; "
-                    "`steam-import db own-state` creates them without touching the app's tables"
-                )
+            if warning := _own_state_warning(connection):
+                report.warnings.append(warning)
             if target.profile.owned_by_us:
                 from lambdas.database.drift import find_drift
 

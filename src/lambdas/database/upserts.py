@@ -34,9 +34,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import FromClause
 
-from lambdas.database.dialect import Dialect, Record, Spec, records_param
 from lambdas.database.tables import TIMESTAMP3, AppTables
 from lambdas.models.app_enums import IgdbMatchStatus, Storefront
+from lambdas.sql.dialect import Dialect, Record, Spec, records_param
 
 
 @dataclass(frozen=True)

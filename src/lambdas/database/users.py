@@ -11,11 +11,11 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from lambdas.clients.s3 import validate_user_id
-from lambdas.database.engine import database_errors
 from lambdas.database.loader import utc_now
 from lambdas.database.profiles import resolve_profile
 from lambdas.database.tables import tables_for
 from lambdas.errors import UserNotFoundError
+from lambdas.sql.engine import database_errors
 
 
 def users_table(connection: Connection, app_schema: str = "auto") -> Table:

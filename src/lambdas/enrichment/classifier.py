@@ -27,14 +27,16 @@ Order (rule name → kind):
 13. multiplayer_component → MULTIPLAYER_COMPONENT
                                        "… - Multiplayer", "… Multiplayer (Legacy)", "… - Zombies",
                                        "… Friend's Pass"
-14. video → VIDEO                      "… Trailer", "…: The Movie", "… Documentary", making-of
+14. video → VIDEO                      "… Trailer", "…: The Movie", "… Documentary", making-of,
+                                       "… Short Film", "… Animated Series", "… Interviews"
 15. sdk_or_mod_tools → TOOL            SDK, mod/authoring/workshop tools, creation/assembly kit,
                                        "… Tools", character creator, redistributables, runtimes
 16. media_application → APPLICATION    "… Video Editor", "… Photo Editor", "… Capture Utility" …
 17. editor → TOOL                      "… (Level|Map|Mission) Editor"
-18. art_and_reading → BONUS_CONTENT    art book, wallpapers, comics, e-books, guides, manuals
+18. art_and_reading → BONUS_CONTENT    art book, wallpapers, comics, e-books, guides, manuals,
+                                       sketchbooks, audiobooks, "… - The Art of …"
 19. preorder → DLC                     pre-order / pre-purchase / sign-up bonuses
-20. bonus_content → BONUS_CONTENT      "… Bonus Content", "… Goodies", "… Bonus"
+20. bonus_content → BONUS_CONTENT      "… Bonus Content", "… Goodies", "… Bonus", "… - Extras"
 21. pass → DLC                         season / expansion / year / character … pass
 22. dlc_word → DLC                     "DLC", "Add-on" after the first word
 23. expansion → DLC                    "… Expansion", "… Expansion Pack" (not standalone)
@@ -219,6 +221,9 @@ _RULES: Final[tuple[_Rule, ...]] = (
         + r"(?:making[ -]of|behind the scenes|developer commentary|dev diar(?:y|ies))"
         + _PAREN
         + "$",
+        # Films and footage sold beside a game: what the words name is watched, not played.
+        _NS + r"(?:short film|animated (?:short|series|film)|music videos?|concert film"
+        r"|live concert|interviews?|cutscenes|cinematics|webisodes?)" + _PAREN + "$",
     ),
     _rule(
         "sdk_or_mod_tools",
@@ -263,6 +268,12 @@ _RULES: Final[tuple[_Rule, ...]] = (
         _NS + r"(?:e-?books?|novel by|lore ?book|guide ?book|strategy guide|official guide"
         r"|digital guide|game guide|(?:digital|official|game) manual|booklet|post ?cards"
         r"|ringtones|papercraft)\b",
+        # Books about a game: its art, its sketches, its story read aloud.
+        _NS
+        + r"(?:sketch ?books?|design works|illustrations|audio ?books?|audio drama)"
+        + _PAREN
+        + "$",
+        _SEP + r"the art of\b",
     ),
     _rule(
         "preorder",
@@ -276,6 +287,7 @@ _RULES: Final[tuple[_Rule, ...]] = (
         AppKind.BONUS_CONTENT,
         _NS + r"(?:bonus (?:content|materials?|items?|pack)|digital extras|(?:digital )?goodies"
         r"|deluxe content|collector's content|bonus)" + _PAREN + "$",
+        _SEP + r"(?:bonus )?extras$",
     ),
     _rule(
         "pass",

@@ -179,7 +179,7 @@ async def enrich_library(
             enriched = _enrich(
                 row,
                 types.get(app),
-                answers.get(app, _NO_ANSWER),
+                answers.get(app),
                 settled[app],
                 kept=app in kept,
                 fallback=settings.title_fallback,
@@ -661,16 +661,25 @@ def _reuse(previous: EnrichedGameRow, raw: RawGameRow) -> EnrichedGameRow:
 def _enrich(
     row: RawGameRow,
     store: StoreType | None,
-    answer: IgdbAnswer,
+    asked: IgdbAnswer | None,
     settled: Decision,
     *,
     kept: bool,
     fallback: bool,
     now: datetime,
 ) -> EnrichedGameRow:
+    answer = asked or _NO_ANSWER
     chosen = choose_entry(answer.games)
+    found = answer.titles_for(row.name) if fallback else None
     decision = (
-        decide(name=row.name, store=store, igdb_entry=chosen, kept=kept)
+        decide(
+            name=row.name,
+            store=store,
+            igdb_entry=chosen,
+            kept=kept,
+            igdb_silent=asked is not None and chosen is None,
+            title_games=found or (),
+        )
         if _is_open(settled, store)
         else settled
     )
@@ -694,7 +703,6 @@ def _enrich(
 
     if not decision.enrich or chosen is not None:
         return built(chosen if decision.enrich else None, MatchMethod.STEAM_APP_ID)
-    found = answer.titles_for(row.name) if fallback else None
     if not found:
         return built(None, MatchMethod.NONE)
     match, candidates = decide_title_match(row.name, found)

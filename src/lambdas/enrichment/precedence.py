@@ -5,8 +5,10 @@ Order (docs/classification.md):
 1. `keep` — the user said this app is a game.
 2. Steam's store type, when the store knows the app. A non-game type files the app, even when
    IGDB maps its uid to a main game (IGDB files some demos' and soundtracks' uids under the main
-   game). Type 0 keeps it, whatever its name says, except on high-confidence name evidence: an
-   exact "Dedicated Server" or "Playtest" suffix.
+   game). Type 0 keeps it, except on high-confidence name evidence (an exact "Dedicated Server"
+   or "Playtest" suffix) and, when IGDB turns out to have no entry for the uid (`igdb_silent`),
+   except when the weaker clues add up (`evidence.weigh`: the name rules at full strength, the
+   store item's tags, categories, parent app and price, the title fallback's IGDB entries).
 3. IGDB's `game_type` of the entry the app's Steam uid maps to, when the store is silent (no item,
    or `success` not 1). A game-like entry keeps the app unless the name carries high-confidence
    evidence, now also a "Demo" or soundtrack suffix (the same IGDB pitfall, with no store type to
@@ -14,23 +16,36 @@ Order (docs/classification.md):
 4. The name rules (`classify_steam_app`), only when both are silent.
 
 Every decision carries a `reason`: `keep`, `steam_type=4`, `steam_type=0 + igdb main`,
-`steam_type=0 + name:dedicated_server`, `igdb_game_type=1`, `igdb main + name:demo`,
-`name:soundtrack_suffix`, …
+`steam_type=0 + name:dedicated_server`, `steam_type=0 + igdb silent + name:demo`,
+`steam_type=0 + igdb silent + name:editor + store_tag:Utilities`, `igdb_game_type=1`,
+`igdb main + name:demo`, `name:soundtrack_suffix`, …
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from lambdas.enrichment.classifier import Classification, classify_steam_app, igdb_kind
 from lambdas.enrichment.classifier import normalize_name as _normalize
+from lambdas.enrichment.evidence import weigh
 from lambdas.models.igdb import IgdbGame
 from lambdas.models.rows import AppKind
 from lambdas.models.steam_store import StoreAppType, StoreType
 
-__all__ = ["STORE_KIND", "Decision", "decide", "strong_name_evidence"]
+__all__ = [
+    "SILENT",
+    "STORE_KIND",
+    "Decision",
+    "by_weaker_evidence",
+    "decide",
+    "strong_name_evidence",
+]
+
+#: The part of a reason that says IGDB has no entry for an app the store calls a game.
+SILENT: Final = "igdb silent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +132,14 @@ def decide(
     store: StoreType | None,
     igdb_entry: IgdbGame | None,
     kept: bool = False,
+    igdb_silent: bool = False,
+    title_games: Sequence[IgdbGame] = (),
 ) -> Decision:
-    """The kind of one app from every source, in the order of precedence above."""
+    """The kind of one app from every source, in the order of precedence above.
+
+    `igdb_silent` says IGDB was asked and has no entry for the uid (`igdb_entry` None before
+    IGDB is asked means "not known yet"); `title_games` are the title fallback's entries.
+    """
     if kept:
         return Decision(AppKind.GAME, "keep", "keep")
     store_kind = STORE_KIND.get(store.app_type) if store and store.app_type is not None else None
@@ -130,6 +151,16 @@ def decide(
                 return Decision(strong[1], f"{label} + name:{strong[0]}", strong[0])
             if igdb_entry is not None:
                 label = f"{label} + {_igdb_label(igdb_entry.game_type)}"
+            elif igdb_silent:
+                label = f"{label} + {SILENT}"
+                weighed = weigh(
+                    name=name,
+                    details=store.details,
+                    parent_appid=store.parent_appid,
+                    title_games=title_games,
+                )
+                if weighed.kind is not None:
+                    return Decision(weighed.kind, f"{label} + {weighed.reason}", weighed.rule)
             return Decision(AppKind.GAME, label, "steam_type")
         refinable = _REFINABLE.get(store.app_type)
         if refinable:
@@ -149,3 +180,12 @@ def decide(
             return Decision(AppKind.GAME, label, "igdb_game_type")
     verdict = classify_steam_app(name)
     return Decision(verdict.kind, f"name:{verdict.rule}", verdict.rule)
+
+
+def by_weaker_evidence(reason: str) -> bool:
+    """Whether a non-game was filtered by evidence weaker than an authority's type: names and
+    store-item clues (`name:…`, `… + name:…`, `steam_type=0 + igdb silent + …`), not a non-game
+    store type or IGDB game_type. These are the verdicts worth a look in `filtered`."""
+    if reason.startswith("steam_type=") and not reason.startswith("steam_type=0 "):
+        return False  # a non-game store type; a name only says which kind
+    return reason.startswith("name:") or " + name:" in reason or SILENT in reason

@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from lambdas.database.own_state import OWN_SCHEMA
 from lambdas.models.db import metadata
+from lambdas.state.schema import OWN_SCHEMA
 
 
 def _move_legacy_version_table(connection: Connection) -> None:

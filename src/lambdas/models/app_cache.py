@@ -1,7 +1,7 @@
 """The shared app cache stage 2 reads and fills: Steam store types and IGDB answers per app id.
 
 What Steam and IGDB say about an app does not depend on who owns it, so one store serves every
-user (`lambdas.database.app_cache` keeps it in the database; `NO_APP_CACHE` keeps nothing).
+user (`lambdas.state.app_cache` keeps it in the database; `NO_APP_CACHE` keeps nothing).
 Stage 2 reads and fills it through this protocol; the database package implements it.
 """
 

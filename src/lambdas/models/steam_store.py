@@ -36,6 +36,21 @@ class RelatedItems(_Upstream):
     parent_appid: int | None = None
 
 
+class StoreTag(_Upstream):
+    """One of the item's top user tags (`include_tag_count`), heaviest first."""
+
+    tagid: int
+    weight: int = 0
+
+
+class StoreCategories(_Upstream):
+    """The store's category ids of an item (sent without a flag): who plays it, its features."""
+
+    supported_player_categoryids: list[int] = Field(default_factory=list)
+    feature_categoryids: list[int] = Field(default_factory=list)
+    controller_categoryids: list[int] = Field(default_factory=list)
+
+
 class StoreItem(_Upstream):
     """One GetItems answer. `type` is absent at its default, 0 (game), on a successful item."""
 
@@ -47,6 +62,10 @@ class StoreItem(_Upstream):
     name: str | None = None
     type: int = 0
     related_items: RelatedItems | None = None
+    is_free: bool = False
+    tags: list[StoreTag] = Field(default_factory=list)
+    tagids: list[int] = Field(default_factory=list)
+    categories: StoreCategories | None = None
 
     @property
     def app_id(self) -> int | None:
@@ -62,6 +81,29 @@ class StoreItemsResponse(_Upstream):
 
 
 @dataclass(frozen=True, slots=True)
+class StoreDetails:
+    """What else the store item says about an app, kept for the apps both authorities leave
+    undecided: whether it is free, its top user tags (heaviest first) and its category ids
+    (`players`: the supported-player categories; `features`: feature and controller ones)."""
+
+    is_free: bool = False
+    tags: tuple[int, ...] = ()
+    players: tuple[int, ...] = ()
+    features: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, item: StoreItem) -> StoreDetails:
+        tags = [tag.tagid for tag in sorted(item.tags, key=lambda tag: -tag.weight)]
+        categories = item.categories or StoreCategories()
+        return cls(
+            is_free=item.is_free,
+            tags=tuple(dict.fromkeys([*tags, *item.tagids])),
+            players=tuple(categories.supported_player_categoryids),
+            features=tuple([*categories.feature_categoryids, *categories.controller_categoryids]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class StoreType:
     """Steam's verdict on one app: its type, or None when the store does not know it (an item
     whose `success` is not 1: removed, unknown or hidden in the region) — never "game"."""
@@ -69,6 +111,9 @@ class StoreType:
     app_id: int
     app_type: int | None
     parent_appid: int | None = None
+    details: StoreDetails | None = None
+    """The item's own data from the same GetItems answer; None when it was not read (a cache
+    row written before it was kept, or a store that is not asked)."""
 
     @property
     def known(self) -> bool:

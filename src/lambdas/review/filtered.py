@@ -11,15 +11,6 @@ from sqlalchemy.engine import Engine
 from lambdas.clients.igdb import IgdbClient
 from lambdas.clients.s3 import validate_user_id
 from lambdas.config import Settings
-from lambdas.database.app_cache import SqlAppCache
-from lambdas.database.engine import database_errors
-from lambdas.database.filtered import (
-    FilteredApp,
-    has_own_tables,
-    keep_app,
-    kept_app_ids,
-    list_filtered,
-)
 from lambdas.database.loader import create_library_item, upsert_game, upsert_imported_game
 from lambdas.database.users import ensure_user
 from lambdas.enrichment.matching import build_row, decide_title_match, title_variants
@@ -29,6 +20,10 @@ from lambdas.errors import ImportedGameNotFoundError
 from lambdas.models.app_cache import IgdbAnswer
 from lambdas.models.igdb import IgdbGame
 from lambdas.models.rows import Candidate, EnrichedGameRow, MatchMethod, MatchStatus
+from lambdas.sql.engine import database_errors
+from lambdas.state.app_cache import SqlAppCache
+from lambdas.state.filtered import FilteredApp, keep_app, kept_app_ids, list_filtered
+from lambdas.state.schema import require_own_state
 
 log = structlog.get_logger()
 
@@ -45,11 +40,13 @@ class KeepResult:
 
 
 def list_filtered_apps(engine: Engine, *, user_id: str) -> list[FilteredApp]:
-    """The user's filtered apps with kind and reason, as the latest import recorded them."""
+    """The user's filtered apps with kind and reason, as the latest import recorded them.
+
+    OWN_STATE_MISSING when own state is missing or behind (`steam-import db own-state`).
+    """
     ensure_user(engine, user_id=user_id, create=False)
     with database_errors(), engine.connect() as connection:
-        if not has_own_tables(connection):
-            return []
+        require_own_state(connection)
         return list_filtered(connection, user_id)
 
 
@@ -60,10 +57,12 @@ async def keep_filtered_app(
     as stage 2 would) or left for review, written now, and kept a game by every later import.
 
     GAME_NOT_FOUND when the user has no such filtered app; keeping a kept app again is a no-op.
+    OWN_STATE_MISSING when own state is missing or behind (`steam-import db own-state`).
     """
     validate_user_id(user_id)
     ensure_user(engine, user_id=user_id, create=False)
     with database_errors(), engine.connect() as connection:
+        require_own_state(connection)
         listed = [app for app in list_filtered(connection, user_id) if app.app_id == app_id]
         already = app_id in kept_app_ids(connection, user_id)
     if not listed:

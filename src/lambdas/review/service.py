@@ -14,7 +14,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from lambdas.clients.igdb import IgdbClient
 from lambdas.clients.s3 import Storage, user_prefix, validate_user_id
 from lambdas.config import Settings
-from lambdas.database.engine import database_errors
 from lambdas.database.loader import (
     create_library_item,
     upsert_game,
@@ -41,6 +40,7 @@ from lambdas.models.rows import (
     MatchStatus,
     RawGameRow,
 )
+from lambdas.sql.engine import database_errors
 
 log = structlog.get_logger()
 

@@ -9,11 +9,11 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from lambdas.config import Settings
-from lambdas.database.engine import DatabaseTimeouts
 from lambdas.database.users import connected_users
 from lambdas.errors import PipelineError
 from lambdas.models.events import EnrichmentStats, SteamImportEvent
 from lambdas.pipeline import PipelineResult, Stage, run_pipeline
+from lambdas.sql.engine import DatabaseTimeouts
 from lambdas.stages import StageContext, engine_for, prefetch_shared_cache
 
 log = structlog.get_logger()

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from tests import postgres
 from tests.integration.databases import PostgresServer
 
-from lambdas.database.engine import create_engine
+from lambdas.sql.engine import create_engine
 
 USER = "cappuser000000000000000001"
 NOW = datetime(2026, 6, 30, 12, 0, 0)
@@ -36,14 +36,15 @@ def app_db(request: pytest.FixtureRequest, pg_server: PostgresServer) -> tuple[s
     return request.param, url
 
 
-def schema_dump(url: str) -> str:
+def schema_dump(url: str, *, schema: str = "public", data: bool = False) -> str:
+    """`pg_dump` of one schema: its DDL, and with `data` its rows too."""
     parsed = make_url(url)
     environment = {**os.environ, "PGPASSWORD": parsed.password or ""}
     dump = subprocess.run(
         [
             postgres.pg_dump(),  # the embedded build's: the newest, so it dumps any server
-            "--schema-only",
-            "--schema=public",
+            *([] if data else ["--schema-only"]),
+            f"--schema={schema}",
             "-h",
             str(parsed.host),
             "-U",

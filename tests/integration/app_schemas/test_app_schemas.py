@@ -10,12 +10,12 @@ from sqlalchemy import text
 from tests.integration.app_schemas.conftest import NOW, USER, schema_dump, table
 from tests.unit.db.factories import row
 
-from lambdas.database.engine import create_engine
 from lambdas.database.loader import LoadOptions, import_rows
 from lambdas.database.profiles import ImportMode
 from lambdas.database.schema import check, upgrade
 from lambdas.errors import AppOwnedSchemaError
 from lambdas.models.rows import MatchStatus
+from lambdas.sql.engine import create_engine
 
 
 def library() -> list[object]:

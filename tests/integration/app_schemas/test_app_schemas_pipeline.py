@@ -14,8 +14,8 @@ from tests.integration.app_schemas.conftest import PROFILES, USER, schema_dump, 
 from typer.testing import CliRunner
 
 from lambdas.cli import app
-from lambdas.database.engine import create_engine
 from lambdas.models.rows import MatchStatus
+from lambdas.sql.engine import create_engine
 from steam_sandbox import Sandbox
 
 APP_TABLES = (

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from lambdas.cli import app
-from lambdas.database.engine import create_engine
 from lambdas.errors import SchemaDriftError
+from lambdas.sql.engine import create_engine
 
 runner = CliRunner()
 

@@ -13,10 +13,10 @@ from tests.integration.db.conftest import add_user
 from tests.integration.db.helpers import count, counting_statements, counts
 from tests.unit.db.factories import library, row
 
-from lambdas.database.engine import create_engine
 from lambdas.database.loader import ImportStats, import_rows
 from lambdas.database.schema import check
 from lambdas.errors import DatabaseUnavailableError, SchemaDriftError
+from lambdas.sql.engine import create_engine
 
 
 def test_drift_is_listed_and_blocks_the_import(private_db_url: str) -> None:

@@ -12,10 +12,10 @@ from tests.integration.db.conftest import add_user
 from tests.integration.db.helpers import rows
 from tests.unit.db.factories import row
 
-from lambdas.database.engine import create_engine
 from lambdas.database.loader import LoadOptions, import_rows
 from lambdas.database.schema import check, head_revision, upgrade
 from lambdas.errors import DatabaseUnavailableError
+from lambdas.sql.engine import create_engine
 
 
 def problems_of(url: str, options: LoadOptions | None = None) -> list[str]:

@@ -23,7 +23,6 @@ from tests.integration.pipeline.conftest import sandbox_settings_for
 
 from lambdas.clients.igdb import IgdbClient, reset_process_caches
 from lambdas.clients.s3 import S3Storage
-from lambdas.database.engine import create_engine
 from lambdas.database.users import connect_steam, ensure_user, linked_steam_id
 from lambdas.errors import (
     IgdbGameNotFoundError,
@@ -40,6 +39,7 @@ from lambdas.pipeline import (
     run_pipeline,
 )
 from lambdas.review.service import ignore_game, link_game, list_unmatched
+from lambdas.sql.engine import create_engine
 from lambdas.stages import StageContext
 from lambdas.sync.service import sync_all
 from steam_sandbox import Sandbox

@@ -14,11 +14,11 @@ from tests.integration.db.helpers import rows
 
 from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import read_library_state
-from lambdas.database.filtered import list_filtered
 from lambdas.models.csv_codec import decode_rows
 from lambdas.models.rows import EnrichedGameRow, MatchStatus
 from lambdas.pipeline import PipelineResult, Stage, import_user_library, run_pipeline
 from lambdas.stages import StageContext
+from lambdas.state.filtered import list_filtered
 from steam_sandbox import Sandbox
 from steam_sandbox.library_edit import LibraryEdit
 

@@ -18,7 +18,7 @@ from lambdas.models.events import (
     IgdbEnrichmentResponse,
     SteamImportResponse,
 )
-from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
+from lambdas.models.rows import AppKind, EnrichedGameRow, MatchStatus, RawGameRow
 from lambdas.stages import StageContext, enrichment_stage, prefetch_shared_cache
 from steam_sandbox import Sandbox
 
@@ -214,3 +214,60 @@ def test_a_prefetch_asks_each_app_once_for_many_users(
         assert hit_counts(stage2)["store_type_cache_misses"] == 0
         assert hit_counts(stage2)["igdb_cache_misses"] == 0
     assert served(fresh_sandbox) == (0, 0)
+
+
+SILENT = "steam_type=0 + igdb silent"
+
+
+def test_the_silent_quadrant_weighs_the_clues_over_http(
+    fresh_sandbox: Sandbox, sandbox_settings: Settings, engine: Engine
+) -> None:
+    """Typed 0 without an IGDB entry: a tool, a demo, a soundtrack and a video are filtered by
+    their names or, under names that say nothing, by the store item's own data from the same
+    GetItems call; games with look-alike names stay, unmatched, for review. The second user's
+    run reads the same clues from the shared app cache and decides the same."""
+    catalogue = fresh_sandbox.catalogue
+    pools, apps = catalogue.pools, catalogue.apps
+    told = [a for a in pools["silent_nongame"] if a not in set(pools["silent_untold"])]
+    wanted: dict[int, AppKind] = {}
+    for kind in (AppKind.TOOL, AppKind.DEMO, AppKind.SOUNDTRACK, AppKind.VIDEO):
+        named = [a for a in told if apps[a].truth.kind is kind and a not in pools["silent_plain"]]
+        plain = [a for a in told if apps[a].truth.kind is kind and a in pools["silent_plain"]]
+        assert named and plain, kind
+        wanted.update({named[0]: kind, plain[0]: kind})
+    lookalikes = pools["silent_game"][:12]
+    untold = pools["silent_untold"][:2]
+    context = context_for(sandbox_settings, engine)
+    rows = raw_rows(fresh_sandbox, [*wanted, *lookalikes, *untold])
+    first = store_raw(context.storage, "user-1", rows, "20261127T120000000000Z-a")
+    second = store_raw(context.storage, "user-2", rows, "20261127T120000000000Z-b")
+    fresh_sandbox.reset_stats()
+
+    response, enriched = enrich(context, "user-1", first)
+    assert served(fresh_sandbox)[0] == 1  # the clues came with the types: one GetItems call
+    by_id = {row.appid: row for row in enriched}
+    for appid, kind in wanted.items():
+        row = by_id[appid]
+        assert (row.match_status, row.steam_type) == (MatchStatus.FILTERED, 0), row.name
+        assert row.reason.startswith(f"{SILENT} + "), row.reason
+        plain = appid in pools["silent_plain"]
+        if plain:  # the name says nothing: the store item told what it is
+            assert "name:" not in row.reason and "store_parent" in row.reason, row.reason
+            assert ("store_tag:" in row.reason) or ("store_category:Game demo" in row.reason)
+        else:
+            assert row.kind is kind and row.reason.startswith(f"{SILENT} + name:"), row.reason
+    for appid in lookalikes:
+        row = by_id[appid]
+        assert (row.match_status, row.reason) == (MatchStatus.UNMATCHED, SILENT), row.name
+    for appid in untold:  # no clue says what it is: kept for review, not guessed
+        assert (by_id[appid].match_status, by_id[appid].reason) == (MatchStatus.UNMATCHED, SILENT)
+    silent_filtered = sum(n for r, n in response.stats.filtered_by_reason.items() if SILENT in r)
+    assert silent_filtered == len(wanted) == response.stats.filtered
+
+    fresh_sandbox.reset_stats()
+    _, again = enrich(context, "user-2", second, NOW + timedelta(hours=1))
+    assert served(fresh_sandbox) == (0, 0)
+    drop = {"enriched_at"}
+    assert [row.model_dump(exclude=drop) for row in again] == [
+        row.model_dump(exclude=drop) for row in enriched
+    ]

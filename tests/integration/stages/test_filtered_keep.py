@@ -102,10 +102,12 @@ def test_filtered_and_keep_survive_reimports(
     )
     assert not set(filtered) & set(imported(engine))  # never in the app's tables
 
-    # A DLC the store types 4 that IGDB maps to an entry, and one with no IGDB mapping at all.
+    # A DLC the store types 4 that IGDB maps to an entry, and one with no IGDB mapping at all:
+    # an app the store calls a game, filtered on weaker clues (the silent quadrant).
     truth = fresh_sandbox.catalogue.truth
     mapped = next(a for a in filtered if filtered[a].steam_type == 4 and truth(a).mapped_igdb_ids)
-    unmapped = next(a for a in filtered if not truth(a).mapped_igdb_ids)
+    unmapped = next(a for a in filtered if "igdb silent + " in filtered[a].reason)
+    assert not truth(unmapped).mapped_igdb_ids and filtered[unmapped].steam_type == 0
     kept_mapped = keep(context, mapped)
     kept_unmapped = keep(context, unmapped)
     assert (kept_mapped.status, kept_mapped.igdb_id) == ("MATCHED", truth(mapped).igdb_id)

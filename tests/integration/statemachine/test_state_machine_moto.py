@@ -25,10 +25,10 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda
 from tests.integration.databases import _empty_tables
 from tests.integration.db.helpers import count
 
-from lambdas.database.engine import create_engine
 from lambdas.database.users import ensure_user
 from lambdas.handlers import database_import, igdb_enrichment, steam_import
 from lambdas.models.events import Stage
+from lambdas.sql.engine import create_engine
 from lambdas.stages import skipped_response
 from steam_sandbox import Sandbox
 

@@ -145,7 +145,12 @@ def test_the_summary_of_a_second_run_adds_up(monkeypatch: pytest.MonkeyPatch) ->
         matched_by_title=3,
         reused=330,
         filtered_by_kind={"DLC": 100, "SOUNDTRACK": 61},
-        filtered_by_reason={"steam_type=4": 150, "name:soundtrack": 11},
+        filtered_by_reason={
+            "steam_type=4": 148,
+            "steam_type=4 + name:soundtrack_suffix": 2,  # the store's verdict, the name's kind
+            "name:soundtrack": 7,
+            "steam_type=0 + igdb silent + name:soundtrack_suffix + store_parent": 4,
+        },
     )
     result = PipelineResult(
         user_id="u",
@@ -175,7 +180,9 @@ def test_the_summary_of_a_second_run_adds_up(monkeypatch: pytest.MonkeyPatch) ->
         rows["filtered as non-games, by kind"] == rows["filtered as non-games, decided by"] == "161"
     )
     assert int(rows["dlc"]) + int(rows["soundtrack"]) == 161
-    assert int(rows["Steam store type"]) + int(rows["name alone"]) == 161
+    assert rows["Steam store type"] == "150" and rows["name alone"] == "7"
+    assert rows["clues where Steam says game and IGDB is silent"] == "4"
+    assert rows["filtered by weaker evidence than a type (see `filtered`)"] == "11"
     assert rows["imported games updated"] == "9"
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lambdas.database.engine import normalize_url
 from lambdas.errors import ConfigurationError
+from lambdas.sql.engine import normalize_url
 
 
 @pytest.mark.parametrize(

@@ -3,65 +3,31 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import DateTime, Enum, Integer, Table, Text
+from tests.node_packages import npm_ci
 
 from lambdas.models.db import metadata
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMA = ROOT / "prisma" / "schema.prisma"
 #: package.json + package-lock.json pin Prisma's parser (@prisma/prisma-schema-wasm, the parser of
-#: Prisma 6.19, its engines version) so the contract is read one way; `npm ci` installs it there.
+#: Prisma 7.6.0, the app's version) so the contract is read one way; `npm ci` installs it there.
 PARSER_DIR = ROOT / "tests" / "prisma-parser"
-PARSER_PACKAGE = "@prisma/prisma-schema-wasm"
 SCRIPT = Path(__file__).with_name("prisma_dmmf.mjs")
-WITHOUT_NODE = "./run tests -m 'not live and not node'"
 
 SCALARS: dict[str, type[Any]] = {"String": Text, "Int": Integer, "DateTime": DateTime}
 
 pytestmark = pytest.mark.node
 
 
-def _pinned_version() -> str:
-    lock = json.loads((PARSER_DIR / "package-lock.json").read_text())
-    version: str = lock["packages"][f"node_modules/{PARSER_PACKAGE}"]["version"]
-    return version
-
-
-def _install_parser() -> None:
-    """`npm ci` from the lockfile, preferring npm's cache: after one install, no network."""
-    installed = PARSER_DIR / "node_modules" / PARSER_PACKAGE / "package.json"
-    if installed.exists() and json.loads(installed.read_text())["version"] == _pinned_version():
-        return
-    command = ["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"]
-    done = subprocess.run(
-        command, cwd=PARSER_DIR, capture_output=True, text=True, timeout=300, check=False
-    )
-    if done.returncode != 0:
-        pytest.fail(
-            f"`{' '.join(command)}` in {PARSER_DIR} failed ({done.returncode}); npm said:\n"
-            f"{done.stderr.strip() or done.stdout.strip()}\n"
-            f"Prisma's parser comes from the npm registry once, then from npm's cache; "
-            f"without it, run the rest: {WITHOUT_NODE}",
-            pytrace=False,
-        )
-
-
 @pytest.fixture(scope="module")
 def dmmf() -> dict[str, Any]:
-    missing = [program for program in ("node", "npm") if shutil.which(program) is None]
-    if missing:
-        pytest.fail(
-            f"the Prisma contract tests need Node.js and npm ({' and '.join(missing)} not on "
-            f"PATH); install Node.js, or run everything else: {WITHOUT_NODE}",
-            pytrace=False,
-        )
-    _install_parser()
+    npm_ci(PARSER_DIR, "the Prisma contract tests (Prisma's parser)")
     done = subprocess.run(
         ["node", str(SCRIPT), str(PARSER_DIR), str(SCHEMA)],
         capture_output=True,

@@ -157,8 +157,47 @@ def test_non_game_names_look_like_steam_names(world: Catalogue) -> None:
     }
     for app in world.apps.values():
         pattern = patterns.get(app.truth.kind)
-        if pattern:
+        if pattern and "silent_plain" not in app.truth.tags:  # those say nothing on purpose
             assert re.search(pattern, app.name), app.name
+
+
+def test_the_silent_quadrant_has_non_games_and_look_alike_games(world: Catalogue) -> None:
+    """Typed 0 without an IGDB entry: tools, demos, soundtracks, videos, books and multiplayer
+    components (some under plain names), next to unmatched games with look-alike titles, each
+    item carrying the store data its nature gives it."""
+    pools, apps = world.pools, world.apps
+    silent = [apps[a] for a in pools["silent_nongame"]]
+    assert {app.truth.kind for app in silent} == {
+        AppKind.TOOL,
+        AppKind.DEMO,
+        AppKind.SOUNDTRACK,
+        AppKind.VIDEO,
+        AppKind.BONUS_CONTENT,
+        AppKind.MULTIPLAYER_COMPONENT,
+    }
+    for app in silent:
+        assert app.store_type == 0 and not app.truth.mapped_igdb_ids
+        assert app.truth.status is MatchStatus.FILTERED and app.parent_appid is not None
+    plain = [apps[a] for a in pools["silent_plain"]]
+    assert {app.truth.kind for app in plain} <= {
+        AppKind.TOOL,
+        AppKind.DEMO,
+        AppKind.SOUNDTRACK,
+        AppKind.VIDEO,
+    }
+    assert plain and all(app.name.startswith(apps[app.parent_appid].name + ": ") for app in plain)  # type: ignore[index]
+    assert set(pools["silent_untold"]) < set(pools["silent_plain"])
+    lookalikes = [apps[a] for a in pools["silent_game"]]
+    assert len(lookalikes) >= 20
+    for app in lookalikes:
+        assert app.truth.kind is AppKind.GAME and app.truth.status is MatchStatus.UNMATCHED
+        assert app.store_type == 0 and app.parent_appid is None and app.store_players
+        assert re.search(r"Editor|Multiplayer|Beta|OST|Soundtrack|Expansion", app.name)
+    games = [app for app in apps.values() if app.truth.kind is AppKind.GAME]
+    assert all(app.store_players for app in games)  # every game lists who plays it
+    tools = [app for app in apps.values() if app.truth.kind is AppKind.TOOL]
+    assert all(app.store_free and not app.store_players for app in tools)
+    assert any(13906 in app.store_tags or 87 in app.store_tags for app in tools)
 
 
 def test_hard_characters_occur_in_names(world: Catalogue) -> None:

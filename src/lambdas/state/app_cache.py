@@ -21,17 +21,18 @@ from sqlalchemy import (
     Integer,
     Table,
     Text,
+    inspect,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from lambdas.database.engine import database_errors
-from lambdas.database.own_state import own_state_metadata, own_tables_exist
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.igdb import IgdbGame
-from lambdas.models.steam_store import StoreType
+from lambdas.models.steam_store import StoreDetails, StoreType
+from lambdas.sql.engine import database_errors
+from lambdas.state.schema import own_schema, own_state_metadata, own_tables_exist
 
 log = structlog.get_logger()
 
@@ -46,6 +47,7 @@ app_cache_table = Table(
     Column("store_known", Boolean),
     Column("store_type", Integer),
     Column("store_parent_appid", BigInteger),
+    Column("store_details", Text),
     Column("igdb_checked_at", DateTime),
     Column("igdb_games", Text),
     Column("igdb_title_name", Text),
@@ -53,9 +55,16 @@ app_cache_table = Table(
     comment="What Steam's store and IGDB say about each app, shared by every user",
 )
 
-_STORE_COLUMNS = ("store_checked_at", "store_known", "store_type", "store_parent_appid")
+_STORE_COLUMNS = (
+    "store_checked_at",
+    "store_known",
+    "store_type",
+    "store_parent_appid",
+    "store_details",
+)
 _IGDB_COLUMNS = ("igdb_checked_at", "igdb_games", "igdb_title_name", "igdb_title_games")
 _games = TypeAdapter(tuple[IgdbGame, ...])
+_details = TypeAdapter(StoreDetails)
 
 
 def _naive(moment: datetime) -> datetime:
@@ -102,8 +111,13 @@ class SqlAppCache:
         for row in self._rows(app_ids, _STORE_COLUMNS):
             if row.store_checked_at is None or row.store_checked_at < since:
                 continue
+            if row.store_known and row.store_details is None:
+                continue  # written before the item's own data was kept: ask again, once
             app_type = row.store_type if row.store_known else None
-            found[row.app_id] = StoreType(row.app_id, app_type, row.store_parent_appid)
+            details = (
+                _details.validate_json(row.store_details) if row.store_details is not None else None
+            )
+            found[row.app_id] = StoreType(row.app_id, app_type, row.store_parent_appid, details)
         return found
 
     def put_types(self, types: Iterable[StoreType], *, now: datetime) -> None:
@@ -115,6 +129,9 @@ class SqlAppCache:
                 "store_known": item.known,
                 "store_type": item.app_type,
                 "store_parent_appid": item.parent_appid,
+                "store_details": (
+                    _details.dump_json(item.details).decode() if item.details is not None else None
+                ),
             }
             for item in types
         ]
@@ -180,7 +197,7 @@ def _sqlite_file_missing(dialect: str, database: str | None) -> bool:
 def open_shared_state(engine: Engine, *, user_id: str) -> tuple[AppCache, frozenset[int]]:
     """Stage 2's view of the own state: the shared app cache and the user's kept apps.
 
-    A database `db upgrade` never ran on (no own-state tables, or no SQLite file yet) has
+    A database without own state (no own-state tables, or no SQLite file yet: `db own-state`) has
     neither: stage 2 then asks Steam and IGDB for everything, with a warning. A database that
     cannot be reached is DATABASE_UNAVAILABLE, as for stage 3.
     """
@@ -188,12 +205,12 @@ def open_shared_state(engine: Engine, *, user_id: str) -> tuple[AppCache, frozen
 
 
 def open_app_cache(engine: Engine) -> AppCache:
-    """The shared app cache alone (`NO_APP_CACHE` on a database `db upgrade` never ran on)."""
+    """The shared app cache alone (`NO_APP_CACHE` on a database without own state)."""
     return _open(engine, user_id=None)[0]
 
 
 def _open(engine: Engine, *, user_id: str | None) -> tuple[AppCache, frozenset[int]]:
-    from lambdas.database.filtered import app_override_table, kept_app_ids
+    from lambdas.state.filtered import app_override_table, kept_app_ids
 
     database = engine.url.database
     if _sqlite_file_missing(engine.dialect.name, database):
@@ -201,7 +218,23 @@ def _open(engine: Engine, *, user_id: str | None) -> tuple[AppCache, frozenset[i
         return NO_APP_CACHE, frozenset()
     with database_errors(), engine.connect() as connection:
         if not own_tables_exist(connection, [app_cache_table, app_override_table]):
-            log.warning("app_cache.unavailable", reason="own-state tables missing; db upgrade")
+            log.warning(
+                "app_cache.unavailable",
+                reason="own-state tables missing; steam-import db own-state",
+            )
             return NO_APP_CACHE, frozenset()
         kept = kept_app_ids(connection, user_id) if user_id is not None else frozenset()
+        if not _has_store_details(connection):
+            log.warning(
+                "app_cache.unavailable",
+                reason="own state behind (no app_cache.store_details); steam-import db own-state",
+            )
+            return NO_APP_CACHE, kept
     return SqlAppCache(engine), kept
+
+
+def _has_store_details(connection: Connection) -> bool:
+    """Whether the app cache has the column of own-state revision s0002 (a database upgraded
+    only to s0001 has not: stage 2 then goes without the cache until `db own-state` runs)."""
+    columns = inspect(connection).get_columns(app_cache_table.name, schema=own_schema(connection))
+    return any(column["name"] == "store_details" for column in columns)

@@ -21,7 +21,6 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from lambdas.database.own_state import OWN_SCHEMA
 from lambdas.errors import (
     ConfigurationError,
     DatabaseRefusedError,
@@ -31,6 +30,11 @@ from lambdas.errors import (
 
 if TYPE_CHECKING:
     from lambdas.config import Settings
+
+#: The PostgreSQL schema of this project's own state (`lambdas.state`). Named here, below both
+#: schemas' packages, because every SQLite engine maps it away: SQLite has no schemas, so those
+#: tables sit in the database file.
+OWN_SCHEMA = "steam_import"
 
 #: Seconds a SQLite writer waits for another writer's lock before giving up.
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -86,7 +90,8 @@ class DatabaseTimeouts:
 def create_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
     """An engine for `url`; on SQLite, foreign keys are enforced and transactions take the write
     lock at BEGIN (``BEGIN IMMEDIATE``), so two imports serialize instead of racing. On PostgreSQL
-    connecting, every statement and every lock wait are bounded by `timeouts`."""
+    connecting, every statement and every lock wait are bounded by `timeouts`, and every session
+    runs in UTC."""
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
@@ -102,6 +107,9 @@ def create_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"SET statement_timeout = {int(bounds.statement * 1000)}")
         cursor.execute(f"SET lock_timeout = {int(bounds.lock * 1000)}")
+        # The app's timestamps are UTC; column defaults (CURRENT_TIMESTAMP) use the session's
+        # zone, which PGTZ, a role or a database setting may make another.
+        cursor.execute("SET TIME ZONE 'UTC'")
         cursor.close()
         dbapi_connection.commit()
 

@@ -1,4 +1,5 @@
-"""What differs between PostgreSQL and SQLite for stage 3, behind one small strategy object."""
+"""What differs between PostgreSQL and SQLite in this project's SQL, behind one small strategy
+object: stage 3's loader and own state's filtered list both use it."""
 
 from __future__ import annotations
 

@@ -25,9 +25,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from lambdas.database.dialect import Dialect, Spec, records_param
-from lambdas.database.own_state import own_state_metadata, own_tables_exist
 from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
+from lambdas.sql.dialect import Dialect, Spec, records_param
+from lambdas.state.schema import own_state_metadata, own_tables_exist
 
 log = structlog.get_logger()
 
@@ -89,7 +89,7 @@ def collect_filtered(
 
 
 def has_own_tables(connection: Connection) -> bool:
-    """Whether this project's filtered-app tables exist (`steam-import db upgrade` makes them)."""
+    """Whether this project's filtered-app tables exist (`steam-import db own-state` makes them)."""
     return own_tables_exist(connection, [filtered_app_table])
 
 
@@ -107,7 +107,7 @@ def record_filtered_apps(
     The list is replaced by today's (an app that is a game now is no longer listed), minus the
     apps the user kept. With `only` (the apps of an import that sent only what changed), just
     those apps' entries are replaced and the others stay. The same few statements whatever the
-    library size. Without this project's own tables (a database `db upgrade` never ran on)
+    library size. Without this project's own tables (a database `db own-state` never ran on)
     nothing is recorded, with a warning.
     """
     if not has_own_tables(connection):

@@ -1,0 +1,1 @@
+"""Own-state revision scripts (loaded by path by Alembic), named sNNNN_<what>.py."""
