@@ -382,6 +382,8 @@ def read_library_state(storage: Storage, user_id: str) -> LibraryState | None:
     except MalformedCsvError as exc:  # larger than any state: not ours
         log.warning("storage.state_unusable", user_id=user_id, error=exc.message)
         return None
+    if data.strip() in (b"", b"{}"):  # forgotten (`forget_library_state`)
+        return None
     try:
         state = LibraryState.model_validate_json(data)
     except ValidationError:
@@ -393,3 +395,9 @@ def read_library_state(storage: Storage, user_id: str) -> LibraryState | None:
 def write_library_state(storage: Storage, state: LibraryState) -> str:
     """Store the user's committed import state (call only after the import committed)."""
     return storage.put(state_key(state.user_id), state.model_dump_json().encode())
+
+
+def forget_library_state(storage: Storage, user_id: str) -> None:
+    """Make the user's next import do the full work: something changed that the state does not
+    see (a `keep` changes how stage 2 decides an app). Storage has no delete: an empty object."""
+    storage.put(state_key(user_id), b"{}")
