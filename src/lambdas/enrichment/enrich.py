@@ -396,12 +396,16 @@ def _committed_base(
 
 
 def _appid_of(record: list[str], line_number: int, what: str, columns: int) -> int:
-    """The app id of a record (validated in full when the row is parsed)."""
-    cell = record[0] if record else ""
-    if len(record) != columns or not (cell.isascii() and cell.isdigit()) or len(cell) > 10:
+    """The app id of a record (the rest of the row is validated when the row is parsed)."""
+    if len(record) != columns:
         raise MalformedCsvError(
-            f"the {what} row on line {line_number} has no app id or {len(record)} fields, "
-            f"expected {columns}"
+            f"the {what} row on line {line_number} has {len(record)} fields, expected {columns}"
+        )
+    cell = record[0]
+    if not (cell.isascii() and cell.isdigit()) or len(cell) > 10:
+        raise MalformedCsvError(
+            f"the {what} row on line {line_number}: appid is not an integer "
+            "(ASCII digits, at most 10)"
         )
     return int(cell)
 
