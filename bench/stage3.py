@@ -22,6 +22,7 @@ from typing import Any
 from bench.databases import user_table
 from bench.measure import StatementCounter, peak_rss_mb, row_counts, rows_written
 from lambdas.clients.s3 import LocalStorage, enriched_key_for, raw_key, run_stamp
+from lambdas.clients.signing import signer_from_settings, store_signed
 from lambdas.config import Settings
 from lambdas.database.schema import upgrade
 from lambdas.database.users import ensure_user
@@ -44,13 +45,20 @@ async def run_stage3(spec: dict[str, Any], inputs: list[tuple[str, bytes]]) -> d
     storage = LocalStorage(work / "storage")
     settings = Settings(data_dir=work, database_url=spec["database_url"])
     context = StageContext(settings=settings, storage=storage, engine=engine)
+    signer = signer_from_settings(settings)
     if schema == "standalone":
         ensure_user(engine, user_id=USER_ID, create=True)
     users = user_table(schema)
     figures: dict[str, Any] = {"database": spec["database"], "schema": schema}
     for phase, data in inputs:
         stamp = run_stamp(datetime.now(UTC), uuid.uuid4().hex)
-        location = storage.put(enriched_key_for(raw_key(USER_ID, stamp)), data)
+        location = store_signed(  # as stage 2 stores it: signed, so stage 3 writes the games
+            storage,
+            enriched_key_for(raw_key(USER_ID, stamp)),
+            data,
+            user_id=USER_ID,
+            signer=signer,
+        )
         event = DatabaseImportEvent(
             user_id=USER_ID, import_id=uuid.uuid4().hex, s3_enriched_location=location
         )

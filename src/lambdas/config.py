@@ -25,6 +25,13 @@ IGDB_API_BASE_URL = "https://api.igdb.com/v4"
 TWITCH_TOKEN_URL = "https://id.twitch.tv/oauth2/token"  # noqa: S105 - a URL
 HTTP_CONNECT_TIMEOUT = 5.0
 HTTP_READ_TIMEOUT = 30.0
+# The largest real answer is GetOwnedGames with app info: 6.3 MB for a 20,000-game library (the
+# largest Steam libraries hold about twice that); IGDB's multiquery pages (10 × 500 rows of a few
+# fields) are smaller. The cap leaves room above them and stays far below a Lambda's memory.
+HTTP_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+HTTP_ATTEMPT_TIMEOUT = 60.0
+# Under the shortest stage Lambda timeout (120 s in infra/template.yaml) with time to report.
+STAGE_TIME_BUDGET_SECONDS = 100.0
 
 
 class Settings(BaseSettings):
@@ -40,6 +47,11 @@ class Settings(BaseSettings):
     igdb_secret_arn: str | None = Field(
         default=None, description='ARN of a JSON secret {"client_id": …, "client_secret": …}'
     )
+
+    # The key stage 2 signs enriched CSVs with and stage 3 verifies them with (HMAC-SHA256);
+    # unset outside Lambda: a key generated once into <DATA_DIR>/enriched-csv.key.
+    enriched_csv_key: SecretStr | None = Field(default=None, min_length=32)
+    enriched_csv_key_secret_arn: str | None = None
 
     # Storage and database.
     data_dir: Path = Path(".steam-import")
@@ -86,6 +98,18 @@ class Settings(BaseSettings):
     # HTTP behaviour.
     http_connect_timeout: float = Field(default=HTTP_CONNECT_TIMEOUT, gt=0)
     http_read_timeout: float = Field(default=HTTP_READ_TIMEOUT, gt=0)
+    http_attempt_timeout: float = Field(
+        default=HTTP_ATTEMPT_TIMEOUT, gt=0, description="seconds for one whole request and answer"
+    )
+    http_max_response_bytes: int = Field(
+        default=HTTP_MAX_RESPONSE_BYTES, ge=1024, description="largest answer body read"
+    )
+    stage_time_budget_seconds: float = Field(
+        default=STAGE_TIME_BUDGET_SECONDS,
+        gt=0,
+        description="a stage's upstream attempts and retry waits end by then (Lambda: also its "
+        "remaining time less a margin)",
+    )
     steam_max_attempts: int = Field(default=5, ge=1, le=20)
     igdb_max_attempts: int = Field(default=6, ge=1, le=20)
     retry_initial_wait_seconds: float = Field(default=0.5, gt=0)
@@ -188,7 +212,7 @@ class Settings(BaseSettings):
         """Every secret's plain value, so logging can redact it wherever it appears."""
         values = [
             secret.get_secret_value()
-            for secret in (self.steam_api_key, self.igdb_client_secret)
+            for secret in (self.steam_api_key, self.igdb_client_secret, self.enriched_csv_key)
             if secret is not None
         ]
         password = _database_password(self.resolved_database_url)
@@ -217,6 +241,7 @@ def resolve_secrets(settings: Settings, client: SecretsManagerClient | None = No
         settings.steam_api_key_secret_arn,
         settings.igdb_secret_arn,
         settings.database_secret_arn,
+        settings.enriched_csv_key_secret_arn,
     )
     if not any(arns):
         return settings
@@ -248,6 +273,13 @@ def resolve_secrets(settings: Settings, client: SecretsManagerClient | None = No
         updates["database_url"] = SecretStr(
             _database_url_from_secret(fetch(settings.database_secret_arn))
         )
+    if settings.enriched_csv_key_secret_arn and settings.enriched_csv_key is None:
+        key = fetch(settings.enriched_csv_key_secret_arn).strip()
+        if len(key) < 32:  # the field's own bound, which a copy does not check
+            raise ConfigurationError(
+                "the secret ENRICHED_CSV_KEY_SECRET_ARN names holds fewer than 32 characters"
+            )
+        updates["enriched_csv_key"] = SecretStr(key)
     return settings.model_copy(update=updates)
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import structlog
 
+from lambdas.clients.budget import time_budget
 from lambdas.clients.s3 import (
     Storage,
     read_library_state,
@@ -65,6 +66,14 @@ class StageContext:
     transport: httpx.AsyncBaseTransport | None = None
     engine: Engine | None = None
     progress: Progress | None = None
+    #: Seconds the stage may take, when shorter than STAGE_TIME_BUDGET_SECONDS (a Lambda's
+    #: remaining time less a margin).
+    time_left: float | None = None
+
+    @property
+    def budget_seconds(self) -> float:
+        budget = self.settings.stage_time_budget_seconds
+        return budget if self.time_left is None else min(budget, self.time_left)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StageContext:
@@ -188,13 +197,26 @@ async def prefetch_shared_cache(
 async def database_stage(
     event: DatabaseImportEvent, context: StageContext
 ) -> DatabaseImportResponse:
+    from dataclasses import replace
+
+    from lambdas.clients.signing import Verdict, read_verified, signer_from_settings
     from lambdas.database.loader import LoadOptions, import_rows
 
     validate_user_id(event.user_id)
     started = time.perf_counter()
     partial = event.s3_changes_location is not None
     location = event.s3_changes_location or event.s3_enriched_location
-    data = context.storage.get(location, user_id=event.user_id)
+    signer = signer_from_settings(context.settings)
+    data, verdict = read_verified(context.storage, location, user_id=event.user_id, signer=signer)
+    if verdict is not Verdict.VERIFIED:
+        # A file stage 2 did not sign (or another user's, or edited) is the user's word only:
+        # it may write that user's own rows, never a shared Game, Genre or Platform.
+        log.warning(
+            "database.catalogue_unverified",
+            signature=verdict,
+            location=location,
+            effect="only the user's own rows are written; no Game, Genre or Platform",
+        )
     read = 0
 
     def rows() -> Iterator[EnrichedGameRow]:
@@ -205,7 +227,10 @@ async def database_stage(
             read += 1
             yield row
 
-    options = LoadOptions.from_settings(context.settings)
+    options = replace(
+        LoadOptions.from_settings(context.settings),
+        catalogue_verified=verdict is Verdict.VERIFIED,
+    )
     library = event.stats
     stats = import_rows(
         context.database(),
@@ -215,7 +240,8 @@ async def database_stage(
         partial=partial,
         library_games=library.matched + library.unmatched if library is not None else None,
     )
-    _commit_state(event, context, mode=options.mode.value)
+    if options.catalogue_verified:  # an unverified file wrote only part of what it holds
+        _commit_state(event, context, mode=options.mode.value)
     log.info(
         "stage.finished",
         stage=Stage.LOAD.handler_name,
@@ -288,8 +314,10 @@ class StageSpec(Generic[E, R]):
         return event.model_copy(update={"import_id": import_id})
 
     async def run(self, payload: object, context: StageContext, *, import_id: str) -> R:
-        """Validate the payload, then do the stage's work."""
-        return await self.work(self.event(payload, import_id=import_id), context)
+        """Validate the payload, then do the stage's work within its time budget."""
+        event = self.event(payload, import_id=import_id)
+        with time_budget(context.budget_seconds):
+            return await self.work(event, context)
 
 
 STEAM = StageSpec(Stage.STEAM, SteamImportEvent, SteamImportResponse, steam_stage)

@@ -231,7 +231,7 @@ def _owned_games(
     skip_unvetted = _flag(args, "skip_unvetted_apps", True)
     wanted = _appids(args.get("appids_filter"))
     key = (
-        user.steamid64,
+        user,  # the registered user, not only its id: `Libraries.add` may give it new games
         appinfo,
         extended,
         played_free,

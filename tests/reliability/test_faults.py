@@ -530,3 +530,54 @@ def StageContextFor(harness: Harness, engine: Any) -> Any:
     from lambdas.stages import StageContext
 
     return StageContext(settings=harness.settings, storage=harness.storage, engine=engine)
+
+
+@pytest.mark.parametrize("command", ["db check", "load"])
+def test_postgres_silent_after_the_handshake_ends_by_the_watchdog(
+    harness: Harness, reliability: Figures, command: str
+) -> None:
+    """A proxy passes PostgreSQL's first 1,000 bytes (the handshake), then holds the connection
+    open and silent: a hung pooler. `db check` and `load` waited until killed (150 s in the
+    probe); the client-side watchdog (DATABASE_STATEMENT_TIMEOUT + 5 s) now closes the connection
+    and the command ends DATABASE_UNAVAILABLE, retryable, with nothing written."""
+    import json
+
+    from tests.reliability.stalls import SilentAfterProxy
+    from typer.testing import CliRunner
+
+    from lambdas.cli import app
+
+    url = make_url(harness.db_url)
+    first = harness.run(kind="small")
+    assert first.success
+    location = first.response(Stage.ENRICH).s3_enriched_location
+    args = {
+        "db check": ["db", "check", "--json"],
+        "load": ["load", "--user-id", first.user_id, "--location", location, "--json"],
+    }[command]
+    with (
+        reliability.fault(f"postgres: silent after the handshake ({command})"),
+        SilentAfterProxy((url.host or "127.0.0.1", url.port or 5432)) as proxy,
+    ):
+        proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        env = {
+            **harness.sandbox.env(),
+            "DATA_DIR": str(harness.settings.data_dir),
+            "DATABASE_URL": proxied,
+            "DATABASE_STATEMENT_TIMEOUT": "2",
+            "DATABASE_KEEPALIVE_SECONDS": "5",
+        }
+        before = harness.snapshot()
+        finished: list[Any] = []
+        worker = threading.Thread(
+            target=lambda: finished.append(CliRunner().invoke(app, args, env=env)), daemon=True
+        )
+        worker.start()
+        worker.join(timeout=120)  # a hang guard only: the watchdog ends it long before
+        assert finished, f"`{command}` is still waiting on a silent database"
+        assert proxy.held.is_set()  # the stall happened after the handshake, as in the probe
+        body = json.loads(finished[0].stdout)
+        assert finished[0].exit_code == 75, finished[0].output
+        assert body["error_code"] == "DATABASE_UNAVAILABLE", body
+        assert "no answer within 7 s" in body["error"], body  # the watchdog, not libpq, ended it
+        assert harness.snapshot() == before

@@ -137,3 +137,34 @@ def test_a_database_without_the_apps_users_table_is_schema_drift(
             assert "Traceback" not in result.output
         finally:
             server.drop_all()
+
+
+MALFORMED_DATABASE_URLS = {
+    "port-not-a-number": "postgresql://u:s3cr3t-pw@127.0.0.1:notaport/db",
+    "unclosed-ipv6-bracket": "postgresql://u:s3cr3t-pw@[::1/db",
+    "unknown-driver": "postgresql+foo://u:s3cr3t-pw@127.0.0.1/db",
+    "port-99999": "postgresql://u:s3cr3t-pw@127.0.0.1:99999/db",
+}
+
+
+@pytest.mark.parametrize("command", ["db check", "run"])
+@pytest.mark.parametrize("name", MALFORMED_DATABASE_URLS)
+def test_a_malformed_database_url_is_a_configuration_error(
+    name: str, command: str, harness: Harness, reliability: Figures
+) -> None:
+    """Three of these crashed with a Python traceback (exit 1) and port 99999 was
+    DATABASE_UNAVAILABLE (75, "retry"): each is CONFIGURATION_ERROR (78) naming DATABASE_URL,
+    never its password, and nothing is fetched or written."""
+    args = {
+        "db check": ["db", "check"],
+        "run": ["run", "--user-id", USER, "--steam", harness.steam_id("small")],
+    }[command]
+    with reliability.hostile_input(f"database url: {name} ({command})"):
+        before = harness.snapshot()
+        result = _cli(harness, *args, "--json", database_url=MALFORMED_DATABASE_URLS[name])
+        assert result.exit_code == 78, result.output
+        assert "Traceback" not in result.output and "s3cr3t" not in result.output
+        body = json.loads(result.stdout)
+        assert body["error_code"] == "CONFIGURATION_ERROR", body
+        assert "DATABASE_URL" in body["error"], body
+        assert harness.snapshot() == before

@@ -1,6 +1,9 @@
 """Hostile stored CSVs at stage 2 (raw) and stage 3 (enriched): each is rejected as MALFORMED_CSV
 with a clear message and nothing written, or handled correctly (BOM, formula-like names, header
-only, bare LF line endings)."""
+only, bare LF line endings). The mutated enriched CSVs are signed with the pipeline's key, as if
+stage 2 itself had written them: the strict reading holds whatever the signature says. Files it
+did not sign (hand-made, edited, another user's) are at the end: they write only their user's
+own rows."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from tests.reliability.support import (
 )
 
 from lambdas.clients.s3 import LocalStorage
+from lambdas.clients.signing import signer_from_settings, store_signed
 from lambdas.enrichment.enrich import enrich_library
 from lambdas.models.csv_codec import decode_rows
 from lambdas.models.rows import EnrichedGameRow, MatchStatus
@@ -308,11 +312,16 @@ CASES = [
 ]
 
 
-def _store(harness: Harness, stage: Stage, data: bytes, tag: str) -> dict[str, str]:
+def _store(
+    harness: Harness, stage: Stage, data: bytes, tag: str, *, signed: bool = True
+) -> dict[str, str]:
     suffix = "raw" if stage is Stage.ENRICH else "enriched"
-    location = harness.storage.put(
-        f"imports/{USER}/20260101T000000000000Z-{tag}-{suffix}.csv", data
-    )
+    key = f"imports/{USER}/20260101T000000000000Z-{tag}-{suffix}.csv"
+    if stage is Stage.LOAD and signed:
+        signer = signer_from_settings(harness.settings)
+        location = store_signed(harness.storage, key, data, user_id=USER, signer=signer)
+    else:
+        location = harness.storage.put(key, data)
     field = "s3_location" if stage is Stage.ENRICH else "s3_enriched_location"
     return {"user_id": USER, field: location}
 
@@ -409,3 +418,50 @@ def test_matched_rows_keep_their_games(harness: Harness, small_csvs: StoredCsvs)
     overflow cases above really hit a matched row)."""
     rows = decode_rows(small_csvs.enriched, EnrichedGameRow)
     assert any(row.match_status is MatchStatus.MATCHED and row.genres for row in rows)
+
+
+def _catalogue(harness: Harness) -> dict[str, list[dict[str, object]]]:
+    state = harness.snapshot()
+    return {name: state[name] for name in ("Game", "Genre", "Platform", "GameGenre")}
+
+
+def _hijacked(data: bytes) -> bytes:
+    """Every matched row's title, genre and platform names rewritten."""
+    table = _table(data)
+    header = table[0]
+    status, title = header.index("match_status"), header.index("igdb_name")
+    genres, platforms = header.index("genres"), header.index("platforms")
+    for row in table[1:]:
+        if row[status] == "MATCHED":
+            row[title] = "HIJACKED: visit evil.example"
+            row[genres] = '[{"id":15,"name":"PWNED GENRE","slug":"pwned-genre"}]'
+            row[platforms] = '[{"id":6,"name":"Evil OS","slug":"evil-os"}]'
+    return _bytes(table)
+
+
+UNVERIFIED = ("unsigned", "edited-after-signing", "signed-for-another-user")
+
+
+@pytest.mark.parametrize("name", UNVERIFIED)
+def test_a_file_stage_2_did_not_sign_writes_only_its_users_own_rows(
+    name: str, harness: Harness, small_csvs: StoredCsvs, reliability: Figures
+) -> None:
+    assert harness.run().success  # the user's library first: Games, genres, platforms to attack
+    with reliability.hostile_input(f"csv at load: {name}"):
+        hostile = _hijacked(small_csvs.enriched)
+        location = _store(harness, Stage.LOAD, hostile, name, signed=False)
+        key = harness.storage.key_of(location["s3_enriched_location"], user_id=USER)
+        signer = signer_from_settings(harness.settings)
+        if name == "edited-after-signing":
+            harness.storage.put_signature(key, signer.sign(USER, small_csvs.enriched))
+        elif name == "signed-for-another-user":
+            harness.storage.put_signature(key, signer.sign("someone-else", hostile))
+        before = _catalogue(harness)
+        result = harness.run(from_stage=Stage.LOAD, event=location)
+        assert outcome(result) == "success", result.as_dict()
+        load = result.response(Stage.LOAD)
+        assert load is not None and load.stats.catalogue_verified is False
+        assert (load.stats.games_created, load.stats.games_updated) == (0, 0)
+        assert load.stats.imported_games_created + load.stats.imported_games_updated > 0
+        after = _catalogue(harness)
+        assert after == before, differences(before, after)

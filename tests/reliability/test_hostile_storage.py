@@ -14,7 +14,7 @@ import pytest
 from tests.reliability.support import USER, Figures, Harness, outcome
 
 from lambdas.clients.s3 import LocalStorage, S3Storage
-from lambdas.errors import MalformedCsvError
+from lambdas.errors import ConfigurationError, MalformedCsvError
 from lambdas.pipeline import PipelineResult, Stage
 from lambdas.stages import StageContext
 
@@ -136,3 +136,36 @@ def test_s3_object_over_the_cap_is_refused(
         pytest.raises(MalformedCsvError, match="MAX_CSV_BYTES"),
     ):
         storage.get(f"s3://{s3_bucket}/{key}", user_id=USER)
+
+
+@pytest.mark.parametrize("where", ["the folder", "a folder above it"])
+def test_data_dir_that_is_a_file_is_a_configuration_error(
+    where: str, harness: Harness, reliability: Figures, tmp_path: Path
+) -> None:
+    """DATA_DIR=/etc/hostname was STORAGE_UNAVAILABLE (75, "retry"); no retry turns a file into
+    a folder: CONFIGURATION_ERROR (78), permanent, naming DATA_DIR."""
+    a_file = tmp_path / "hostname"
+    a_file.write_text("not a folder\n")
+    data_dir = a_file if where == "the folder" else a_file / "data"
+    storage = LocalStorage(data_dir)
+    with reliability.hostile_input(f"storage: DATA_DIR is {where} a file"):
+        before = harness.snapshot()
+        result = harness.run(
+            context=StageContext(settings=harness.settings, storage=storage, engine=harness.engine)
+        )
+        assert outcome(result) == "CONFIGURATION_ERROR", result.as_dict()
+        assert result.failed is not None and not result.failed.transient
+        assert "DATA_DIR" in str(result.failed.response.error)
+        assert harness.snapshot() == before
+    with pytest.raises(ConfigurationError, match="DATA_DIR"):
+        storage.get(f"{data_dir.as_uri()}/imports/{USER}/x.csv", user_id=USER)
+
+
+def test_sqlite_under_a_file_is_a_configuration_error(tmp_path: Path) -> None:
+    """The default SQLite database under DATA_DIR: a traceback (FileExistsError) before."""
+    from lambdas.sql.engine import create_engine
+
+    a_file = tmp_path / "hostname"
+    a_file.write_text("not a folder\n")
+    with pytest.raises(ConfigurationError, match="DATA_DIR"):
+        create_engine(f"sqlite:///{a_file}/steam-import.db")

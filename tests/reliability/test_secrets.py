@@ -43,6 +43,7 @@ from typer.testing import CliRunner
 from lambdas.cli import app
 from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import S3Storage
+from lambdas.clients.signing import KEY_FILE_NAME
 from lambdas.database.schema import upgrade
 from lambdas.database.users import ensure_user
 from lambdas.errors import TransientError
@@ -177,13 +178,17 @@ class World:
         }
 
     def secrets(self) -> list[str]:
-        return [
+        found = [
             self.sandbox.steam_api_key,
             self.sandbox.igdb_client_secret,
             DB_PASSWORD,
             WRONG_STEAM_KEY,
             WRONG_TWITCH_SECRET,
         ]
+        key = self.data_dir / KEY_FILE_NAME  # the enriched CSV key stage 2 generated here
+        if key.exists():
+            found.append(key.read_text().strip())
+        return found
 
 
 @pytest.fixture
@@ -213,7 +218,7 @@ def _stored(world: World, evidence: Evidence) -> None:
         evidence.add(f"s3://{world.bucket}/{item['Key']}", body.decode("utf-8", "replace"))
     if world.data_dir.exists():
         for path in world.data_dir.rglob("*"):
-            if path.is_file():
+            if path.is_file() and path.name != KEY_FILE_NAME:  # the key's own store
                 evidence.add(str(path), path.read_bytes().decode("utf-8", "replace"))
     from lambdas.state.schema import own_state_metadata
 
@@ -369,6 +374,7 @@ def test_full_runs_leak_nothing(
     )
     assert failing.exit_code != 0
     capture.add("cli failure", failing.output)
+    assert (world.data_dir / KEY_FILE_NAME).exists()  # so the key is among the secrets searched
     _check(world, capture, reliability)
 
 

@@ -11,6 +11,12 @@ from lambdas.cli._output import exit_code_of, stderr, stdout
 from lambdas.enrichment.precedence import SILENT, by_weaker_evidence
 from lambdas.pipeline import PipelineResult, Stage
 
+#: What `load` and `run` say when the enriched CSV's signature did not verify.
+UNVERIFIED_NOTE = (
+    "[yellow]This enriched CSV is not signed by this pipeline's key (made by hand, edited, another "
+    "user's, or signed with another key): only this user's own rows were written, no Game, Genre "
+    "or Platform. Run stage 2 (`steam-import enrich`) again to import its games.[/]"
+)
 _STAGE_TITLES = {Stage.STEAM: "Steam", Stage.ENRICH: "IGDB matching", Stage.LOAD: "Database"}
 
 
@@ -73,6 +79,8 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
         table.add_row("imported games created", str(load.stats.imported_games_created))
         table.add_row("imported games updated", str(load.stats.imported_games_updated))
         table.add_row("added to the library", str(load.stats.library_items_created))
+        if not load.stats.catalogue_verified:
+            table.add_row("games, genres, platforms", "[yellow]not written: unsigned CSV[/]")
     if not counted:
         return
     table.add_section()

@@ -77,7 +77,10 @@ def db_check_command(database_url: DatabaseUrlOption = None, as_json: JsonOption
 
     settings = _database_settings(database_url)
     options = LoadOptions.from_settings(settings)
-    report = call(lambda: check(settings.resolved_database_url, options=options), as_json=as_json)
+    report = call(
+        lambda: check(settings.resolved_database_url, options=options, settings=settings),
+        as_json=as_json,
+    )
     problems = report.problems
     if as_json:
         code = SchemaDriftError.code if problems else None

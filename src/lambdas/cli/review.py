@@ -54,15 +54,16 @@ def ask_igdb(settings: Settings, work: Callable[[], Coroutine[Any, Any, T]], *, 
         fail(_hinted(ConfigurationError(exc.message + EMULATOR_HINT), exc), as_json=as_json)
     try:
         return asyncio.run(work())
-    except UpstreamUnavailableError as exc:
+    except (UpstreamUnavailableError, ConfigurationError) as exc:
         local = any(
             urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
             for url in (settings.igdb_api_base_url, settings.twitch_token_url)
         )
-        if not local:
+        refused = isinstance(exc, ConfigurationError) and "accepts connections" in exc.message
+        if not local or not (refused or isinstance(exc, UpstreamUnavailableError)):
             fail(exc, as_json=as_json)
         hint = "; is the emulator running? Start it with `steam-import sandbox`"
-        fail(_hinted(UpstreamUnavailableError(exc.message + hint), exc), as_json=as_json)
+        fail(_hinted(type(exc)(exc.message + hint), exc), as_json=as_json)
     except PipelineError as exc:
         fail(exc, as_json=as_json)
 

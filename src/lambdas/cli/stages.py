@@ -24,7 +24,7 @@ from lambdas.cli._output import (
     steam_account,
     utc_now,
 )
-from lambdas.cli._render import finish
+from lambdas.cli._render import UNVERIFIED_NOTE, finish
 from lambdas.pipeline import Stage
 
 
@@ -35,6 +35,7 @@ def steam_command(
     as_json: JsonOption = False,
 ) -> None:
     """Stage 1: fetch a Steam library and store it as a raw CSV; prints its location."""
+    from lambdas.clients.budget import within_budget
     from lambdas.clients.s3 import storage_from_settings
     from lambdas.handlers._runtime import new_import_id
     from lambdas.steam.library import import_steam_library
@@ -42,13 +43,16 @@ def steam_command(
     steam_account(steam, as_json=as_json)
     settings = load_settings()
     result = run_async(
-        import_steam_library(
-            user_id=user_id,
-            account=steam,
-            settings=settings,
-            storage=call(lambda: storage_from_settings(settings), as_json=as_json),
-            now=utc_now(),
-            import_id=new_import_id(),
+        within_budget(
+            settings.stage_time_budget_seconds,
+            import_steam_library(
+                user_id=user_id,
+                account=steam,
+                settings=settings,
+                storage=call(lambda: storage_from_settings(settings), as_json=as_json),
+                now=utc_now(),
+                import_id=new_import_id(),
+            ),
         ),
         as_json=as_json,
     )
@@ -76,6 +80,7 @@ def enrich_command(
     as_json: JsonOption = False,
 ) -> None:
     """Stage 2: classify the apps of a raw CSV, match games to IGDB, store the enriched CSV."""
+    from lambdas.clients.budget import within_budget
     from lambdas.clients.s3 import storage_from_settings
     from lambdas.enrichment.enrich import enrich_library
 
@@ -83,13 +88,16 @@ def enrich_command(
     storage = call(lambda: storage_from_settings(settings), as_json=as_json)
     with stage_progress("Enriching", enabled=is_terminal() and not as_json) as progress:
         result = run_async(
-            enrich_library(
-                user_id=user_id,
-                location=location,
-                settings=settings,
-                storage=storage,
-                now=utc_now(),
-                progress=progress,
+            within_budget(
+                settings.stage_time_budget_seconds,
+                enrich_library(
+                    user_id=user_id,
+                    location=location,
+                    settings=settings,
+                    storage=storage,
+                    now=utc_now(),
+                    progress=progress,
+                ),
             ),
             as_json=as_json,
         )
@@ -138,16 +146,18 @@ def load_command(
     context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
     response = run_async(database_stage(event, context), as_json=as_json)
     stats = response.stats
-    emit(
-        response.model_dump(mode="json"),
-        as_json=as_json,
-        human=lambda: stdout.print(
+
+    def human() -> None:
+        stdout.print(
             f"Imported games: {stats.imported_games_created} new, "
             f"{stats.imported_games_updated} updated; games: {stats.games_created} new, "
             f"{stats.games_updated} updated; library items: {stats.library_items_created} new",
             highlight=False,
-        ),
-    )
+        )
+        if not stats.catalogue_verified:
+            stdout.print(UNVERIFIED_NOTE, highlight=False)
+
+    emit(response.model_dump(mode="json"), as_json=as_json, human=human)
 
 
 class Mode(StrEnum):

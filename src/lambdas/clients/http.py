@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import ipaddress
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.stop import stop_base
 
-from lambdas.config import HTTP_CONNECT_TIMEOUT, HTTP_READ_TIMEOUT
-from lambdas.errors import TransientError, UpstreamUnavailableError
+from lambdas.clients.budget import StageBudgetSpentError, budget_left
+from lambdas.config import (
+    HTTP_ATTEMPT_TIMEOUT,
+    HTTP_CONNECT_TIMEOUT,
+    HTTP_MAX_RESPONSE_BYTES,
+    HTTP_READ_TIMEOUT,
+)
+from lambdas.errors import ConfigurationError, TransientError, UpstreamUnavailableError
 
 if TYPE_CHECKING:
     from lambdas.config import Settings
@@ -34,6 +44,41 @@ class RetryableResponseError(Exception):
         super().__init__(f"HTTP {status_code}")
         self.status_code = status_code
         self.retry_after = retry_after
+
+
+class ResponseTooLargeError(Exception):
+    """An answer larger than HTTP_MAX_RESPONSE_BYTES (declared or counted): never read further,
+    never retried (the same request would get the same answer)."""
+
+    def __init__(self, limit: int, declared: int | None) -> None:
+        super().__init__(f"answer over {limit} bytes")
+        self.limit = limit
+        self.declared = declared
+
+
+class AttemptDeadlineError(Exception):
+    """One attempt (connect, headers and the whole body) outlasted HTTP_ATTEMPT_TIMEOUT, however
+    often each read brought a byte; retryable like a read timeout."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no whole answer within {seconds:g} s")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True, slots=True)
+class HttpLimits:
+    """Bounds on one attempt besides the per-read timeout: the body's size and the whole
+    attempt's duration (HTTP_MAX_RESPONSE_BYTES, HTTP_ATTEMPT_TIMEOUT)."""
+
+    max_response_bytes: int = HTTP_MAX_RESPONSE_BYTES
+    attempt_timeout: float = HTTP_ATTEMPT_TIMEOUT
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HttpLimits:
+        return cls(
+            max_response_bytes=settings.http_max_response_bytes,
+            attempt_timeout=settings.http_attempt_timeout,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +123,20 @@ class RetryPolicy:
             )
 
         return AsyncRetrying(
-            stop=stop_after_attempt(self.max_attempts),
+            stop=stop_after_attempt(self.max_attempts) | _BudgetSpent(),
             wait=wait,
             retry=retry_if_exception(is_retryable),
             before_sleep=before_sleep,
             reraise=True,
         )
+
+
+class _BudgetSpent(stop_base):
+    """Stop when, waited out, the stage's budget would leave no time for another attempt."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        left = budget_left()
+        return left is not None and left <= retry_state.upcoming_sleep
 
 
 @contextmanager
@@ -102,6 +155,22 @@ def upstream_errors(
             f"{upstream} answered HTTP {exc.status_code}{about} after retries; "
             "it may be down for maintenance"
         ) from exc
+    except ResponseTooLargeError as exc:
+        size = f"{exc.declared} bytes" if exc.declared is not None else "more"
+        raise UpstreamUnavailableError(
+            f"{upstream} sent an answer{about} of {size}, over HTTP_MAX_RESPONSE_BYTES "
+            f"({exc.limit}); it was not read further"
+        ) from exc
+    except AttemptDeadlineError as exc:
+        raise UpstreamUnavailableError(
+            f"{upstream} sent no whole answer{about} within HTTP_ATTEMPT_TIMEOUT "
+            f"({exc.seconds:g} s) after retries"
+        ) from exc
+    except StageBudgetSpentError as exc:
+        raise UpstreamUnavailableError(
+            f"the stage's time budget (STAGE_TIME_BUDGET_SECONDS) ran out waiting for "
+            f"{upstream}{about}; try again later"
+        ) from exc
     except httpx.TimeoutException as exc:
         raise UpstreamUnavailableError(
             f"{upstream} did not answer{about} in time ({type(exc).__name__})"
@@ -113,7 +182,13 @@ def upstream_errors(
 
 
 def is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, RetryableResponseError | httpx.TimeoutException | httpx.TransportError)
+    return isinstance(
+        exc,
+        RetryableResponseError
+        | AttemptDeadlineError
+        | httpx.TimeoutException
+        | httpx.TransportError,
+    )
 
 
 def raise_if_retryable(response: httpx.Response) -> None:
@@ -159,8 +234,32 @@ def timeout_from_settings(settings: Settings) -> httpx.Timeout:
     return timeout_from(connect=settings.http_connect_timeout, read=settings.http_read_timeout)
 
 
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where a client sends requests: the setting that names the URL and its default. A refused
+    connection to a loopback host or to a URL someone configured is a configuration fault after
+    one retry; to the real service's default address, it is an outage like any other."""
+
+    variable: str
+    url: str
+    default: str
+
+    @property
+    def origin(self) -> str:
+        return _origin(httpx.URL(self.url))
+
+    @property
+    def refusal_is_configuration(self) -> bool:
+        configured = self.url.rstrip("/") != self.default.rstrip("/")
+        return configured or _is_loopback(httpx.URL(self.url).host)
+
+
 class PooledClient:
-    """Base of our upstream clients: one pooled connection per run, used as `async with`."""
+    """Base of our upstream clients: one pooled connection per run, used as `async with`.
+
+    Every attempt goes through `_exchange`: the answer is streamed and read up to `limits`'
+    byte cap, the whole attempt ends by its deadline or the stage's budget, whichever is first.
+    """
 
     def __init__(
         self,
@@ -168,6 +267,8 @@ class PooledClient:
         base_url: str,
         timeout: httpx.Timeout | None,
         transport: httpx.AsyncBaseTransport | None,
+        limits: HttpLimits | None = None,
+        endpoints: tuple[Endpoint, ...] = (),
     ) -> None:
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
@@ -175,6 +276,51 @@ class PooledClient:
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": "steam-library-import"},
         )
+        self._limits = limits or HttpLimits()
+        self._endpoints = endpoints
+        self._refused: set[str] = set()
+
+    async def _exchange(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One attempt: the answer with its body read, at most HTTP_MAX_RESPONSE_BYTES of it,
+        within HTTP_ATTEMPT_TIMEOUT or what is left of the stage's budget."""
+        left = budget_left()
+        if left is not None and left <= 0:
+            raise StageBudgetSpentError
+        seconds = (
+            self._limits.attempt_timeout
+            if left is None
+            else min(self._limits.attempt_timeout, left)
+        )
+        request = self._http.build_request(method, url, **kwargs)
+        try:
+            async with asyncio.timeout(seconds):
+                response = await self._http.send(request, stream=True)
+                try:
+                    await _read_capped(response, self._limits.max_response_bytes)
+                finally:
+                    await response.aclose()
+        except TimeoutError as exc:
+            if seconds < self._limits.attempt_timeout:
+                raise StageBudgetSpentError(seconds) from exc
+            raise AttemptDeadlineError(seconds) from exc
+        except httpx.ConnectError as exc:
+            self._check_refused(request.url, exc)
+            raise
+        return response
+
+    def _check_refused(self, url: httpx.URL, exc: httpx.ConnectError) -> None:
+        """The second refused connection to a loopback or configured endpoint is a
+        ConfigurationError naming its setting (the first one is retried once)."""
+        endpoint = _endpoint_of(url, self._endpoints)
+        if endpoint is None or not endpoint.refusal_is_configuration or not _refused(exc):
+            return
+        if endpoint.variable not in self._refused:
+            self._refused.add(endpoint.variable)
+            return
+        raise ConfigurationError(
+            f"nothing accepts connections at {endpoint.variable} ({endpoint.origin}): "
+            "refused twice; start that server or fix the setting"
+        ) from exc
 
     async def _opened(self) -> None:
         """Called once the connection pool is open (subclasses set up per-run state here)."""
@@ -191,3 +337,53 @@ class PooledClient:
         tb: TracebackType | None,
     ) -> None:
         await self._http.__aexit__(exc_type, exc, tb)
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> None:
+    """Read a streamed answer's body into it, refusing it as soon as it is known to exceed
+    `limit` bytes: by its Content-Length before reading, else while counting what arrives."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ResponseTooLargeError(limit, int(declared))
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():  # decoded: a compressed bomb counts unpacked
+        size += len(chunk)
+        if size > limit:
+            raise ResponseTooLargeError(limit, None)
+        chunks.append(chunk)
+    response._content = b"".join(chunks)  # what `aread()` would have set
+
+
+def _endpoint_of(url: httpx.URL, endpoints: tuple[Endpoint, ...]) -> Endpoint | None:
+    """The endpoint a request went to: same origin, the longest URL that prefixes it."""
+    same = [endpoint for endpoint in endpoints if endpoint.origin == _origin(url)]
+    text = str(url)
+    same.sort(key=lambda endpoint: (text.startswith(endpoint.url.rstrip("/")), len(endpoint.url)))
+    return same[-1] if same else None
+
+
+def _origin(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a connect error is ECONNREFUSED (nothing listens there), however wrapped."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        if isinstance(seen, OSError) and seen.errno == errno.ECONNREFUSED:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc).lower()
+    return "connection refused" in text or "errno 111" in text

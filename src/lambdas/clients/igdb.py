@@ -21,6 +21,8 @@ from pydantic import SecretStr, TypeAdapter, ValidationError
 from lambdas.clients import apicalypse as q
 from lambdas.clients.cache import TtlCache
 from lambdas.clients.http import (
+    Endpoint,
+    HttpLimits,
     PooledClient,
     RetryableResponseError,
     RetryPolicy,
@@ -109,8 +111,18 @@ class IgdbClient(PooledClient):
         caches: ProcessCaches | None = None,
         steam_source_id: int = 1,
         transport: httpx.AsyncBaseTransport | None = None,
+        limits: HttpLimits | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, timeout=timeout, transport=transport)
+        super().__init__(
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            limits=limits,
+            endpoints=(
+                Endpoint("IGDB_API_BASE_URL", base_url, IGDB_API_BASE_URL),
+                Endpoint("TWITCH_TOKEN_URL", token_url, TWITCH_TOKEN_URL),
+            ),
+        )
         self._client_id = client_id
         self._client_secret = client_secret
         self._token_url = token_url
@@ -141,6 +153,7 @@ class IgdbClient(PooledClient):
             caches=process_caches(settings.igdb_cache_ttl_seconds),
             steam_source_id=settings.igdb_steam_source_id,
             transport=transport,
+            limits=HttpLimits.from_settings(settings),
         )
 
     async def _opened(self) -> None:
@@ -349,7 +362,7 @@ class IgdbClient(PooledClient):
         async with self._limiter.slot():
             started = time.perf_counter()
             self.requests_sent += 1
-            response = await self._http.request(
+            response = await self._exchange(
                 method, url, headers=headers, content=content, data=data
             )
         log.debug(

@@ -41,6 +41,10 @@ _MAX_LOCATION_LENGTH = 2048
 IMPORTS_PREFIX = "imports"
 #: Default cap on a stored CSV (the MAX_CSV_BYTES setting), checked before reading.
 DEFAULT_MAX_CSV_BYTES = 64 * 1024 * 1024
+#: A CSV's signature is stored beside it under this suffix (`lambdas.clients.signing`).
+SIGNATURE_SUFFIX = ".sig"
+#: Longest signature read; a real one has 67 characters.
+_MAX_SIGNATURE_BYTES = 256
 
 
 def _too_large(key: str, size: int, limit: int) -> MalformedCsvError:
@@ -130,6 +134,14 @@ class Storage(Protocol):
         """The location URI of a key."""
         ...
 
+    def put_signature(self, key: str, signature: str) -> None:
+        """Store the signature of the CSV at `key` beside it."""
+        ...
+
+    def get_signature(self, location: str, *, user_id: str) -> str | None:
+        """The signature stored beside a checked location; None when there is none."""
+        ...
+
 
 def _check_location_text(location: str) -> None:
     if not isinstance(location, str) or not location.strip():
@@ -145,6 +157,17 @@ def _check_segments(path: str) -> None:
     segments = path.split("/")[1:] if path.startswith("/") else path.split("/")
     if any(segment in ("", ".", "..") for segment in segments):
         raise ForbiddenLocationError("the location has empty, '.' or '..' path segments")
+
+
+def _raise_if_not_a_folder(root: Path) -> None:
+    """DATA_DIR (or a folder above it) is a file: a setting to fix, not a storage outage."""
+    for path in (root, *root.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise ConfigurationError(
+                    f"DATA_DIR {root} is not a folder ({path} is a file); point it at a folder"
+                )
+            return
 
 
 class LocalStorage:
@@ -169,6 +192,7 @@ class LocalStorage:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
+            _raise_if_not_a_folder(self.root)
             raise StorageUnavailableError(
                 f"cannot write {key} under {self.root}: {exc.strerror}"
             ) from exc
@@ -177,6 +201,27 @@ class LocalStorage:
 
     def location_of(self, key: str) -> str:
         return (self.root / key).as_uri()
+
+    def put_signature(self, key: str, signature: str) -> None:
+        self.put(key + SIGNATURE_SUFFIX, signature.encode("ascii"))
+
+    def get_signature(self, location: str, *, user_id: str) -> str | None:
+        key = self.key_of(location, user_id=user_id) + SIGNATURE_SUFFIX
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.root / key, flags | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            return None
+        except OSError:  # a symlink, a folder, no permission: no signature to believe
+            log.warning("storage.signature_unreadable", key=key)
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            data = os.read(fd, _MAX_SIGNATURE_BYTES)
+        finally:
+            os.close(fd)
+        return data.decode("ascii", "replace")
 
     def key_of(self, location: str, *, user_id: str) -> str:
         _check_location_text(location)
@@ -209,6 +254,7 @@ class LocalStorage:
         except FileNotFoundError as exc:
             raise LocationNotFoundError(f"nothing is stored at {key}") from exc
         except OSError as exc:
+            _raise_if_not_a_folder(self.root)
             raise StorageUnavailableError(f"cannot read {key}: {exc.strerror}") from exc
         try:
             info = os.fstat(fd)
@@ -265,6 +311,29 @@ class S3Storage:
     def location_of(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 
+    def put_signature(self, key: str, signature: str) -> None:
+        self.put(key + SIGNATURE_SUFFIX, signature.encode("ascii"))
+
+    def get_signature(self, location: str, *, user_id: str) -> str | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        key = self.key_of(location, user_id=user_id) + SIGNATURE_SUFFIX
+        try:
+            answer = self._client.get_object(Bucket=self.bucket, Key=key)
+            body = answer["Body"]
+            try:
+                data = body.read(_MAX_SIGNATURE_BYTES)
+            finally:
+                body.close()
+        except ClientError as exc:
+            error = _translate_client_error(exc, self.bucket, key)
+            if isinstance(error, LocationNotFoundError):
+                return None
+            raise error from exc
+        except BotoCoreError as exc:
+            raise _translate_boto_error(exc, f"cannot read s3://{self.bucket}/{key}") from exc
+        return data.decode("ascii", "replace")
+
     def key_of(self, location: str, *, user_id: str) -> str:
         _check_location_text(location)
         parsed = urlparse(location)
@@ -307,7 +376,11 @@ class S3Storage:
         try:
             paginator = self._client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                keys.extend(item["Key"] for item in page.get("Contents", []) if "Key" in item)
+                keys.extend(  # CSVs only, as in a local folder (not their signatures)
+                    item["Key"]
+                    for item in page.get("Contents", [])
+                    if item.get("Key", "").endswith(".csv")
+                )
         except ClientError as exc:
             raise _translate_client_error(exc, self.bucket, prefix) from exc
         except BotoCoreError as exc:

@@ -9,6 +9,8 @@ import structlog
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from lambdas.clients.http import (
+    Endpoint,
+    HttpLimits,
     PooledClient,
     RetryPolicy,
     raise_if_retryable,
@@ -54,8 +56,15 @@ class SteamClient(PooledClient):
         timeout: httpx.Timeout | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        limits: HttpLimits | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, timeout=timeout, transport=transport)
+        super().__init__(
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            limits=limits,
+            endpoints=(Endpoint("STEAM_API_BASE_URL", base_url, STEAM_API_BASE_URL),),
+        )
         self._api_key = api_key
         self._retry = retry or RetryPolicy()
         self.requests_sent = 0  # HTTP requests, retries included (the key's daily budget)
@@ -70,6 +79,7 @@ class SteamClient(PooledClient):
             timeout=timeout_from_settings(settings),
             retry=RetryPolicy.from_settings(settings, max_attempts=settings.steam_max_attempts),
             transport=transport,
+            limits=HttpLimits.from_settings(settings),
         )
 
     async def resolve_vanity(self, vanity: str) -> int:
@@ -130,7 +140,7 @@ class SteamClient(PooledClient):
             async for attempt in self._retry.retrying(upstream="Steam"):
                 with attempt:
                     self.requests_sent += 1
-                    response = await self._http.get(path, params=query)
+                    response = await self._exchange("GET", path, params=query)
                     raise_if_retryable(response)
         _raise_for_client_error(response, path)
         return response

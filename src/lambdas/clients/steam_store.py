@@ -25,6 +25,8 @@ import structlog
 from pydantic import ValidationError
 
 from lambdas.clients.http import (
+    Endpoint,
+    HttpLimits,
     PooledClient,
     RetryableResponseError,
     RetryPolicy,
@@ -33,6 +35,7 @@ from lambdas.clients.http import (
     timeout_from_settings,
     upstream_errors,
 )
+from lambdas.config import STEAM_API_BASE_URL
 from lambdas.errors import ConfigurationError, SteamRateLimitedError, UpstreamUnavailableError
 from lambdas.models.steam_store import StoreDetails, StoreItemsResponse, StoreType
 
@@ -61,7 +64,7 @@ class SteamStoreClient(PooledClient):
     def __init__(
         self,
         *,
-        base_url: str = "https://api.steampowered.com",
+        base_url: str = STEAM_API_BASE_URL,
         batch_size: int = 100,
         max_in_flight: int = 8,
         timeout: httpx.Timeout | None = None,
@@ -69,8 +72,15 @@ class SteamStoreClient(PooledClient):
         language: str = "english",
         country_code: str = "US",
         transport: httpx.AsyncBaseTransport | None = None,
+        limits: HttpLimits | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, timeout=timeout, transport=transport)
+        super().__init__(
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            limits=limits,
+            endpoints=(Endpoint("STEAM_API_BASE_URL", base_url, STEAM_API_BASE_URL),),
+        )
         if batch_size < 1 or max_in_flight < 1:
             raise ValueError("batch_size and max_in_flight must be positive")
         self._batch_size = batch_size
@@ -91,6 +101,7 @@ class SteamStoreClient(PooledClient):
             timeout=timeout_from_settings(settings),
             retry=RetryPolicy.from_settings(settings, max_attempts=settings.steam_max_attempts),
             transport=transport,
+            limits=HttpLimits.from_settings(settings),
         )
 
     async def _opened(self) -> None:
@@ -147,7 +158,7 @@ class SteamStoreClient(PooledClient):
                 with attempt:
                     async with self._slots:
                         self.calls_sent += 1
-                        response = await self._http.get(GET_ITEMS_PATH, params=params)
+                        response = await self._exchange("GET", GET_ITEMS_PATH, params=params)
                     if response.status_code == 403:
                         raise RetryableResponseError(429, parse_retry_after(response))
                     raise_if_retryable(response)

@@ -65,6 +65,10 @@ class LoadOptions:
     status_playing: str | None = None
     recent_days: float = 7.0
     suspicious_shrink_ratio: float = 0.5
+    #: Whether the rows' IGDB facts are the pipeline's own (stage 3 sets it from the enriched
+    #: CSV's signature). False: only the user's own rows (ImportedGame, LibraryItem for Games
+    #: already stored) are written, never a shared Game, Genre, Platform or their links.
+    catalogue_verified: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings, *, mode: str | None = None) -> LoadOptions:
@@ -125,8 +129,9 @@ def import_rows(
     advisory lock on the user (PostgreSQL; SQLite's BEGIN IMMEDIATE serializes writers instead);
     the profile's detection and fit check (a fixed set of reflection queries); the user look-up;
     then one statement each: the backwards count, the ImportedGame UPDATE and INSERT, Genre,
-    Platform, the Game re-key by Steam app id, Game, GameGenre, GamePlatform and LibraryItem
-    (library mode). Rows travel as one JSON parameter per statement, so nothing is chunked.
+    Platform, Game, GameGenre, GamePlatform (the four shared tables only when
+    `options.catalogue_verified`) and LibraryItem (library mode). Rows travel as one JSON
+    parameter per statement, so nothing is chunked.
 
     Raises UserNotFoundError, SchemaDriftError (the live schema does not fit the profile, or
     lacks a status the rule writes; nothing is written), MalformedCsvError (a MATCHED row without
@@ -183,14 +188,10 @@ def _write(
 ) -> ImportStats:
     stored, kept = upserts.count_backwards(w, payload.imported_games)
     created, updated = upserts.upsert_imported_games(w, payload.imported_games)
-    upserts.upsert_genres(w, payload.genres)
-    upserts.upsert_platforms(w, payload.platforms)
-    rekeyed = upserts.rekey_games_by_steam_app(w, payload.games)
     new_games = {record["id"] for record in payload.games}
-    refresh = w.tables.profile.owned_by_us
-    games = upserts.upsert_games(w, payload.games, refresh=refresh)
-    upserts.link_genres(w, payload.game_genres)
-    upserts.link_platforms(w, payload.game_platforms)
+    games: list[str] = []
+    if options.catalogue_verified:
+        games = _write_catalogue(w, payload)
     items = 0
     if options.mode is ImportMode.LIBRARY:
         items = upserts.create_library_items(w, payload.library_items)
@@ -201,11 +202,23 @@ def _write(
         imported_games_created=len(created),
         imported_games_updated=len(updated),
         games_created=len(games_created),
-        games_updated=len((set(games) - games_created) | set(rekeyed)),
+        games_updated=len(set(games) - games_created),
         library_items_created=items,
         playtimes_kept=kept,
         suspicious_shrink=shrink,
+        catalogue_verified=options.catalogue_verified,
     )
+
+
+def _write_catalogue(w: upserts.Writer, payload: ImportPayload) -> list[str]:
+    """The shared rows: Genre, Platform, Game (never re-keyed: an existing Game keeps its IGDB
+    id) and their links; the ids of the Games written."""
+    upserts.upsert_genres(w, payload.genres)
+    upserts.upsert_platforms(w, payload.platforms)
+    games = upserts.upsert_games(w, payload.games, refresh=w.tables.profile.owned_by_us)
+    upserts.link_genres(w, payload.game_genres)
+    upserts.link_platforms(w, payload.game_platforms)
+    return games
 
 
 def record_non_games(
@@ -259,14 +272,8 @@ def upsert_game(
     Game's id, or None when nothing changed."""
     w, target = _single(connection, "", now, options)
     payload = build_payload([row], new_id=default_new_id, rule=target.rule, now=w.now)
-    upserts.upsert_genres(w, payload.genres)
-    upserts.upsert_platforms(w, payload.platforms)
-    rekeyed = upserts.rekey_games_by_steam_app(w, payload.games)
-    ids = upserts.upsert_games(w, payload.games, refresh=target.profile.owned_by_us)
-    upserts.link_genres(w, payload.game_genres)
-    upserts.link_platforms(w, payload.game_platforms)
-    written = ids or rekeyed
-    return written[0] if written else None
+    ids = _write_catalogue(w, payload)
+    return ids[0] if ids else None
 
 
 def create_library_item(

@@ -13,11 +13,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from lambdas.config import Settings
 from lambdas.database.checks import check_fit
 from lambdas.database.loader import LoadOptions, open_target
 from lambdas.database.profiles import detect_profile
 from lambdas.errors import AppOwnedSchemaError
-from lambdas.sql.engine import create_engine, database_errors
+from lambdas.sql.engine import DatabaseTimeouts, create_engine, database_errors
 from lambdas.state.schema import FIX, OWN_SCHEMA, OWN_STATE_HEAD, own_state_revision
 
 log = structlog.get_logger()
@@ -150,11 +151,14 @@ class CheckReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def check(url: str, *, options: LoadOptions | None = None) -> CheckReport:
+def check(
+    url: str, *, options: LoadOptions | None = None, settings: Settings | None = None
+) -> CheckReport:
     """How the live database at `url` fits its schema profile; no problems means stage 3 can
-    write. The standalone schema is also compared, table by table, with the models."""
+    write. The standalone schema is also compared, table by table, with the models. Every wait
+    is bounded by `settings`' DATABASE_* timeouts (the defaults without)."""
     options = options or LoadOptions()
-    engine = create_engine(url)
+    engine = create_engine(url, DatabaseTimeouts.from_settings(settings) if settings else None)
     try:
         with database_errors(), engine.connect() as connection:
             target = open_target(connection, options)

@@ -8,7 +8,6 @@ the per-user lock the loader holds. ON CONFLICT is used only on the app's own un
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -297,49 +296,12 @@ _GAME_SPEC: Spec = [
 ]
 
 
-def rekey_games_by_steam_app(w: Writer, records: list[Record]) -> list[str]:
-    """Give a game known only by its Steam app id the IGDB id it now matches; returns their ids.
-
-    This is the "else by steamAppId" half of the Game upsert: when no Game has the IGDB id yet but
-    one has the Steam app id, that Game is updated instead of a twin being created. Among several
-    such Games the smallest id wins. Skipped: app ids shared by two records of this import, and
-    Games whose current IGDB id this import still writes (that game is not gone, only re-linked).
-    """
-    game = w.tables.game
-    apps = Counter(record["steamAppId"] for record in records)
-    unique = [
-        {"igdbId": record["igdbId"], "steamAppId": record["steamAppId"]}
-        for record in records
-        if apps[record["steamAppId"]] == 1
-    ]
-    r = w.dialect.recordset([("igdbId", _INT), ("steamAppId", _INT)])
-    written = w.dialect.recordset([("igdbId", _INT)], name="written")
-    same_app = game.alias("same_app")
-    same_igdb = game.alias("same_igdb")
-    first_with_app = (
-        select(func.min(same_app.c.id))
-        .where(same_app.c.steamAppId == r.c.steamAppId)
-        .scalar_subquery()
-    )
-    stmt = (
-        update(game)
-        .values(igdbId=r.c.igdbId, updatedAt=w.stamp())
-        .where(
-            game.c.steamAppId == r.c.steamAppId,
-            game.c.id == first_with_app,
-            ~exists().where(same_igdb.c.igdbId == r.c.igdbId),
-            ~exists().where(written.c.igdbId == game.c.igdbId),
-        )
-        .returning(game.c.id)
-    )
-    written_ids = [{"igdbId": record["igdbId"]} for record in records]
-    return list(w.run(stmt, unique, written=written_ids).scalars())
-
-
 def upsert_games(w: Writer, records: list[Record], *, refresh: bool) -> list[str]:
     """Insert or update games by IGDB id; returns the ids written.
 
-    Never written: hltbId, mainStory, mainExtra, completionist (other pipelines own them), and the
+    A Game is only ever found by its IGDB id: an existing Game is never given another one (the
+    Steam app id a row carries cannot re-point a Game other users' library items share). Never
+    written: hltbId, mainStory, mainExtra, completionist (other pipelines own them), and the
     slug of an existing game (app URLs use it). A NULL never erases a stored value; a stored
     steamAppId is kept. Without `refresh` (today's app: an existing Game is the app's, shared by
     every user) only empty fields of an existing game are filled. A new game whose slug another
@@ -463,7 +425,6 @@ __all__: Sequence[str] = [
     "create_library_items",
     "link_genres",
     "link_platforms",
-    "rekey_games_by_steam_app",
     "upsert_games",
     "upsert_genres",
     "upsert_imported_games",

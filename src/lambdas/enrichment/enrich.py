@@ -11,8 +11,16 @@ from datetime import datetime, timedelta
 import httpx
 import structlog
 
+from lambdas.clients.budget import budget_share
 from lambdas.clients.igdb import IgdbClient
 from lambdas.clients.s3 import Storage, enriched_key_for, user_prefix, validate_user_id
+from lambdas.clients.signing import (
+    CsvSigner,
+    Verdict,
+    read_verified,
+    signer_from_settings,
+    store_signed,
+)
 from lambdas.clients.steam_store import SteamStoreClient
 from lambdas.config import Settings
 from lambdas.enrichment.matching import build_row, decide_title_match, title_variants
@@ -23,6 +31,8 @@ from lambdas.errors import (
     InvalidLocationError,
     LocationNotFoundError,
     MalformedCsvError,
+    SteamRateLimitedError,
+    UpstreamUnavailableError,
 )
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.csv_codec import (
@@ -53,6 +63,13 @@ from lambdas.models.steam_store import StoreType
 log = structlog.get_logger()
 
 Progress = Callable[[str, int, int], None]
+
+#: The share of the stage's time budget GetItems may spend: when the store stalls, the rest is
+#: left for IGDB, which then decides the apps the store could not.
+STORE_BUDGET_SHARE = 0.4
+#: Added to the reason of an app decided without its store type because GetItems failed; such a
+#: row is never reused, so the next run asks the store again and corrects it.
+STORE_UNAVAILABLE = "store unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +102,7 @@ class _Costs:
     store_type_cache_misses: int = 0
     igdb_cache_hits: int = 0
     igdb_cache_misses: int = 0
+    store_unavailable: int = 0
 
     def as_stats(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -103,8 +121,9 @@ async def enrich_library(
     app_cache: AppCache = NO_APP_CACHE,
     kept: frozenset[int] = frozenset(),
     state: LibraryState | None = None,
+    signer: CsvSigner | None = None,
 ) -> EnrichmentResult:
-    """Run stage 2 on a stored raw CSV and store the enriched CSV beside it.
+    """Run stage 2 on a stored raw CSV and store the enriched CSV beside it, signed.
 
     With the user's committed `state` (and no refresh), only what changed since is done: apps
     as committed pass through, changed apps keep their still-fresh decision with today's
@@ -116,10 +135,14 @@ async def enrich_library(
     stored there for every user), then its name. Games the user's previous enriched CSV settled
     recently are taken from it (matched ones for `enrichment_reuse_days`, unmatched ones for
     `unmatched_recheck_hours`), unless `refresh_metadata` asks for a full lookup, which also
-    bypasses the cached IGDB answers.
+    bypasses the cached IGDB answers. The enriched CSV is signed with `signer` (default: the
+    pipeline's key, `signer_from_settings`), and an earlier one is reused only when its own
+    signature verifies: a file under the user's prefix that stage 2 did not write is not a
+    checkpoint.
     """
     validate_user_id(user_id)
     started = time.perf_counter()
+    signer = signer or signer_from_settings(settings)
     raw = _RawLibrary(storage.get(location, user_id=user_id))
     key = storage.key_of(location, user_id=user_id)
     inputs = current_inputs(raw.fingerprint(), mode=settings.import_mode)
@@ -127,7 +150,15 @@ async def enrich_library(
         None
         if refresh_metadata or state is None
         else _committed_base(
-            storage, user_id, state, inputs, raw, now=now, settings=settings, kept=kept
+            storage,
+            user_id,
+            state,
+            inputs,
+            raw,
+            now=now,
+            settings=settings,
+            kept=kept,
+            signer=signer,
         )
     )
     tally = base.tally if base is not None else _Tally()
@@ -142,13 +173,17 @@ async def enrich_library(
         reused = (
             {}
             if refresh_metadata
-            else _reusable(storage, user_id, key, everyone, now=now, settings=settings)
+            else _reusable(
+                storage, user_id, key, everyone, now=now, settings=settings, signer=signer
+            )
         )
         pending = [row for row in everyone.values() if row.appid not in reused]
         del everyone
     raw.forget_records()  # every row needed is parsed: only the app order is kept
     costs = _Costs()
-    types = await _store_types(pending, settings, app_cache, costs, now=now, transport=transport)
+    types, unsure = await _store_types(
+        pending, settings, app_cache, costs, now=now, transport=transport
+    )
     progress("classified", len(raw.apps), len(raw.apps))
     settled = _settle(pending, types, kept)
     answers = await _igdb_answers(
@@ -184,6 +219,7 @@ async def enrich_library(
                 kept=app in kept,
                 fallback=settings.title_fallback,
                 now=now,
+                store_unavailable=app in unsure,
             )
         tally.count(enriched)
         full.row(enriched)
@@ -192,8 +228,14 @@ async def enrich_library(
     stats = tally.stats().model_copy(
         update={"reused": len(reused) + tally.passed_games, **costs.as_stats()}
     )
-    enriched_location = storage.put(enriched_key_for(key), full.data())
-    changes_location = storage.put(changes_key_for(key), sent.data()) if sent is not None else None
+    enriched_location = store_signed(
+        storage, enriched_key_for(key), full.data(), user_id=user_id, signer=signer
+    )
+    changes_location = (
+        store_signed(storage, changes_key_for(key), sent.data(), user_id=user_id, signer=signer)
+        if sent is not None
+        else None
+    )
     changes = base.changes if base is not None else LibraryChanges(new=len(raw.apps), full=True)
     filtered_since = base.filtered_since if base is not None else None
     next_state = LibraryState(
@@ -319,6 +361,7 @@ def _committed_base(
     now: datetime,
     settings: Settings,
     kept: frozenset[int],
+    signer: CsvSigner,
 ) -> _Base | None:
     """Split today's apps against the committed enriched CSV: unchanged (passed through as
     committed, never decoded), changed or due (decoded; the decision reused while fresh), new.
@@ -346,7 +389,12 @@ def _committed_base(
     changed = due = dropped = 0
     json_cells: dict[str, object] = {}
     try:
-        data = storage.get(state.enriched_location, user_id=user_id)
+        data, verdict = read_verified(
+            storage, state.enriched_location, user_id=user_id, signer=signer
+        )
+        if verdict is not Verdict.VERIFIED:  # its rows would be passed on, signed again
+            log.warning("enrichment.committed_unverified", signature=verdict)
+            return None
         for line_number, record in iter_records(data, EnrichedGameRow, what=what):
             appid = _appid_of(record, line_number, what, len(_COLUMNS))
             if appid not in today.records or appid in seen:
@@ -459,7 +507,7 @@ async def prefetch_shared(
     """
     unique = list({row.appid: row for row in rows}.values())
     costs = _Costs()
-    types = await _store_types(unique, settings, app_cache, costs, now=now, transport=transport)
+    types, _ = await _store_types(unique, settings, app_cache, costs, now=now, transport=transport)
     settled = _settle(unique, types, frozenset())
     await _igdb_answers(
         unique,
@@ -485,10 +533,16 @@ async def _store_types(
     *,
     now: datetime,
     transport: httpx.AsyncBaseTransport | None,
-) -> dict[int, StoreType]:
-    """Steam's type of each app, from the shared cache when fresh, else from GetItems."""
+) -> tuple[dict[int, StoreType], frozenset[int]]:
+    """Steam's type of each app, from the shared cache when fresh, else from GetItems; and the
+    apps GetItems could not answer (429, 5xx, an unreadable or stalled answer after retries).
+
+    Those are decided by IGDB and their names instead of failing the stage. That is safe only
+    because a filter is reversible: nothing is deleted, their reason says `store unavailable`,
+    and the next run asks the store again and corrects them.
+    """
     if not settings.steam_store_types or not rows:
-        return {}
+        return {}, frozenset()
     app_ids = list(dict.fromkeys(row.appid for row in rows))
     fresh_since = now - timedelta(days=settings.steam_type_ttl_days)
     types = app_cache.get_types(app_ids, fresh_since=fresh_since)
@@ -496,13 +550,27 @@ async def _store_types(
     costs.store_type_cache_hits += len(app_ids) - len(missing)
     costs.store_type_cache_misses += len(missing)
     if not missing:
-        return types
-    async with SteamStoreClient.from_settings(settings, transport=transport) as store:
-        fetched = await store.get_app_types(missing)
-        costs.steam_store_calls += store.calls_sent
+        return types, frozenset()
+    try:
+        with budget_share(STORE_BUDGET_SHARE):
+            async with SteamStoreClient.from_settings(settings, transport=transport) as store:
+                try:
+                    fetched = await store.get_app_types(missing)
+                finally:
+                    costs.steam_store_calls += store.calls_sent
+    except (SteamRateLimitedError, UpstreamUnavailableError) as exc:
+        log.warning(
+            "steam_store.unavailable",
+            apps=len(missing),
+            error_code=exc.code,
+            error=exc.message,
+            action="decided by IGDB and names; the next run asks again",
+        )
+        costs.store_unavailable += len(missing)
+        return types, frozenset(missing)
     app_cache.put_types(fetched.values(), now=now)
     types.update(fetched)
-    return types
+    return types, frozenset()
 
 
 def _settle(
@@ -615,9 +683,11 @@ def _reusable(
     *,
     now: datetime,
     settings: Settings,
+    signer: CsvSigner,
 ) -> dict[int, EnrichedGameRow]:
     """Rows of the user's latest earlier enriched CSV (the checkpoint) that are still fresh for a
-    `wanted` game, updated from today's raw row; empty when there is no readable checkpoint.
+    `wanted` game, updated from today's raw row; empty when there is no readable checkpoint, or
+    when its signature does not verify (its IGDB facts would be signed again as ours).
 
     The checkpoint is read row by row and only reusable rows are kept, so a large library's
     previous rows are never all in memory beside today's.
@@ -632,11 +702,13 @@ def _reusable(
         return {}
     reusable: dict[int, EnrichedGameRow] = {}
     try:
-        for previous in iter_rows(
-            storage.get(storage.location_of(earlier[-1]), user_id=user_id),
-            EnrichedGameRow,
-            what="previous enriched CSV",
-        ):
+        data, verdict = read_verified(
+            storage, storage.location_of(earlier[-1]), user_id=user_id, signer=signer
+        )
+        if verdict is not Verdict.VERIFIED:
+            log.warning("enrichment.checkpoint_unverified", key=earlier[-1], signature=verdict)
+            return {}
+        for previous in iter_rows(data, EnrichedGameRow, what="previous enriched CSV"):
             raw = wanted.get(previous.appid)
             if raw is not None and _still_fresh(previous, now=now, settings=settings):
                 reusable[previous.appid] = _reuse(previous, raw)
@@ -649,6 +721,8 @@ def _reusable(
 def _still_fresh(row: EnrichedGameRow, *, now: datetime, settings: Settings) -> bool:
     if row.enriched_at is None or row.match_status is MatchStatus.FILTERED:
         return False
+    if STORE_UNAVAILABLE in (row.reason or ""):
+        return False  # decided while the store was down: asked again
     age = now - row.enriched_at
     if row.match_status is MatchStatus.UNMATCHED:
         return age <= timedelta(hours=settings.unmatched_recheck_hours)
@@ -671,6 +745,7 @@ def _enrich(
     kept: bool,
     fallback: bool,
     now: datetime,
+    store_unavailable: bool = False,
 ) -> EnrichedGameRow:
     answer = asked or _NO_ANSWER
     chosen = choose_entry(answer.games)
@@ -700,7 +775,9 @@ def _enrich(
             method=method,
             candidates=candidates,
             now=now,
-            reason=decision.reason,
+            reason=(
+                f"{decision.reason} ({STORE_UNAVAILABLE})" if store_unavailable else decision.reason
+            ),
             steam_type=steam_type,
             refine=False,
         )

@@ -21,6 +21,9 @@ from lambdas.stages import StageContext, StageSpec
 
 log = structlog.get_logger()
 
+#: Seconds kept back from a Lambda's remaining time for reporting after the stage's budget ends.
+LAMBDA_MARGIN_SECONDS = 15.0
+
 
 @cache
 def _container_context() -> StageContext:
@@ -81,7 +84,7 @@ def run_stage(
     start_invocation(context, stage=stage, user_id=user_id, import_id=import_id)
     started = time.perf_counter()
     try:
-        work_context = stage_context(settings)
+        work_context = _within_lambda_time(stage_context(settings), context)
         response = asyncio.run(spec.run(raw_event, work_context, import_id=import_id))
     except PermanentError as exc:
         log.warning("stage.failed", error_code=exc.code, error=exc.message)
@@ -100,6 +103,15 @@ def run_stage(
     publish_stage_metrics(stage=stage, seconds=seconds, response=response)
     log.debug("handler.finished", duration_s=round(seconds, 3))
     return _dumped(response)
+
+
+def _within_lambda_time(work_context: StageContext, context: LambdaContext) -> StageContext:
+    """The stage's budget also ends LAMBDA_MARGIN_SECONDS before Lambda would stop it."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return work_context
+    left = float(remaining()) / 1000 - LAMBDA_MARGIN_SECONDS
+    return replace(work_context, time_left=max(left, 1.0))
 
 
 def _dumped(response: StageResponse) -> dict[str, Any]:

@@ -164,6 +164,12 @@ class EnrichmentStats(BaseModel):
     igdb_cache_misses: int = Field(
         default=0, description="apps whose IGDB answer was looked up there and not found fresh"
     )
+    store_unavailable: int = Field(
+        default=0,
+        description="apps decided without Steam's store type because GetItems failed (their "
+        "reason says `store unavailable`); a filter is reversible, and the next run re-decides "
+        "them once the store answers",
+    )
 
     def plus(self, other: EnrichmentStats) -> EnrichmentStats:
         """The two runs' counts added up, per kind and per reason too."""
@@ -303,6 +309,9 @@ class ImportStats(BaseModel):
     playtimes_kept: int = 0
     #: Steam answered with far fewer games than the user's stored library (SUSPICIOUS_SHRINK_RATIO).
     suspicious_shrink: bool = False
+    #: The enriched CSV's signature verified (stage 2 wrote it). False: only the user's own rows
+    #: were written, no shared Game, Genre or Platform.
+    catalogue_verified: bool = True
 
 
 class DatabaseImportResponse(StageResponse):

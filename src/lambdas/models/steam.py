@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -67,6 +68,18 @@ def parse_steam_id64(text: str) -> int:
     return _from_account_id(account_id, text)
 
 
+def _refuse_dot_segments(url: str) -> None:
+    """A profile URL with `.` or `..` path segments (plain or %-encoded): a browser resolves them
+    to another page (`/profiles/7656…/../../id/someone` opens `/id/someone`), so which account it
+    names is ambiguous; refused rather than guessed."""
+    path = re.split(r"[?#]", url, maxsplit=1)[0]
+    if any(unquote(segment) in {".", ".."} for segment in path.split("/")):
+        raise InvalidSteamIdError(
+            f"{_shown(url)} has '.' or '..' path segments; paste the profile URL as the "
+            "browser shows it"
+        )
+
+
 def parse_steam_account(text: str) -> SteamAccountRef:
     """Parse what a person pastes: SteamID64, STEAM_X:Y:Z, [U:1:N], a profile URL or a vanity.
 
@@ -92,6 +105,7 @@ def parse_steam_account(text: str) -> SteamAccountRef:
     if match := _STEAM3.fullmatch(candidate):
         return SteamAccountRef(steam_id64=_from_account_id(int(match.group(1)), candidate))
     if match := _PROFILE_URL.fullmatch(candidate):
+        _refuse_dot_segments(candidate)
         kind, value = match.group(1).lower(), match.group(2)
         if kind == "profiles":
             if steam3 := _STEAM3.fullmatch(value):

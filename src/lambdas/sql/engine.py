@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,20 +39,48 @@ OWN_SCHEMA = "steam_import"
 
 #: Seconds a SQLite writer waits for another writer's lock before giving up.
 SQLITE_BUSY_TIMEOUT = 30.0
+#: Seconds the client waits beyond the statement timeout for any answer from PostgreSQL before
+#: it closes the connection itself (the server's timeout cannot end a stall it never sees).
+WATCHDOG_MARGIN = 5.0
+
+
+#: The drivers this pipeline ships and tests, per database.
+_DRIVERS = {"postgresql": {"psycopg"}, "sqlite": {"pysqlite"}}
 
 
 def normalize_url(url: str) -> URL:
-    """Parse `url`, pointing `postgres://` and `postgresql://` at the psycopg 3 driver."""
+    """Parse `url`, pointing `postgres://` and `postgresql://` at the psycopg 3 driver.
+
+    Anything that is not a PostgreSQL or SQLite URL with a shipped driver and a port from 1 to
+    65535 is a ConfigurationError naming DATABASE_URL; the parser's own text (which may quote
+    the URL, password included) is never shown or chained.
+    """
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigurationError("DATABASE_URL is not a valid database URL") from exc
-    if parsed.drivername in {"postgres", "postgresql"}:
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() not in {"postgresql", "sqlite"}:
+        port = parsed.port
+    except (ArgumentError, ValueError, TypeError):
         raise ConfigurationError(
-            f"unsupported database {parsed.get_backend_name()!r}: use PostgreSQL or SQLite"
+            "DATABASE_URL is not a valid database URL "
+            "(expected postgresql://user:password@host:port/database or sqlite:///path)"
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "postgres":
+        backend = "postgresql"
+    if backend not in _DRIVERS:
+        raise ConfigurationError(
+            f"DATABASE_URL names the database {backend!r}: use PostgreSQL or SQLite"
         )
+    if driver and driver not in _DRIVERS[backend]:
+        raise ConfigurationError(
+            f"DATABASE_URL names the driver {driver!r}, which is not installed: use "
+            f"{backend}:// or {backend}+{next(iter(_DRIVERS[backend]))}://"
+        )
+    if port is not None and not 0 < port < 65536:
+        raise ConfigurationError(
+            f"DATABASE_URL has the port {port}: a port is a number from 1 to 65535"
+        )
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
     return parsed
 
 
@@ -64,6 +93,11 @@ class DatabaseTimeouts:
     statement: float = 120.0
     lock: float = 30.0
     keepalive: int = 30  # idle seconds before TCP keepalive probes
+
+    @property
+    def watchdog(self) -> float:
+        """Seconds any one wait for the server may last: the statement timeout and a margin."""
+        return self.statement + WATCHDOG_MARGIN
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DatabaseTimeouts:
@@ -82,8 +116,9 @@ class DatabaseTimeouts:
             "keepalives_idle": self.keepalive,
             "keepalives_interval": interval,
             "keepalives_count": 3,
-            # Data the peer never acknowledges (a dead path) fails the socket after this long.
-            "tcp_user_timeout": (self.keepalive + 3 * interval) * 1000,
+            # Data the peer never acknowledges (a dead path) fails the socket after this long;
+            # a peer that acknowledges and never answers (a hung pooler) is the watchdog's.
+            "tcp_user_timeout": min(self.keepalive + 3 * interval, math.ceil(self.watchdog)) * 1000,
         }
 
 
@@ -99,6 +134,12 @@ def create_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
     engine = sqlalchemy.create_engine(
         parsed, pool_pre_ping=True, connect_args=bounds.psycopg_connect_args()
     )
+
+    @event.listens_for(engine, "do_connect")
+    def _watched(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        from lambdas.sql.watchdog import watched_connection
+
+        return watched_connection(bounds.watchdog, *cargs, **cparams)
 
     @event.listens_for(engine, "connect")
     def _session_timeouts(dbapi_connection: Any, _record: Any) -> None:
@@ -118,7 +159,14 @@ def create_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
 
 def _sqlite_engine(url: URL) -> Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file where the folder should be, or no right to create it
+            raise ConfigurationError(
+                f"cannot make the SQLite database's folder {folder}: {exc.strerror}; "
+                "check DATA_DIR (or DATABASE_URL)"
+            ) from None
     engine = sqlalchemy.create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT},

@@ -166,14 +166,15 @@ def test_slug_collisions_are_resolved_deterministically(engine: Engine, user_id:
     assert slugs == {1: "portal", 20: "portal-20", 30: "portal-30"}
 
 
-def test_a_game_known_by_steam_app_id_is_updated_not_duplicated(
-    engine: Engine, user_id: str
-) -> None:
+def test_an_existing_game_is_never_given_another_igdb_id(engine: Engine, user_id: str) -> None:
+    # Another user's library items share the Game of Steam app 400: a row that matches the app to
+    # another IGDB id adds that Game, and never re-points the existing one (was: re-keyed to 51).
     _existing_game(engine, igdbId=50, slug="old-slug", steamAppId=400)
     stats = import_rows(engine, user_id=user_id, rows=[row(400, igdb_id=51, igdb_name="Merged")])
-    game = one(engine, "Game")
-    assert (game["igdbId"], game["title"], game["slug"]) == (51, "Merged", "old-slug")
-    assert (stats.games_created, stats.games_updated, stats.library_items_created) == (0, 1, 1)
+    games = {g["igdbId"]: g for g in rows(engine, "Game")}
+    assert (games[50]["title"], games[50]["slug"]) == ("Existing", "old-slug")
+    assert (games[51]["title"], games[51]["steamAppId"]) == ("Merged", 400)
+    assert (stats.games_created, stats.games_updated, stats.library_items_created) == (1, 0, 1)
 
 
 def test_a_game_this_import_still_writes_is_not_re_keyed(engine: Engine, user_id: str) -> None:

@@ -58,6 +58,16 @@ def test_stage_by_stage_then_review(cli: Any, fresh_sandbox: Sandbox) -> None:
         "--json",
     )
     assert list(resumed["stages"]) == ["load"]
+    assert resumed["stages"]["load"]["stats"]["catalogue_verified"] is True  # stage 2 signed it
+
+    # The same file copied by hand: its user's own rows only, and the command says so.
+    copy = Path(enriched["s3_enriched_location"].removeprefix("file://"))
+    copy = copy.with_name(copy.name.replace("-enriched.csv", "-copy-enriched.csv"))
+    copy.write_bytes(Path(enriched["s3_enriched_location"].removeprefix("file://")).read_bytes())
+    said = cli("load", "--user-id", USER, "--location", str(copy))
+    assert "not signed by this pipeline's key" in " ".join(said.split())
+    summary = cli("run", "--user-id", USER, "--from-stage", "load", "--location", str(copy))
+    assert "not written: unsigned CSV" in summary
 
     waiting = cli("unmatched", "--user-id", USER, "--json")["unmatched"]
     assert len(waiting) == stats["unmatched"]

@@ -131,10 +131,13 @@ def test_embedded_defaults(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
         imported = connection.execute('SELECT count(*) FROM "ImportedGame"').fetchone()[0]
     assert imported == result.response(Stage.LOAD).stats.imported_games_created > 0
     names = sorted(path.name for path in (settings.data_dir / "imports" / USER).iterdir())
-    assert len(names) == 3
+    assert len(names) == 4
     assert names[0].endswith("-enriched.csv")
-    assert names[1].endswith("-raw.csv")
-    assert names[2] == "state.json"  # written once stage 3 committed
+    assert names[1] == names[0] + ".sig"  # stage 2's signature, beside its CSV
+    assert names[2].endswith("-raw.csv")
+    assert names[3] == "state.json"  # written once stage 3 committed
+    key = settings.data_dir / "enriched-csv.key"  # generated once, private
+    assert key.stat().st_mode & 0o777 == 0o600
 
 
 def test_demo_in_a_fresh_folder(tmp_path: Path) -> None:
@@ -465,3 +468,37 @@ def test_sync_goes_on_when_the_shared_look_up_fails(
     enriched = summary.results[0].response(Stage.ENRICH).stats
     assert enriched.steam_store_calls > 0  # its own stage 2 asked instead
     assert len(rows(engine, "ImportedGame", userId="alice")) > 0
+
+
+def test_a_checkpoint_stage_2_did_not_sign_is_not_reused(
+    fresh_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A file planted in the user's prefix as the latest enriched CSV is not a checkpoint:
+    reusing its rows would sign its made-up IGDB facts as the pipeline's own."""
+    from datetime import UTC, datetime
+
+    from lambdas.clients.s3 import enriched_key_for, raw_key, run_stamp
+
+    settings = sandbox_settings_for(fresh_sandbox, tmp_path)
+    context = StageContext.from_settings(settings)
+    prepare_database(settings, context)
+    first = run(context, fresh_sandbox, "small")
+    assert first.success, first.as_dict()
+    location = first.response(Stage.ENRICH).s3_enriched_location
+    planted = [
+        row.model_copy(update={"igdb_name": "HIJACKED"}) if row.igdb_id else row
+        for row in decode_rows(context.storage.get(location, user_id=USER), EnrichedGameRow)
+    ]
+    key = enriched_key_for(raw_key(USER, run_stamp(datetime.now(UTC), "planted")))
+    context.storage.put(key, encode_rows(planted, EnrichedGameRow))
+    again = run(context, fresh_sandbox, "small", import_id="imp-again")
+    assert again.success, again.as_dict()
+    assert again.response(Stage.ENRICH).stats.reused == 0
+    written = decode_rows(
+        context.storage.get(again.response(Stage.ENRICH).s3_enriched_location, user_id=USER),
+        EnrichedGameRow,
+    )
+    assert written and not any(row.igdb_name == "HIJACKED" for row in written)
+    assert again.response(Stage.LOAD).stats.catalogue_verified is True
+    third = run(context, fresh_sandbox, "small", import_id="imp-third")  # a signed checkpoint
+    assert third.response(Stage.ENRICH).stats.reused > 0

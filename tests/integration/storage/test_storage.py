@@ -229,3 +229,25 @@ def test_invalid_user_ids(user_id: str) -> None:
 def test_valid_user_ids() -> None:
     for user_id in ("u1", "clx0abc123def456ghi789jkl", "User_2-b", "x" * 128):
         assert validate_user_id(user_id) == user_id
+
+
+def test_a_signature_travels_beside_its_csv_on_both_backends(storage: Storage) -> None:
+    from lambdas.clients.signing import CsvSigner, Verdict, read_verified, store_signed
+
+    signer = CsvSigner(b"k" * 32)
+    key = enriched_key_for(raw_key("user-1", run_stamp(NOW, "sig")))
+    payload = b"appid,name\r\n1,A\r\n"
+    location = store_signed(storage, key, payload, user_id="user-1", signer=signer)
+    assert read_verified(storage, location, user_id="user-1", signer=signer) == (
+        payload,
+        Verdict.VERIFIED,
+    )
+    assert storage.list_keys("imports/user-1/") == [key]  # the signature is not a CSV
+    storage.put(key, payload + b"2,B\r\n")  # replaced without a new signature
+    assert read_verified(storage, location, user_id="user-1", signer=signer)[1] is Verdict.MISMATCH
+    other = storage.put(enriched_key_for(raw_key("user-1", run_stamp(NOW, "bare"))), payload)
+    assert storage.get_signature(other, user_id="user-1") is None
+    with pytest.raises(ForbiddenLocationError):
+        storage.get_signature(location, user_id="user-2")
+    storage.put_signature(key, "v1:" + "0" * 300)  # a planted oversized one is read capped
+    assert len(storage.get_signature(location, user_id="user-1") or "") == 256

@@ -91,6 +91,26 @@ def test_an_emulator_that_is_not_running_is_named(tmp_path: Path) -> None:
     assert "is the emulator running? Start it with `steam-import sandbox`" in body["error"]
 
 
+def test_an_emulator_refusing_twice_is_configuration_with_the_hint(tmp_path: Path) -> None:
+    """With the default attempts, a refused loopback IGDB is a configuration fault after one
+    retry (five before, about 25 s), still with the hint."""
+    env = {
+        "IGDB_CLIENT_ID": "id",
+        "IGDB_CLIENT_SECRET": "secret-value",
+        "TWITCH_TOKEN_URL": "http://127.0.0.1:9/oauth2/token",  # nothing listens there
+        "IGDB_API_BASE_URL": "http://127.0.0.1:9/v4",
+        "RETRY_INITIAL_WAIT_SECONDS": "0.001",
+        "DATA_DIR": str(tmp_path),
+    }
+    result = CliRunner().invoke(app, ["search", "Portal", "--json"], env=env)
+    assert result.exit_code == 78, result.output
+    body = json.loads(result.stdout)
+    assert body["error_code"] == "CONFIGURATION_ERROR"
+    assert "TWITCH_TOKEN_URL" in body["error"]
+    assert "is the emulator running? Start it with `steam-import sandbox`" in body["error"]
+    assert [line for line in result.stderr.splitlines() if "http.retry" in line][1:] == []
+
+
 def test_progress_shows_a_count_only_once_it_is_known(monkeypatch: pytest.MonkeyPatch) -> None:
     screen = io.StringIO()
     terminal = Console(file=screen, force_terminal=True, width=100)

@@ -15,7 +15,8 @@ KEY = "5EC2E7AB0123456789ABCDEF5EC2E7AB"
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    """Steam at a port nothing listens on: every command fails fast with UPSTREAM_UNAVAILABLE."""
+    """Steam at a loopback port nothing listens on: every command fails fast, refused twice, with
+    CONFIGURATION_ERROR naming STEAM_API_BASE_URL (after one logged retry)."""
     return {
         "STEAM_API_KEY": KEY,
         "STEAM_API_BASE_URL": "http://127.0.0.1:9",
@@ -38,27 +39,27 @@ def events(stderr: str) -> list[str]:
 
 def test_default_no_traceback_only_the_code(env: dict[str, str]) -> None:
     code, stderr = steam(env)
-    assert code == 75  # EX_TEMPFAIL: transient
-    assert "error UPSTREAM_UNAVAILABLE" in stderr
+    assert code == 78  # EX_CONFIG: nothing listens at the configured address
+    assert "error CONFIGURATION_ERROR" in stderr and "STEAM_API_BASE_URL" in stderr
     assert "Traceback" not in stderr
     assert "http.retry" in events(stderr)  # INFO, as LOG_LEVEL defaults to off a terminal
 
 
 def test_verbose_shows_the_chained_traceback_redacted(env: dict[str, str]) -> None:
     code, stderr = steam(env, "-v")
-    assert code == 75
+    assert code == 78
     assert "Traceback" in stderr
     assert "ConnectError" in stderr  # the cause, not only our translation of it
     assert "direct cause of the following exception" in stderr
-    assert "UpstreamUnavailableError" in stderr
+    assert "ConfigurationError" in stderr
     assert KEY not in stderr
     assert "http.retry" in events(stderr)
 
 
 def test_quiet_logs_errors_only(env: dict[str, str]) -> None:
     code, stderr = steam(env, "--quiet")
-    assert code == 75
-    assert "error UPSTREAM_UNAVAILABLE" in stderr
+    assert code == 78
+    assert "error CONFIGURATION_ERROR" in stderr
     assert events(stderr) == []  # the retry notices (INFO) are gone
     assert "Traceback" not in stderr
 

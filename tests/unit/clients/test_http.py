@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from lambdas.clients.budget import budget_left, budget_share, time_budget
 from lambdas.clients.http import (
     RETRYABLE_STATUS,
+    HttpLimits,
     RetryableResponseError,
     RetryPolicy,
     parse_retry_after,
     raise_if_retryable,
     upstream_errors,
 )
-from lambdas.errors import SteamRateLimitedError, UpstreamUnavailableError
+from lambdas.clients.steam import SteamClient
+from lambdas.config import STEAM_API_BASE_URL
+from lambdas.errors import ConfigurationError, SteamRateLimitedError, UpstreamUnavailableError
 
 
 def answer(status: int = 200, **headers: str) -> httpx.Response:
@@ -119,3 +127,154 @@ async def test_the_policy_retries_until_the_last_attempt_and_reraises() -> None:
 async def test_the_policy_does_not_retry_other_errors() -> None:
     policy = RetryPolicy(max_attempts=5, initial_wait=0.001, max_wait=0.002)
     assert await attempts_until_given_up(policy, ValueError("not ours to retry")) == 1
+
+
+# -- bounds on one attempt and on the stage ---------------------------------------------------
+
+
+def _steam(
+    handler: Any, *, base_url: str = "http://127.0.0.1:9", attempts: int = 5, **limits: Any
+) -> SteamClient:
+    return SteamClient(
+        api_key=SecretStr("k" * 32),
+        base_url=base_url,
+        retry=RetryPolicy(max_attempts=attempts, initial_wait=0.001, max_wait=0.002),
+        limits=HttpLimits(**limits),
+        transport=httpx.MockTransport(handler),
+    )
+
+
+class _Endless(httpx.AsyncByteStream):
+    """A body that never ends; counts what was read of it."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while True:
+            self.sent += 65536
+            yield b"[" * 65536
+
+
+async def test_a_declared_body_over_the_cap_is_refused_before_reading() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(200, headers={"Content-Length": str(10 * 2**30)}, stream=_Endless())
+
+    async with _steam(handler, max_response_bytes=1024) as steam:
+        with pytest.raises(UpstreamUnavailableError, match=r"10737418240 bytes.*MAX_RESPONSE"):
+            await steam.get_owned_games(76561197960287930)
+    assert calls == 1  # never retried: the same request gets the same answer
+
+
+async def test_an_endless_body_is_read_only_up_to_the_cap() -> None:
+    body = _Endless()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=body)
+
+    async with _steam(handler, max_response_bytes=200_000) as steam:
+        with pytest.raises(UpstreamUnavailableError, match="HTTP_MAX_RESPONSE_BYTES"):
+            await steam.get_owned_games(76561197960287930)
+    assert body.sent <= 200_000 + 65536
+
+
+class _Dribble(httpx.AsyncByteStream):
+    """One byte every `pause` seconds, for ever: every single read is quick."""
+
+    def __init__(self, pause: float) -> None:
+        self.pause = pause
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while True:
+            await asyncio.sleep(self.pause)
+            yield b" "
+
+
+async def test_a_dribbling_body_ends_by_the_attempt_deadline_then_is_retried() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(200, stream=_Dribble(0.01))
+
+    async with _steam(handler, attempts=2, attempt_timeout=0.2) as steam:
+        with pytest.raises(UpstreamUnavailableError, match="HTTP_ATTEMPT_TIMEOUT"):
+            await steam.get_owned_games(76561197960287930)
+    assert calls == 2
+
+
+async def test_the_stage_budget_stops_attempts_and_waits() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(200, stream=_Dribble(0.01))
+
+    async with _steam(handler, attempts=20, attempt_timeout=0.2) as steam:
+        with time_budget(0.5), pytest.raises(UpstreamUnavailableError):
+            await steam.get_owned_games(76561197960287930)
+    assert calls < 20  # the budget, not the attempts, ended it
+
+
+async def test_a_spent_budget_sends_nothing() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(200, json={})
+
+    async with _steam(handler) as steam:
+        with time_budget(0), pytest.raises(UpstreamUnavailableError, match="time budget"):
+            await steam.get_owned_games(76561197960287930)
+    assert calls == 0
+
+
+def test_a_nested_budget_never_extends_the_outer_one() -> None:
+    assert budget_left() is None
+    with time_budget(1.0):
+        with time_budget(100.0):
+            left = budget_left()
+            assert left is not None and left <= 1.0
+        with budget_share(0.5):
+            left = budget_left()
+            assert left is not None and left <= 0.5
+    assert budget_left() is None
+
+
+# -- a refused connection (issue 29, pit 8) ------------------------------------------------------
+
+
+def _refusing(calls: list[str]) -> Any:
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9", "https://steam.lan"]
+)
+async def test_a_refused_loopback_or_configured_url_is_configuration_after_one_retry(
+    base_url: str,
+) -> None:
+    calls: list[str] = []
+    async with _steam(_refusing(calls), base_url=base_url) as steam:
+        with pytest.raises(ConfigurationError, match="STEAM_API_BASE_URL"):
+            await steam.get_owned_games(76561197960287930)
+    assert len(calls) == 2  # one retry, not five
+
+
+async def test_a_refused_default_url_is_an_outage_retried_as_usual() -> None:
+    calls: list[str] = []
+    async with _steam(_refusing(calls), base_url=STEAM_API_BASE_URL, attempts=4) as steam:
+        with pytest.raises(UpstreamUnavailableError, match="cannot reach Steam"):
+            await steam.get_owned_games(76561197960287930)
+    assert len(calls) == 4

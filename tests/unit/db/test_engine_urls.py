@@ -33,3 +33,25 @@ def test_the_password_never_appears_in_the_error() -> None:
     with pytest.raises(ConfigurationError) as caught:
         normalize_url("mysql://user:s3cr3t-pass@db/app")
     assert "s3cr3t-pass" not in str(caught.value)
+
+
+MALFORMED = {
+    "port-not-a-number": "postgresql://u:s3cr3t-pass@127.0.0.1:notaport/db",
+    "unclosed-ipv6-bracket": "postgresql://u:s3cr3t-pass@[::1/db",
+    "unknown-driver": "postgresql+foo://u:s3cr3t-pass@127.0.0.1/db",
+    "port-99999": "postgresql://u:s3cr3t-pass@127.0.0.1:99999/db",
+    "port-0": "postgresql://u:s3cr3t-pass@127.0.0.1:0/db",
+    "sqlite-unknown-driver": "sqlite+foo:////tmp/x.db",
+}
+
+
+@pytest.mark.parametrize("url", MALFORMED.values(), ids=MALFORMED)
+def test_malformed_urls_are_configuration_errors_naming_the_variable(url: str) -> None:
+    """These crashed with a traceback (port, bracket, driver) or became DATABASE_UNAVAILABLE,
+    retryable (port 99999): each is a setting to fix, named, without its password."""
+    with pytest.raises(ConfigurationError) as caught:
+        normalize_url(url)
+    assert "DATABASE_URL" in str(caught.value)
+    assert "s3cr3t" not in str(caught.value)
+    error = caught.value  # the parser's text quotes the URL: never chained
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)

@@ -77,3 +77,36 @@ def test_log_lines_carry_the_invocation(
         assert line["aws_request_id"] == "req-42"
         assert line["stage"] == "igdb_enrichment"
         assert line["import_id"] == event["import_id"]
+
+
+class _Running(FakeLambdaContext):
+    """A context whose invocation has `left` seconds before Lambda stops it."""
+
+    def __init__(self, left: float) -> None:
+        super().__init__()
+        object.__setattr__(self, "left", left)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.left * 1000)  # type: ignore[attr-defined]
+
+
+def test_a_stage_ends_typed_before_lambda_stops_it(settings: Settings) -> None:
+    """With 16.5 s left of the invocation, the stage's budget is what is left less the 15 s
+    margin: a Steam that never answers ends in a retryable error naming the budget, although one
+    attempt alone may last 60 s here."""
+    from pydantic import SecretStr
+    from tests.reliability.stalls import HttpFault, never_answers
+
+    from lambdas.errors import UpstreamUnavailableError
+
+    with HttpFault(never_answers) as server:
+        bounded = settings.model_copy(
+            update={
+                "steam_api_key": SecretStr("k" * 32),
+                "steam_api_base_url": server.url,
+                "http_read_timeout": 60.0,
+                "http_attempt_timeout": 60.0,
+            }
+        )
+        with pytest.raises(UpstreamUnavailableError, match="STAGE_TIME_BUDGET_SECONDS"):
+            steam_import.handler(load_event("steam_import"), _Running(16.5), settings=bounded)

@@ -81,6 +81,7 @@ LEAST_PRIVILEGE = {
         "secretsmanager:GetSecretValue",
         "s3:GetObject",
         "s3:PutObject",  # the user's committed state only
+        "s3:ListBucket",  # it never lists; without it a missing signature is a 403, not a 404
     },
     "StartImportFunction": {"states:StartExecution"},
     "ScheduledSyncFunction": {"secretsmanager:GetSecretValue", "sqs:SendMessage"},
@@ -255,3 +256,30 @@ def test_every_log_group_has_a_retention_and_every_function_uses_one() -> None:
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     for name, function in functions().items():
         assert function["LoggingConfig"]["LogGroup"]["Ref"] in groups, name
+
+
+def _setting(function: dict[str, Any], name: str) -> float:
+    value = function["Environment"]["Variables"].get(name.upper())
+    return float(value) if value is not None else float(Settings.model_fields[name].default)
+
+
+def test_every_bound_ends_before_lambda_stops_the_function() -> None:
+    """A stage's upstream retries end by STAGE_TIME_BUDGET_SECONDS, and a silent database by
+    the connect timeout + the statement timeout + the watchdog's margin: each with time left to
+    report a typed, retryable error before the function's Timeout kills it untyped."""
+    from lambdas.handlers._runtime import LAMBDA_MARGIN_SECONDS
+    from lambdas.sql.engine import WATCHDOG_MARGIN
+
+    for name, function in functions().items():
+        timeout = function["Timeout"]
+        if function["Handler"].endswith(("steam_import.handler", "igdb_enrichment.handler")):
+            budget = _setting(function, "stage_time_budget_seconds")
+            assert budget + LAMBDA_MARGIN_SECONDS <= timeout, name
+            assert _setting(function, "http_attempt_timeout") <= budget, name
+        if "DATABASE_SECRET_ARN" in function["Environment"]["Variables"]:
+            silent = (
+                _setting(function, "database_connect_timeout")
+                + _setting(function, "database_statement_timeout")
+                + WATCHDOG_MARGIN
+            )
+            assert silent < timeout, name

@@ -127,3 +127,26 @@ def test_rejected_input(text: str) -> None:
         parse_steam_account(text)
     assert info.value.code == "INVALID_STEAM_ID"
     assert len(info.value.message) < 300  # a 10k paste is not echoed back whole
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "steamcommunity.com/profiles/76561197961166729/../../id/someone",
+        "https://steamcommunity.com/profiles/76561197961166729/..",
+        "https://steamcommunity.com/id/someone/./",
+        "https://steamcommunity.com/profiles/76561197961166729/%2e%2e/%2E%2E/id/someone",
+        "https://steamcommunity.com/id/someone/.%2e/x",
+    ],
+)
+def test_profile_urls_with_dot_segments_are_refused(text: str) -> None:
+    """The first imported 76561197961166729 while a browser opens /id/someone: which account a
+    URL with `.` or `..` segments names is ambiguous, so it is refused, not guessed."""
+    with pytest.raises(InvalidSteamIdError, match=r"'\.' or '\.\.' path segments"):
+        parse_steam_account(text)
+
+
+def test_dots_inside_a_query_or_a_name_are_not_segments() -> None:
+    assert parse_steam_account(
+        "https://steamcommunity.com/profiles/76561197961166729/?x=../.."
+    ) == SteamAccountRef(steam_id64=76561197961166729)
