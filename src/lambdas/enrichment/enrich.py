@@ -247,6 +247,7 @@ async def enrich_library(
         unmatched_since=tally.oldest.get(MatchStatus.UNMATCHED),
         filtered_since=filtered_since or now,
         stats=tally.stats(),
+        recheck=costs.store_unavailable > 0,
     )
     log.info(
         "stage.finished",
@@ -467,6 +468,8 @@ def _record_due(
     kept: bool,
 ) -> bool:
     """Whether a committed app's decision must be made again although the app is unchanged."""
+    if STORE_UNAVAILABLE in record[_INDEX["reason"]]:
+        return True  # decided while Steam's store was down: asked again
     if status == MatchStatus.FILTERED.value:
         return filtered_due or kept  # a kept app is a game from now on
     decided = _moment(record[_INDEX["enriched_at"]])

@@ -228,11 +228,14 @@ class LibraryState(BaseModel):
     filtered_since: datetime | None = None
     #: The library's counts as committed (processed = matched + unmatched + filtered).
     stats: EnrichmentStats = Field(default_factory=EnrichmentStats)
+    #: Some apps were decided without Steam's store (it was down): the next import asks again.
+    recheck: bool = False
 
     def due(self, now: datetime, windows: ReuseWindows) -> bool:
         """Whether some decision's reuse window has passed (then the import is not a no-op)."""
         return (
-            windows.due(self.matched_since, windows.matched, now)
+            self.recheck
+            or windows.due(self.matched_since, windows.matched, now)
             or windows.due(self.unmatched_since, windows.unmatched, now)
             or windows.due(self.filtered_since, windows.filtered, now)
         )

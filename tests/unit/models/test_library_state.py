@@ -64,5 +64,7 @@ def test_a_state_is_unchanged_only_with_the_same_inputs_inside_every_window() ->
     assert not state.unchanged_for(current_inputs("abc", mode="curate"), NOW, WINDOWS)
     assert not state.unchanged_for(inputs, NOW + timedelta(hours=2), WINDOWS)  # unmatched due
     assert not state.model_copy(update={"version": 0}).unchanged_for(inputs, NOW, WINDOWS)
+    # some apps were decided while Steam's store was down: the next import asks again
+    assert not state.model_copy(update={"recheck": True}).unchanged_for(inputs, NOW, WINDOWS)
     reused = state.reused_stats()
     assert reused.reused == 2 and reused.processed == 3
