@@ -14,9 +14,21 @@ from moto.server import ThreadedMotoServer
 
 from lambdas.config import Settings, reset_settings
 from tests import postgres
+from tests.figures import FIGURES
 
 _PIPELINE_VARIABLES = {name.upper() for name in Settings.model_fields} | {
     "AWS_LAMBDA_FUNCTION_NAME"
+}
+#: What a shell exports for its terminal (TERM=dumb turns off Rich's live display): a test's
+#: output is never that terminal.
+_TERMINAL_VARIABLES = {
+    "COLUMNS",
+    "LINES",
+    "TERM",
+    "COLORTERM",
+    "FORCE_COLOR",
+    "NO_COLOR",
+    "TERMINAL_WIDTH",
 }
 
 
@@ -24,7 +36,7 @@ _PIPELINE_VARIABLES = {name.upper() for name in Settings.model_fields} | {
 def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No pipeline variable leaks in from the machine or from another test; caches reset."""
     saved = dict(os.environ)
-    for name in _PIPELINE_VARIABLES:
+    for name in _PIPELINE_VARIABLES | _TERMINAL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # the default data folder and any .env are per test
     _reset_caches()
@@ -79,13 +91,69 @@ def s3_bucket(
     return name
 
 
-def pytest_sessionfinish() -> None:
-    """After every fixture's teardown: stop the throwaway PostgreSQL, if the session started one."""
+def pytest_configure(config: pytest.Config) -> None:
+    """The coverage floor ([tool.coverage.report] fail_under) is for the whole suite: a run of some
+    tests (paths, -k, --lf, --deselect) reports coverage but passes when its tests pass."""
+    cov = config.pluginmanager.getplugin("_cov")
+    if cov is None or _whole_suite(config):
+        return
+    if any(arg.startswith("--cov-fail-under") for arg in config.invocation_params.args):
+        return  # asked for on the command line: kept
+    cov.options.cov_fail_under = None
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    return (
+        config.args_source == pytest.Config.ArgsSource.TESTPATHS
+        and not config.option.keyword
+        and not getattr(config.option, "lf", False)
+        and not config.option.deselect
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """After every fixture's teardown: an xdist worker hands its PostgreSQL choice and the
+    reliability figures to the controller; the throwaway PostgreSQL, if one started, stops."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        choice = postgres.chosen()
+        workeroutput["postgres"] = choice.origin if choice is not None else None
+        workeroutput["figures"] = FIGURES.as_dict()
     postgres.stop()
 
 
+_worker_postgres: dict[str, str] = {}  # xdist worker id → the PostgreSQL it used
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """In the xdist controller: what a worker that finished reported."""
+    output = getattr(node, "workeroutput", None) or {}
+    if output.get("postgres"):
+        _worker_postgres[getattr(node.gateway, "id", "?")] = output["postgres"]
+    if output.get("figures"):
+        FIGURES.merge(output["figures"])
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Say which PostgreSQL server the database tests used (tests/postgres.py chose it)."""
+    """The reliability figures, when a reliability test recorded any; then, last, which
+    PostgreSQL server the database tests used (tests/postgres.py chose it)."""
+    if FIGURES.recorded:
+        terminalreporter.write_sep("=", "reliability figures")
+        for line in FIGURES.lines():
+            terminalreporter.write_line(line)
+        broken = sorted(
+            name for name, count in FIGURES.faults.items() if FIGURES.faults_survived[name] < count
+        ) + sorted(
+            name for name, count in FIGURES.hostile.items() if FIGURES.hostile_handled[name] < count
+        )
+        if broken:
+            terminalreporter.write_line(f"not survived / not handled: {', '.join(broken)}")
     choice = postgres.chosen()
-    if choice is not None:
-        terminalreporter.write_line(f"PostgreSQL for the tests: {choice.origin}")
+    origins = {"": choice.origin} if choice is not None else dict(sorted(_worker_postgres.items()))
+    if len(set(origins.values())) == 1:
+        origins = {"": next(iter(origins.values()))}
+    for worker, origin in origins.items():
+        where = f" ({worker})" if worker else ""
+        terminalreporter.write_line(f"PostgreSQL for the tests{where}: {origin}")

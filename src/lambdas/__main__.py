@@ -7,6 +7,11 @@ import sys
 
 def main() -> None:
     """Run the command line, or say how to install it when its extra is missing."""
+    from lambdas.cli._fast import answer
+
+    code = answer(sys.argv[1:])  # --version and --help without importing Typer and the rest
+    if code is not None:
+        raise SystemExit(code)
     try:
         from lambdas.cli import app
     except ModuleNotFoundError as exc:

@@ -18,6 +18,7 @@ from lambdas.config import Settings
 from lambdas.errors import PipelineError, SteamAccountChangedError
 from lambdas.logging import bound_run
 from lambdas.models.events import Stage, StageResponse
+from lambdas.models.steam import parse_steam_account
 from lambdas.stages import STAGES, StageContext, StageSpec, skipped_response
 
 __all__ = [
@@ -170,14 +171,62 @@ async def import_user_library(
     """Check (or create) the user, run the three stages, and record the Steam account on success
     so that `sync` re-imports it later.
 
-    A user linked to another Steam account is refused after stage 1 (STEAM_ACCOUNT_CHANGED),
-    before anything is written, unless `relink` replaces the link on purpose.
+    `create_user` is for this tool's standalone schema only (on the app's database users belong
+    to the app: INVALID_ARGUMENT); a user it created is removed again when the import fails.
+
+    A user linked to another Steam account is refused (STEAM_ACCOUNT_CHANGED) before anything
+    is fetched when the account is given as an id, after stage 1 resolved it when it is a custom
+    URL name, and before anything is written in either case, unless `relink` replaces the link.
     """
-    from lambdas.database.users import connect_steam, ensure_user, linked_steam_id
+    from lambdas.database.users import ensure_user, forget_user, refuse_creation_on_app_schema
 
     engine = context.database()
-    ensure_user(engine, user_id=user_id, create=create_user)
+    if create_user:
+        refuse_creation_on_app_schema(engine)
+    created = ensure_user(engine, user_id=user_id, create=create_user)
+    try:
+        result = await _import_checked_user(
+            context=context,
+            user_id=user_id,
+            steam_account=steam_account,
+            import_id=import_id,
+            refresh_metadata=refresh_metadata,
+            relink=relink,
+            on_stage=on_stage,
+        )
+    except BaseException:
+        if created:
+            forget_user(engine, user_id=user_id)
+        raise
+    if created and not result.success:
+        forget_user(engine, user_id=user_id)  # nothing was imported: no user left behind
+    return result
+
+
+async def _import_checked_user(
+    *,
+    context: StageContext,
+    user_id: str,
+    steam_account: str,
+    import_id: str,
+    refresh_metadata: bool,
+    relink: bool,
+    on_stage: Callable[[Stage], None] | None,
+) -> PipelineResult:
+    from lambdas.database.users import connect_steam, linked_steam_id
+
+    engine = context.database()
     linked = linked_steam_id(engine, user_id=user_id)
+    try:
+        given = parse_steam_account(steam_account).steam_id64  # None for a custom URL name
+    except PipelineError:
+        given = None  # stage 1 reports what is wrong with it
+    if linked and given is not None and str(given) != linked and not relink:
+        # Known before fetching anything: no request, no stored CSV (a custom URL name is
+        # only known once stage 1 resolved it, below).
+        result = PipelineResult(user_id=user_id, import_id=import_id)
+        result.runs.append(_account_changed(user_id, import_id, linked, str(given), seconds=0.0))
+        return result
     first = {"user_id": user_id, "steam_id64": steam_account, "refresh_metadata": refresh_metadata}
     result = await run_pipeline(
         first_event=first,
@@ -190,16 +239,8 @@ async def import_user_library(
     if not result.success or steam is None:
         return result
     if linked and steam.steam_id64 != linked and not relink:
-        refusal = SteamAccountChangedError(
-            f"user {user_id} is linked to Steam account {linked}, not {steam.steam_id64}; "
-            "nothing was imported (pass --relink to replace the link)"
-        )
-        log.warning("pipeline.steam_account_changed", linked=linked, fetched=steam.steam_id64)
-        result.runs[-1] = StageRun(
-            stage=Stage.STEAM,
-            response=type(steam).failure(refusal, user_id=user_id, import_id=import_id),
-            seconds=result.runs[-1].seconds,
-        )
+        seconds = result.runs[-1].seconds
+        result.runs[-1] = _account_changed(user_id, import_id, linked, steam.steam_id64, seconds)
         return result
     rest = await run_pipeline(
         first_event=steam.model_dump(mode="json"),
@@ -212,3 +253,16 @@ async def import_user_library(
     if result.success and steam.steam_id64:
         connect_steam(engine, user_id=user_id, steam_id64=steam.steam_id64)
     return result
+
+
+def _account_changed(
+    user_id: str, import_id: str, linked: str, given: str | None, seconds: float
+) -> StageRun:
+    """Stage 1's refusal of an account other than the one the user is linked to."""
+    refusal = SteamAccountChangedError(
+        f"user {user_id} is linked to Steam account {linked}, not {given}; "
+        "nothing was imported (pass --relink to replace the link)"
+    )
+    log.warning("pipeline.steam_account_changed", linked=linked, fetched=given)
+    response = STAGES[0].response_model.failure(refusal, user_id=user_id, import_id=import_id)
+    return StageRun(stage=Stage.STEAM, response=response, seconds=seconds)

@@ -1,5 +1,5 @@
 """Database fixtures for every integration test: a real PostgreSQL database per session
-(dropped at the end) and SQLite files.
+(dropped at the end), private ones copied from a migrated template, and SQLite files.
 
 Tests that take `db_url`, `engine` or `user_id` run once per backend, with ids `sqlite` and
 `postgresql`. Which PostgreSQL server the session uses (one you name, the one at 127.0.0.1:5432,
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -27,25 +28,64 @@ from lambdas.state import app_cache, filtered  # noqa: F401 - declare the own-st
 from lambdas.state.schema import own_state_metadata
 
 BACKENDS = ["sqlite", "postgresql"]
+DROPPERS = 4  # databases dropped at once
 USER_ID = "cuser0000000000000000000001"
 
 
 class PostgresServer:
-    """Creates uniquely named, migrated databases and drops them at the end of the session."""
+    """Creates uniquely named databases (migrated ones copied from a template built once) and
+    drops them: a test's private database in the background once the test is done, the rest at
+    the end of the session, several at a time (each DROP waits for a checkpoint; concurrent ones
+    share it)."""
 
-    def __init__(self, admin_url: str) -> None:
-        self.admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    def __init__(self, admin_url: str, *, keep_nothing: bool = True) -> None:
+        self.admin = sqlalchemy.create_engine(
+            admin_url, isolation_level="AUTOCOMMIT", pool_size=DROPPERS + 1
+        )
         self.url = sqlalchemy.engine.make_url(admin_url)
+        self.keep_nothing = keep_nothing  # False for a throwaway server, deleted whole at the end
         self._created: list[str] = []
         self._roles: list[str] = []
+        self._templates: dict[str, str] = {}
+        self._dropper = ThreadPoolExecutor(DROPPERS, thread_name_prefix="drop-database")
+        self._drops: list[Future[None]] = []
 
-    def create(self, *, owner: str | None = None) -> str:
+    def create(self, *, owner: str | None = None, template: str | None = None) -> str:
         name = f"steam_import_test_{secrets.token_hex(5)}"
         owned = f' OWNER "{owner}"' if owner else ""
+        copied = f' TEMPLATE "{template}"' if template else ""
         with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"{owned}'))
+            connection.execute(text(f'CREATE DATABASE "{name}"{owned}{copied}'))
         self._created.append(name)
         return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create_from(self, kind: str, build: Callable[[str], object]) -> str:
+        """A new database with what `build(url)` puts into an empty one: built once per session
+        into a template database, then copied (CREATE DATABASE … TEMPLATE), which takes a
+        fraction of running migrations or DDL again."""
+        template = self._templates.get(kind)
+        if template is None:
+            url = self.create()
+            build(url)
+            template = str(sqlalchemy.engine.make_url(url).database)
+            self.terminate_others(template)  # a template is copied only with no one connected
+            self._templates[kind] = template
+        return self.create(template=template)
+
+    def create_migrated(self) -> str:
+        """A new database at the head revision of this project's schema."""
+        return self.create_from("migrated", upgrade)
+
+    def drop_soon(self, url: str) -> None:
+        """Drop a database no test needs any more, in the background."""
+        name = str(sqlalchemy.engine.make_url(url).database)
+        if name in self._created and self.keep_nothing:
+            self._created.remove(name)
+            self._drops.append(self._dropper.submit(self._drop, name))
+
+    def _drop(self, name: str) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     def create_role(self, name: str, password: str) -> None:
         """A login role with a password (the password is a test canary, never a real one)."""
@@ -68,11 +108,18 @@ class PostgresServer:
             )
 
     def drop_all(self) -> None:
-        with self.admin.connect() as connection:
-            for name in self._created:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            for role in self._roles:
-                connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        """Drop every database and role this session created (nothing on a throwaway server:
+        it is deleted whole)."""
+        if self.keep_nothing:
+            self._drops += [self._dropper.submit(self._drop, name) for name in self._created]
+            self._created.clear()
+        for drop in self._drops:
+            drop.result()
+        self._dropper.shutdown()
+        if self.keep_nothing:
+            with self.admin.connect() as connection:
+                for role in self._roles:
+                    connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         self.admin.dispose()
 
 
@@ -85,7 +132,7 @@ def pg_server() -> Iterator[PostgresServer]:
             f"no PostgreSQL for the database tests, and none could be started: {exc}",
             pytrace=False,
         )
-    server = PostgresServer(choice.admin_url)
+    server = PostgresServer(choice.admin_url, keep_nothing=not postgres.throwaway())
     try:
         with server.admin.connect():
             pass
@@ -95,17 +142,12 @@ def pg_server() -> Iterator[PostgresServer]:
             pytrace=False,
         )
     yield server
-    if postgres.throwaway():  # deleted whole at session finish: no DROP (and checkpoint) each
-        server.admin.dispose()
-    else:
-        server.drop_all()  # the throwaway outlives this: three conftests import this fixture
+    server.drop_all()  # a throwaway server is deleted whole at session finish: no DROP there
 
 
 @pytest.fixture(scope="session")
 def pg_migrated_url(pg_server: PostgresServer) -> str:
-    url = pg_server.create()
-    upgrade(url)
-    return url
+    return pg_server.create_migrated()
 
 
 @pytest.fixture(scope="session")
@@ -146,14 +188,18 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 
 
 @pytest.fixture(params=BACKENDS)
-def private_db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
-    """A migrated database of each backend that the test may alter (PostgreSQL: a new one)."""
+def private_db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
+    """A migrated database of each backend that the test may alter (PostgreSQL: a new one,
+    dropped in the background after the test)."""
     if request.param == "sqlite":
-        return _fresh_url("sqlite", tmp_path, sqlite_template, request)
+        yield _fresh_url("sqlite", tmp_path, sqlite_template, request)
+        return
     server: PostgresServer = request.getfixturevalue("pg_server")
-    url = server.create()
-    upgrade(url)
-    return url
+    url = server.create_migrated()
+    yield url
+    server.drop_soon(url)
 
 
 @pytest.fixture

@@ -2,15 +2,14 @@
 inputs tried / handled, rows lost, secret leaks), a sandbox, a PostgreSQL database of its own, and
 a harness that runs the real pipeline.
 
-Tests count through the `reliability` fixture; `pytest_terminal_summary` prints the figures at the
-end of the run, only when a reliability test recorded something.
+Tests count through the `reliability` fixture; tests/conftest.py prints the figures at the end of
+the run (added up over pytest-xdist's workers), only when a reliability test recorded something.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -29,7 +28,6 @@ from tests.reliability.support import (
 
 from lambdas.clients.igdb import reset_process_caches
 from lambdas.clients.s3 import LocalStorage
-from lambdas.database.schema import upgrade
 from lambdas.sql.engine import create_engine
 from steam_sandbox import Sandbox
 
@@ -40,21 +38,6 @@ SANDBOX_SEED = 42
 def reliability() -> Figures:
     """The suite's figures; tests record every fault, hostile input, lost row and leak."""
     return FIGURES
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
-    if not FIGURES.recorded:
-        return
-    terminalreporter.write_sep("=", "reliability figures")
-    for line in FIGURES.lines():
-        terminalreporter.write_line(line)
-    broken = sorted(
-        name for name, count in FIGURES.faults.items() if FIGURES.faults_survived[name] < count
-    ) + sorted(
-        name for name, count in FIGURES.hostile.items() if FIGURES.hostile_handled[name] < count
-    )
-    if broken:
-        terminalreporter.write_line(f"not survived / not handled: {', '.join(broken)}")
 
 
 # -- upstreams -----------------------------------------------------------------------------------
@@ -95,9 +78,7 @@ def pg_databases(request: pytest.FixtureRequest) -> PostgresDatabases:
 
 @pytest.fixture(scope="session")
 def rel_db_url(pg_databases: PostgresDatabases) -> str:
-    url = pg_databases.create()
-    upgrade(url)
-    return url
+    return pg_databases.create_migrated()
 
 
 @pytest.fixture

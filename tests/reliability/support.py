@@ -6,14 +6,14 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from tests.figures import FIGURES as FIGURES  # the suite's figures, for its tests
+from tests.figures import Figures as Figures
 from tests.integration.databases import PostgresServer
 
 from lambdas.clients.s3 import Storage
@@ -34,82 +34,7 @@ LIBRARY = "medium"  # 500 apps: every kind of row, one IGDB multiquery
 
 # -- figures -------------------------------------------------------------------------------------
 
-
-@dataclass
-class Figures:
-    """What the suite tried and what held; printed at the end of the run."""
-
-    faults: Counter[str] = field(default_factory=Counter)
-    faults_survived: Counter[str] = field(default_factory=Counter)
-    hostile: Counter[str] = field(default_factory=Counter)
-    hostile_handled: Counter[str] = field(default_factory=Counter)
-    property_examples: int = 0
-    rows_lost: int = 0
-    rows_checked: int = 0
-    leaks: int = 0
-    leak_scans: int = 0
-
-    def record_fault(self, name: str, *, survived: bool) -> None:
-        self.faults[name] += 1
-        self.faults_survived[name] += int(survived)
-
-    def record_hostile(self, name: str, *, handled: bool) -> None:
-        self.hostile[name] += 1
-        self.hostile_handled[name] += int(handled)
-
-    def record_rows_lost(self, lost: int, *, checked: int = 0) -> None:
-        self.rows_lost += lost
-        self.rows_checked += checked
-
-    def record_leaks(self, leaks: int, *, scanned: int = 0) -> None:
-        self.leaks += leaks
-        self.leak_scans += scanned
-
-    def record_examples(self, count: int = 1) -> None:
-        self.property_examples += count
-
-    @contextmanager
-    def fault(self, name: str) -> Iterator[None]:
-        """Count one injected fault; it survived when the block finishes without an error."""
-        try:
-            yield
-        except BaseException:
-            self.record_fault(name, survived=False)
-            raise
-        self.record_fault(name, survived=True)
-
-    @contextmanager
-    def hostile_input(self, name: str) -> Iterator[None]:
-        """Count one hostile input; it was handled when the block finishes without an error."""
-        try:
-            yield
-        except BaseException:
-            self.record_hostile(name, handled=False)
-            raise
-        self.record_hostile(name, handled=True)
-
-    @property
-    def recorded(self) -> bool:
-        return bool(self.faults or self.hostile or self.leak_scans or self.property_examples)
-
-    def lines(self) -> list[str]:
-        return [
-            f"faults injected / survived: {self.faults.total()} / {self.faults_survived.total()}"
-            f" ({_kinds(self.faults)} kinds)",
-            f"hostile inputs tried / handled: {self.hostile.total()} / "
-            f"{self.hostile_handled.total()} ({_kinds(self.hostile)} kinds)",
-            f"property-based examples checked: {self.property_examples}",
-            f"rows lost: {self.rows_lost} (of {self.rows_checked} expected rows checked)",
-            f"secret leaks: {self.leaks} (in {self.leak_scans} texts searched)",
-        ]
-
-
-def _kinds(names: Counter[str]) -> int:
-    """Distinct kinds: a name's part before the first colon ("steam id: sql-quote" → steam id)."""
-    return len({name.split(":")[0] for name in names})
-
-
-FIGURES = Figures()
+# They live in tests/figures.py, imported above: the root conftest merges xdist workers' figures.
 
 PostgresDatabases = PostgresServer  # the reliability suite's name for the shared helper
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import secrets
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -53,7 +54,9 @@ from lambdas.sql.engine import create_engine
 from lambdas.stages import StageContext
 from steam_sandbox import Sandbox
 
-DB_ROLE = "steam_import_canary"
+#: A role is server-wide: a name of its own per session, so parallel workers and sessions never
+#: drop each other's.
+DB_ROLE = f"steam_import_canary_{secrets.token_hex(4)}"
 DB_PASSWORD = "pgCanary-Pw-4f9a1c7e2b"
 WRONG_STEAM_KEY = "C0FFEE00CANARY00DEADBEEF00BADD00"
 WRONG_TWITCH_SECRET = "twitchCanarySecret-8e1d5a"

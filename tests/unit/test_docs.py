@@ -140,3 +140,31 @@ def test_every_setting_is_documented() -> None:
     text = README.read_text()
     missing = [name.upper() for name in Settings.model_fields if f"`{name.upper()}`" not in text]
     assert missing == []
+
+
+ROOT = README.parent
+#: "~10 s", "about 80 s" beside a command; "0.16 / 0.21 / 0.39 s" (per-stage times) anywhere.
+_DURATION = re.compile(r"(~|about )\d+(\.\d+)? ?s\b")
+_STAGE_TIMES = re.compile(r"\d\.\d+ / \d\.\d+ / \d\.\d+ s\b")
+
+
+def test_durations_that_depend_on_the_machine_are_commands_not_figures() -> None:
+    """Pit 11: the docs said `--smoke` takes ~10 s (18 s on a calm machine), the reliability
+    suite about 80 s (214 s), and quoted cold imports of one machine as figures. Beside a command
+    they give the command; dated measurement records (tables, "on 2026-…") may stay."""
+    pages = [
+        ROOT / "README.md",
+        ROOT / "bench" / "README.md",
+        *sorted((ROOT / "docs").glob("*.md")),
+    ]
+    found = [
+        f"{page.relative_to(ROOT)}:{number}: {line.strip()}"
+        for page in pages
+        for number, line in enumerate(page.read_text().splitlines(), 1)
+        if not line.lstrip().startswith("|")
+        and (
+            (("./run " in line or "-m bench" in line) and _DURATION.search(line))
+            or (page.name == "deploy.md" and _STAGE_TIMES.search(line))
+        )
+    ]
+    assert found == []

@@ -32,7 +32,7 @@ def test_version_has_one_source() -> None:
 def test_missing_cli_extra_names_the_install_command() -> None:
     blocked = (
         "import sys; sys.modules['typer'] = None; "
-        "from lambdas.__main__ import main; sys.argv = ['steam-import', '--help']; main()"
+        "from lambdas.__main__ import main; sys.argv = ['steam-import', 'run', '--help']; main()"
     )
     completed = _run("-c", blocked)
     assert completed.returncode == 78

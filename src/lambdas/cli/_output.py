@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import traceback
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,9 +61,10 @@ UNWRAPPED_WIDTH = 10_000
 
 def fit_consoles() -> None:
     """Wrap to the terminal's width on a terminal; elsewhere (a pipe, a file, a test's capture)
-    keep each line whole, unless COLUMNS asks for a width."""
+    keep each line whole, whatever COLUMNS says (a shell exports it for its terminal, not for
+    the pipe a line goes into)."""
     for console, stream in ((stdout, sys.stdout), (stderr, sys.stderr)):
-        if stream.isatty() or os.environ.get("COLUMNS", "").isdigit():
+        if stream.isatty():
             continue
         console.soft_wrap = True
         console.width = UNWRAPPED_WIDTH
@@ -108,8 +108,25 @@ def load_settings(**overrides: Any) -> Settings:
     if overrides:
         settings = Settings(**{**settings.model_dump(), **overrides})  # validated, unlike a copy
     configure_logging(level=level, log_format=settings.log_format)
+    if not verbosity.verbose and sys.stderr.isatty():
+        _drop_events_the_cli_reports()
     register_secrets(settings.secret_values())
     return settings
+
+
+#: Log events whose news the command prints itself: on a terminal, said once, by the command.
+REPORTED_BY_THE_CLI = frozenset({"pipeline.stopped"})
+
+
+def _drop_events_the_cli_reports() -> None:
+    import structlog
+
+    def drop(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
+        if event.get("event") in REPORTED_BY_THE_CLI:
+            raise structlog.DropEvent
+        return event
+
+    structlog.configure(processors=[drop, *structlog.get_config()["processors"]])
 
 
 def require_existing_database(settings: Settings) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from lambdas.cli._output import exit_code_of, stderr, stdout
+from lambdas.cli._output import exit_code_of, stderr, stdout, verbosity
 from lambdas.enrichment.precedence import SILENT, by_weaker_evidence
 from lambdas.pipeline import PipelineResult, Stage
+
+if TYPE_CHECKING:
+    from lambdas.stages import StageContext
 
 #: What `load` and `run` say when the enriched CSV's signature did not verify.
 UNVERIFIED_NOTE = (
@@ -17,24 +21,24 @@ UNVERIFIED_NOTE = (
     "user's, or signed with another key): only this user's own rows were written, no Game, Genre "
     "or Platform. Run stage 2 (`steam-import enrich`) again to import its games.[/]"
 )
-_STAGE_TITLES = {Stage.STEAM: "Steam", Stage.ENRICH: "IGDB matching", Stage.LOAD: "Database"}
+#: The stages as a person names them: the commands that run them one by one (docs/architecture.md
+#: maps these to the Lambda functions and the state machine's states).
+_STAGE_TITLES = {stage: f"stage {number} ({stage.value})" for number, stage in enumerate(Stage, 1)}
 
 
-def print_import_summary(result: PipelineResult, *, title: str) -> None:
+def print_import_summary(
+    result: PipelineResult, *, title: str, need_review: int | None = None
+) -> None:
     """What an import did, in the words of the person who started it.
 
     Every indented block adds up to the line above it: the library's apps are matched, unmatched
     or filtered; the games (matched + unmatched) were decided this run or reused from the last
     import; the filtered apps are split once by kind and once by what decided it. Nothing is
-    printed when no stage succeeded (the error says it all).
+    printed when no stage succeeded (the error says it all). `need_review` is what `unmatched`
+    lists after the import: fewer than stage 2's unmatched when the user linked or ignored
+    some of them (their verdicts are reused, the user's decisions kept).
     """
-    failed = result.failed
-    if failed is not None:
-        stderr.print(
-            f"[bold red]error[/] [red]{failed.response.error_code}[/] in the "
-            f"{_STAGE_TITLES[failed.stage]} stage: {failed.response.error}",
-            highlight=False,
-        )
+    print_error(result)
     steam = result.response(Stage.STEAM)
     enrich = result.response(Stage.ENRICH)
     load = result.response(Stage.LOAD)
@@ -52,7 +56,7 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
         table.add_row(
             "  games matched to IGDB", f"{stats.matched} ({stats.matched_by_title} by title)"
         )
-        table.add_row("  games unmatched: need review", str(stats.unmatched))
+        table.add_row("  games unmatched", str(stats.unmatched))
         table.add_row("  filtered as non-games", str(stats.filtered))
         table.add_section()
         table.add_row("games (matched + unmatched)", str(games))
@@ -81,12 +85,25 @@ def print_import_summary(result: PipelineResult, *, title: str) -> None:
         table.add_row("added to the library", str(load.stats.library_items_created))
         if not load.stats.catalogue_verified:
             table.add_row("games, genres, platforms", "[yellow]not written: unsigned CSV[/]")
+        if need_review is not None:
+            table.add_row("games waiting for review (`unmatched`)", str(need_review))
     if not counted:
         return
     table.add_section()
     for run in result.runs:
         table.add_row(f"time: {_STAGE_TITLES[run.stage]}", f"{run.seconds:.2f} s")
     stdout.print(table)
+
+
+def print_error(result: PipelineResult) -> None:
+    """The failed stage's error, one line on stderr (nothing when every stage succeeded)."""
+    failed = result.failed
+    if failed is not None:
+        stderr.print(
+            f"[bold red]error[/] [red]{failed.response.error_code}[/] in "
+            f"{_STAGE_TITLES[failed.stage]}: {failed.response.error}",
+            highlight=False,
+        )
 
 
 def _by_source(by_reason: dict[str, int]) -> dict[str, int]:
@@ -110,12 +127,29 @@ def _by_source(by_reason: dict[str, int]) -> dict[str, int]:
     return sources
 
 
-def finish(result: PipelineResult, *, as_json: bool, title: str) -> None:
+def waiting_for_review(result: PipelineResult, context: StageContext) -> int | None:
+    """How many games `unmatched` lists after a successful import (None after a failed one)."""
+    from lambdas.errors import PipelineError
+    from lambdas.review.service import list_unmatched
+
+    if not result.success:
+        return None
+    try:
+        return len(list_unmatched(context.database(), context.storage, user_id=result.user_id))
+    except PipelineError:
+        return None
+
+
+def finish(
+    result: PipelineResult, *, as_json: bool, title: str, need_review: int | None = None
+) -> None:
     """Print a pipeline result and exit with the failed stage's code (0 on success)."""
+    failed = result.failed
     if as_json:
         stdout.print_json(json.dumps(result.as_dict(), default=str))
+    elif failed is not None and verbosity.quiet:
+        print_error(result)  # --quiet: the error alone, no partial summary
     else:
-        print_import_summary(result, title=title)
-    failed = result.failed
+        print_import_summary(result, title=title, need_review=need_review)
     if failed is not None:
         raise typer.Exit(exit_code_of(failed.response.error_code, transient=failed.transient))

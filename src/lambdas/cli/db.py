@@ -1,4 +1,5 @@
-"""`steam-import db …`: create, upgrade and check the app's database schema."""
+"""`steam-import db …`: this tool's schema (create, upgrade, own-state) and `db check` of any
+database stage 3 writes into, the app's included."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from lambdas.config import Settings
 
 db_app = typer.Typer(
     name="db",
-    help="Create, upgrade and check the app's database schema.",
+    help="Create or upgrade this tool's schema; check any database stage 3 writes into.",
     no_args_is_help=True,
 )
 app.add_typer(db_app, name="db")
@@ -82,11 +83,13 @@ def db_check_command(database_url: DatabaseUrlOption = None, as_json: JsonOption
         as_json=as_json,
     )
     problems = report.problems
+    message = _drift_message(report.profile, problems) if problems else None
     if as_json:
         code = SchemaDriftError.code if problems else None
         body = {
             "success": not problems,
             "error_code": code,
+            "error": message,
             "profile": report.profile,
             "mode": report.mode,
             "problems": problems,
@@ -98,12 +101,20 @@ def db_check_command(database_url: DatabaseUrlOption = None, as_json: JsonOption
         for warning in report.warnings:
             stdout.print(f"  warning: {warning}", highlight=False, markup=False, soft_wrap=True)
         if problems:
-            stderr.print(
-                f"[bold red]{SchemaDriftError.code}[/]: the database does not fit the profile:"
-            )
+            stderr.print(f"[bold red]error[/] [red]{SchemaDriftError.code}[/]: {message}:")
             for problem in problems:
                 stderr.print(f"  - {problem}", highlight=False, markup=False)
         else:
             stdout.print("The database fits; stage 3 can import into it.")
     if problems:
         raise typer.Exit(SchemaDriftError.exit_code)
+
+
+def _drift_message(profile: str, problems: list[str]) -> str:
+    """The error line of `db check`, in the README's `error CODE: message` form; on this tool's
+    own (standalone) schema, missing tables are what `db upgrade` creates, so it says so."""
+    count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+    text = f"the database does not fit the {profile} profile ({count})"
+    if profile == "standalone" and any(problem.endswith(" is missing") for problem in problems):
+        text += "; `steam-import db upgrade` creates or upgrades this tool's schema"
+    return text

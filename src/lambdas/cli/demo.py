@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -18,18 +19,25 @@ from lambdas.cli._output import (
     stage_step,
     stdout,
 )
-from lambdas.cli._render import finish
-from lambdas.pipeline import Stage
+from lambdas.cli._render import finish, waiting_for_review
 
 DEMO_USER_ID = "demo-user"
+
+
+class DemoUser(StrEnum):
+    """`--user`: the sandbox's named libraries (shown as a choice in the help)."""
+
+    SMALL = "small"
+    MEDIUM = "medium"
+    LARGE = "large"
+    HUGE = "huge"
 
 
 @app.command("demo")
 def demo_command(
     user: Annotated[
-        str,
-        typer.Option("--user", help="Which sandbox user to import: small, medium, large, huge."),
-    ] = "medium",
+        DemoUser, typer.Option("--user", help="Which sandbox user to import.")
+    ] = DemoUser.MEDIUM,
     as_json: JsonOption = False,
 ) -> None:
     """Import a sandbox user's library end to end: no account, key or server needed.
@@ -44,8 +52,6 @@ def demo_command(
 
     sandbox_package = call(sandbox_module, as_json=as_json)
 
-    if user not in ("small", "medium", "large", "huge"):
-        raise typer.BadParameter("choose small, medium, large or huge", param_hint="--user")
     base = load_settings()
     with sandbox_package.Sandbox(seed=42) as sandbox:
         settings = load_settings(
@@ -54,7 +60,7 @@ def demo_command(
         )
         context = call(lambda: StageContext.from_settings(settings), as_json=as_json)
         call(lambda: prepare_database(settings, context), as_json=as_json)
-        account = sandbox.users.by_name(user)
+        account = sandbox.users.by_name(user.value)
         if not as_json:
             stdout.print(
                 f"Sandbox at {sandbox.base_url}; importing [bold]{account.persona_name}[/] "
@@ -74,11 +80,11 @@ def demo_command(
                 ),
                 as_json=as_json,
             )
-    finish(result, as_json=as_json, title=f"Demo import of the sandbox's {user} library")
+        need_review = None if as_json else waiting_for_review(result, context)
+    title = f"Demo import of the sandbox's {user.value} library"
+    finish(result, as_json=as_json, title=title, need_review=need_review)
     if not as_json:
-        enrich = result.response(Stage.ENRICH)
-        unmatched = enrich.stats.unmatched if enrich is not None else 0
-        stdout.print(next_steps(unmatched), highlight=False, markup=False)
+        stdout.print(next_steps(need_review or 0), highlight=False, markup=False)
 
 
 def next_steps(unmatched: int) -> str:

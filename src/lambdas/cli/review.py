@@ -123,6 +123,9 @@ def unmatched_command(user_id: UserIdOption, as_json: JsonOption = False) -> Non
         ]
         stdout.print_json(json.dumps({"success": True, "unmatched": payload}))
         return
+    if not games:
+        stdout.print(f"No games of {user_id} need review.", highlight=False)
+        return
     table = Table(title=f"{len(games)} games need review")
     for column in (
         "app id",
@@ -261,7 +264,7 @@ def keep_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption
         {"success": True, "user_id": user_id, **asdict(result)},
         as_json=as_json,
         human=lambda: stdout.print(
-            f"App {app_id} is a game for {user_id} from now on: "
+            f"App {app_id} ({result.name}) is a game for {user_id} from now on: "
             + {
                 "MATCHED": f"matched to IGDB game {result.igdb_id}"
                 + ("; added to the library." if result.library_item_created else "."),
@@ -275,7 +278,9 @@ def keep_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption
 @app.command("search")
 def search_command(
     title: Annotated[str, typer.Argument(help="The game's title.")],
-    limit: Annotated[int, typer.Option("--limit", min=1, max=50)] = 10,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=50, help="How many candidates at most (1-50).")
+    ] = 10,
     as_json: JsonOption = False,
 ) -> None:
     """IGDB candidates for a title, to pick the id for `link`."""

@@ -36,7 +36,10 @@ def sandbox_command(
     knob: Annotated[
         list[str] | None,
         typer.Option(
-            "--knob", "-k", help="service.knob=value (repeatable), e.g. igdb.latency_ms=100."
+            "--knob",
+            "-k",
+            metavar="KNOB",
+            help="service.knob=value (repeatable), e.g. igdb.latency_ms=100.",
         ),
     ] = None,
 ) -> None:

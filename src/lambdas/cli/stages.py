@@ -24,7 +24,7 @@ from lambdas.cli._output import (
     steam_account,
     utc_now,
 )
-from lambdas.cli._render import UNVERIFIED_NOTE, finish
+from lambdas.cli._render import UNVERIFIED_NOTE, finish, waiting_for_review
 from lambdas.pipeline import Stage
 
 
@@ -60,7 +60,8 @@ def steam_command(
         {
             "success": True,
             "user_id": user_id,
-            "s3_location": result.location,
+            "location": result.location,  # what `enrich --location` takes
+            "s3_location": result.location,  # the same, under stage 1's response key (kept)
             "game_count": result.game_count,
             "steam_id64": str(result.steam_id64),
         },
@@ -106,7 +107,8 @@ def enrich_command(
         {
             "success": True,
             "user_id": user_id,
-            "s3_enriched_location": result.location,
+            "location": result.location,  # what `load --location` takes
+            "s3_enriched_location": result.location,  # stage 2's response key (kept)
             "stats": stats.model_dump(),
         },
         as_json=as_json,
@@ -264,4 +266,5 @@ def run_command(
                 ),
                 as_json=as_json,
             )
-    finish(result, as_json=as_json, title=f"Steam import for {user_id}")
+    need_review = None if as_json else waiting_for_review(result, context)
+    finish(result, as_json=as_json, title=f"Steam import for {user_id}", need_review=need_review)

@@ -55,11 +55,11 @@ def _too_large(key: str, size: int, limit: int) -> MalformedCsvError:
 
 
 def validate_user_id(user_id: str) -> str:
-    """A user id safe to use in a storage key: letters, digits, `_` and `-`, at most 128."""
+    """A user id safe to use in a storage key: ASCII letters, digits, `_` and `-`, at most 128."""
     if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
         shown = repr(user_id[:40]) if isinstance(user_id, str) else type(user_id).__name__
         raise InvalidUserIdError(
-            f"user id {shown} is invalid: use 1-128 letters, digits, '_' or '-', "
+            f"user id {shown} is invalid: use 1-128 ASCII letters (a-z, A-Z), digits, '_' or '-', "
             "starting with a letter or digit"
         )
     return user_id
@@ -239,9 +239,15 @@ class LocalStorage:
         _check_segments(raw_path)
         path = Path(raw_path)
         if not path.is_absolute():
+            # From the current folder, else a key of the storage folder as errors print them
+            # (`imports/<user>/…csv`), so what the tool prints can be passed back.
             path = Path.cwd() / path
+            if not path.resolve().is_relative_to(self.root):
+                path = self.root / raw_path
         resolved = path.resolve()
         if not resolved.is_relative_to(self.root):
+            if not resolved.exists():
+                raise LocationNotFoundError(f"nothing is stored at {location}")
             raise ForbiddenLocationError(f"the location is outside the storage folder {self.root}")
         return _checked_key(resolved.relative_to(self.root).as_posix(), user_id)
 

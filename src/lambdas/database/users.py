@@ -7,14 +7,14 @@ database default for them.
 
 from __future__ import annotations
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from lambdas.clients.s3 import validate_user_id
 from lambdas.database.loader import utc_now
 from lambdas.database.profiles import resolve_profile
 from lambdas.database.tables import tables_for
-from lambdas.errors import UserNotFoundError
+from lambdas.errors import InvalidArgumentError, UserNotFoundError
 from lambdas.sql.engine import database_errors
 
 
@@ -45,6 +45,27 @@ def ensure_user(
         now = utc_now()
         connection.execute(insert(user).values(id=user_id, name=name, createdAt=now, updatedAt=now))
     return True
+
+
+def refuse_creation_on_app_schema(engine: Engine, *, app_schema: str = "auto") -> None:
+    """`--create-user` is for this tool's standalone schema: on the app's database a user is
+    someone who signed up in the app, with a name and an email, not a bare row."""
+    with database_errors(), engine.connect() as connection:
+        profile = resolve_profile(connection, app_schema)
+    if not profile.owned_by_us:
+        raise InvalidArgumentError(
+            f"--create-user is for this tool's standalone schema; this is the app's database "
+            f"(profile {profile.name.value}), where users sign up in the app: import with the "
+            "id of an existing user"
+        )
+
+
+def forget_user(engine: Engine, *, user_id: str, app_schema: str = "auto") -> None:
+    """Delete a user that `ensure_user` created for an import that then failed (nothing of
+    the import was written, so nothing refers to it)."""
+    with database_errors(), engine.begin() as connection:
+        user = users_table(connection, app_schema)
+        connection.execute(delete(user).where(user.c.id == user_id))
 
 
 def linked_steam_id(engine: Engine, *, user_id: str, app_schema: str = "auto") -> str | None:

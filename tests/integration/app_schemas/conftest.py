@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from datetime import datetime
 from importlib.resources import files
 
@@ -22,18 +23,24 @@ PROFILES = {"savepoint-2025": "User", "savepoint-2026": "user"}
 
 
 @pytest.fixture(params=sorted(PROFILES))
-def app_db(request: pytest.FixtureRequest, pg_server: PostgresServer) -> tuple[str, str]:
-    url = pg_server.create()
-    ddl = (files("tests") / "app_schemas" / f"{request.param.replace('-', '_')}.sql").read_text()
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(ddl)
-        connection.execute(
-            text(f'INSERT INTO "{PROFILES[request.param]}" (id, "updatedAt") VALUES (:id, :now)'),
-            {"id": USER, "now": NOW},
-        )
-    engine.dispose()
-    return request.param, url
+def app_db(request: pytest.FixtureRequest, pg_server: PostgresServer) -> Iterator[tuple[str, str]]:
+    """The profile's schema and its user, copied from a template database built once."""
+    profile: str = request.param
+
+    def build(url: str) -> None:
+        ddl = (files("tests") / "app_schemas" / f"{profile.replace('-', '_')}.sql").read_text()
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(ddl)
+            connection.execute(
+                text(f'INSERT INTO "{PROFILES[profile]}" (id, "updatedAt") VALUES (:id, :now)'),
+                {"id": USER, "now": NOW},
+            )
+        engine.dispose()
+
+    url = pg_server.create_from(f"app schema {profile}", build)
+    yield profile, url
+    pg_server.drop_soon(url)
 
 
 def schema_dump(url: str, *, schema: str = "public", data: bool = False) -> str:

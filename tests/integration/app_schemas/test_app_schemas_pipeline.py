@@ -166,3 +166,24 @@ def test_own_state_beside_the_apps_tables_brings_the_filtered_list_and_the_share
     finally:
         engine.dispose()
     assert schema_dump(url) == before, profile
+
+
+def test_create_user_is_refused_on_the_apps_database(
+    app_db: tuple[str, str], fresh_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Pit 3: `--create-user` inserted a bare row (no name, email or username) into the app's
+    user table, linked to a Steam id, and said nothing."""
+    profile, url = app_db
+    engine = create_engine(url)
+    users_before = table(engine, PROFILES[profile])
+    env = {**fresh_sandbox.env(), "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": url}
+    small = str(fresh_sandbox.users.small.steamid64)
+    args = ["run", "--user-id", "newcomer000000000000000001", "--steam", small, "--create-user"]
+    result = CliRunner().invoke(app, [*args, "--json"], env=env)
+    assert result.exit_code == 64, result.output
+    body = json.loads(result.stdout)
+    assert body["error_code"] == "INVALID_ARGUMENT"
+    assert "standalone" in body["error"] and profile in body["error"]
+    assert table(engine, PROFILES[profile]) == users_before
+    assert table(engine, "ImportedGame") == []
+    engine.dispose()

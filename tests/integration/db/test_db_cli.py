@@ -65,11 +65,25 @@ def test_check_exits_non_zero_naming_the_dropped_column(private_db_url: str) -> 
     assert report == {
         "success": False,
         "error_code": "SCHEMA_DRIFT",
+        "error": "the database does not fit the standalone profile (1 problem); "
+        "`steam-import db upgrade` creates or upgrades this tool's schema",
         "profile": "standalone",
         "mode": "library",
         "problems": ['"ImportedGame"."playtimeMac": column is missing'],
         "warnings": [],
     }
+
+
+def test_check_of_an_empty_database_says_how_to_create_the_schema(tmp_path: Path) -> None:
+    """Pit 4: twelve missing tables and no word of `db upgrade`, under a `SCHEMA_DRIFT:` prefix
+    instead of the README's `error CODE: message`."""
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = runner.invoke(app, ["db", "check", "--database-url", url], catch_exceptions=False)
+    assert result.exit_code == SchemaDriftError.exit_code
+    error = next(line for line in result.stderr.splitlines() if "SCHEMA_DRIFT" in line)
+    assert error.startswith("error SCHEMA_DRIFT: the database does not fit the standalone profile")
+    assert "`steam-import db upgrade`" in error
+    assert '  - table "User" is missing' in result.stderr
 
 
 def test_check_reports_a_status_setting_the_enum_lacks(

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +42,9 @@ def test_stage_by_stage_then_review(cli: Any, fresh_sandbox: Sandbox) -> None:
     cli("run", "--user-id", USER, "--steam", small, "--create-user", "--json")  # creates the user
     raw = cli("steam", "--user-id", USER, "--steam", small, "--json")
     assert raw["game_count"] == len(fresh_sandbox.ground_truth("small"))
-    enriched = cli("enrich", "--user-id", USER, "--location", raw["s3_location"], "--json")
+    assert raw["location"] == raw["s3_location"]  # pit 13: `location`, the old key kept
+    enriched = cli("enrich", "--user-id", USER, "--location", raw["location"], "--json")
+    assert enriched["location"] == enriched["s3_enriched_location"]
     stats = enriched["stats"]
     assert stats["processed"] == raw["game_count"]
     loaded = cli(
@@ -134,3 +140,80 @@ def test_sync_reports_every_user(cli: Any, fresh_sandbox: Sandbox) -> None:
     summary = cli("sync", "--json")
     assert (summary["users"], summary["failed"]) == (2, 0)
     assert "Sync: 2 of 2" in cli("sync")
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """`steam-import ARGS` in a pseudo-terminal, as a person runs it: everything it printed."""
+    main, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lambdas", *args],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env={**os.environ, **env, "TERM": "dumb", "COLUMNS": "200"},
+    )
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=120)
+    os.close(main)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_a_failed_run_says_its_error_once_on_a_terminal(
+    fresh_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Pit 7: the `pipeline.stopped` warning, then `error CODE …`: the same news twice."""
+    env = {**fresh_sandbox.env(), "DATA_DIR": str(tmp_path / "data")}
+    private = fresh_sandbox.users.private_profile.steamid64
+    printed = _on_a_terminal(["run", "--user-id", USER, "--steam", private, "--create-user"], env)
+    assert printed.count("PRIVATE_PROFILE") == 1, printed
+    assert "pipeline.stopped" not in printed
+
+
+def test_a_failed_quiet_run_prints_the_error_without_a_summary(
+    fresh_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Pit 7: `run -q` that failed in stage 2 printed the partial summary of stage 1 too."""
+    env = {
+        **fresh_sandbox.env(),
+        "DATA_DIR": str(tmp_path / "data"),
+        "IGDB_CLIENT_SECRET": "not-the-sandbox-secret",
+        "RETRY_INITIAL_WAIT_SECONDS": "0.01",
+    }
+    small = fresh_sandbox.users.small.steamid64
+    args = ["run", "--user-id", USER, "--steam", small, "--create-user"]
+    loud = CliRunner().invoke(app, args, env=env)
+    assert loud.exit_code != 0 and "apps in the Steam library" in loud.stdout  # the summary
+    quiet = CliRunner().invoke(app, ["-q", *args], env=env)
+    assert quiet.exit_code == loud.exit_code
+    assert quiet.stdout == ""
+    assert "error" in quiet.stderr and "in stage 2 (enrich):" in quiet.stderr
+
+
+def test_the_summary_after_review_agrees_with_the_review_list(
+    cli: Any, fresh_sandbox: Sandbox
+) -> None:
+    """Pit 5: after `ignore`, a re-run reuses stage 2's verdicts (unmatched) but keeps the user's
+    decisions; its summary said "need review 2" while `unmatched` listed none."""
+    small = fresh_sandbox.users.small.steamid64
+    cli("run", "--user-id", USER, "--steam", small, "--create-user")
+    waiting = cli("unmatched", "--user-id", USER, "--json")["unmatched"]
+    assert waiting
+    for game in waiting:
+        cli("ignore", "--user-id", USER, "--app-id", str(game["app_id"]))
+    rows = {}
+    for line in cli("run", "--user-id", USER, "--steam", small).splitlines():
+        cells = [cell.strip() for cell in line.strip("│ ").split("│")]
+        if len(cells) == 2 and cells[0]:
+            rows[cells[0]] = cells[1]
+    assert rows["games unmatched"] == str(len(waiting))  # stage 2's verdicts, reused
+    assert rows["games waiting for review (`unmatched`)"] == "0"
+    assert cli("unmatched", "--user-id", USER, "--json")["unmatched"] == []

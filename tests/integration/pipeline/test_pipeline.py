@@ -198,7 +198,7 @@ def test_the_demo_twice_off_a_terminal_explains_itself(tmp_path: Path) -> None:
     before, after = _summary_rows(first.stdout), _summary_rows(second.stdout)
     for summary in (before, after):
         matched = int(summary["games matched to IGDB"].split()[0])
-        unmatched = int(summary["games unmatched: need review"])
+        unmatched = int(summary["games unmatched"])
         filtered = int(summary["filtered as non-games"])
         assert matched + unmatched + filtered == int(summary["apps in the Steam library"])
         assert int(summary["games (matched + unmatched)"]) == matched + unmatched
@@ -361,6 +361,7 @@ def test_private_profile_end_to_end(fresh_sandbox: Sandbox, tmp_path: Path, db_u
     try:
         assert count(engine, "ImportedGame") == 0
         assert count(engine, "LibraryItem") == 0
+        assert count(engine, "User") == 0  # pit 3: the user --create-user made is gone again
     finally:
         engine.dispose()
     assert not list((tmp_path / "data").rglob("*.csv"))
@@ -410,8 +411,13 @@ def test_another_steam_account_is_refused_unless_relinked(
     linked = str(fresh_sandbox.users.by_name("small").steamid64)
     games_before = count(engine, "ImportedGame")
 
+    fresh_sandbox.reset_stats()
+    stored_before = sorted(str(path) for path in Path(context.settings.data_dir).rglob("*.csv"))
     refused = run(context, fresh_sandbox, "medium", import_id="other")
     assert refused.failed is not None and refused.failed.stage is Stage.STEAM
+    # pit 6: refused before fetching: no Steam request, no CSV stored
+    assert fresh_sandbox.stats().requests.get("steam", {}) == {}
+    assert sorted(str(p) for p in Path(context.settings.data_dir).rglob("*.csv")) == stored_before
     assert refused.failed.response.error_code == "STEAM_ACCOUNT_CHANGED"
     assert linked in str(refused.failed.response.error)
     assert [run.stage for run in refused.runs] == [Stage.STEAM]  # stages 2 and 3 never ran

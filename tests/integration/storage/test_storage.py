@@ -152,6 +152,31 @@ def test_local_accepts_relative_and_file_uri(
     assert storage.get(location, user_id="u") == b"x\r\n"
 
 
+def test_local_accepts_the_key_its_errors_print(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pit 2: errors name `imports/u/…csv`, relative to the storage folder; passed back as
+    --location from another folder it resolved against that folder: FORBIDDEN_LOCATION."""
+    storage = LocalStorage(tmp_path / "data")
+    key = raw_key("u", run_stamp(NOW, "a"))
+    storage.put(key, b"x\r\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert storage.get(key, user_id="u") == b"x\r\n"
+    with pytest.raises(LocationNotFoundError, match="nothing is stored"):
+        storage.get(key.replace(".csv", "-gone.csv"), user_id="u")
+
+
+def test_local_location_that_does_not_exist_is_not_found(tmp_path: Path) -> None:
+    """Pit 2: a path that does not exist is LOCATION_NOT_FOUND, not FORBIDDEN_LOCATION; one
+    that exists outside the storage folder stays forbidden (test above)."""
+    storage = LocalStorage(tmp_path / "data")
+    for location in ("/nonexistent/foo.csv", (tmp_path / "nowhere" / "imports" / "u" / "a.csv")):
+        with pytest.raises(LocationNotFoundError):
+            storage.get(str(location), user_id="u")
+
+
 def test_local_write_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path)
     storage.put(raw_key("u", run_stamp(NOW, "a")), b"x" * 100_000)
@@ -160,10 +185,11 @@ def test_local_write_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
     ]
 
 
-def test_local_unwritable_folder_is_storage_unavailable(tmp_path: Path) -> None:
+def test_local_folder_that_is_a_file_is_a_setting_to_fix_not_an_outage(tmp_path: Path) -> None:
+    """A retry cannot help (issue 25): it is CONFIGURATION_ERROR, not STORAGE_UNAVAILABLE."""
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(StorageUnavailableError):
+    with pytest.raises(ConfigurationError, match="DATA_DIR"):
         LocalStorage(blocker).put("imports/u/a-raw.csv", b"x")
 
 
