@@ -483,7 +483,7 @@ def test_a_checkpoint_stage_2_did_not_sign_is_not_reused(
     reusing its rows would sign its made-up IGDB facts as the pipeline's own."""
     from datetime import UTC, datetime
 
-    from lambdas.clients.s3 import enriched_key_for, raw_key, run_stamp
+    from lambdas.clients.s3 import enriched_key_for, forget_library_state, raw_key, run_stamp
 
     settings = sandbox_settings_for(fresh_sandbox, tmp_path)
     context = StageContext.from_settings(settings)
@@ -497,6 +497,9 @@ def test_a_checkpoint_stage_2_did_not_sign_is_not_reused(
     ]
     key = enriched_key_for(raw_key(USER, run_stamp(datetime.now(UTC), "planted")))
     context.storage.put(key, encode_rows(planted, EnrichedGameRow))
+    # Without the committed state, stage 2 runs and looks for a checkpoint (with it, the same
+    # library ends after stage 1 and nothing is read at all).
+    forget_library_state(context.storage, USER)
     again = run(context, fresh_sandbox, "small", import_id="imp-again")
     assert again.success, again.as_dict()
     assert again.response(Stage.ENRICH).stats.reused == 0
