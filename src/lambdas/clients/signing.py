@@ -21,6 +21,7 @@ import os
 import secrets
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,23 +52,35 @@ class Verdict(enum.StrEnum):
 
 
 class CsvSigner:
-    """Signs and verifies stored CSVs with one key (which `repr` never shows)."""
+    """Signs and verifies stored CSVs with one key (which `repr` never shows).
 
-    __slots__ = ("_key",)
+    The key may be given, or loaded on first use: a stage that refuses its input before it
+    signs or checks anything leaves no key file behind.
+    """
 
-    def __init__(self, key: bytes) -> None:
-        if len(key) < MIN_KEY_LENGTH:
-            raise ConfigurationError(
-                f"the enriched CSV key is shorter than {MIN_KEY_LENGTH} characters"
-            )
-        self._key = key
+    __slots__ = ("_key", "_load")
+
+    def __init__(
+        self, key: bytes | None = None, *, load: Callable[[], bytes] | None = None
+    ) -> None:
+        if key is None and load is None:
+            raise ValueError("a CsvSigner needs a key or a way to load one")
+        self._key = _checked_key(key) if key is not None else None
+        self._load = load
 
     def __repr__(self) -> str:
         return "CsvSigner(key=***)"
 
+    def _secret(self) -> bytes:
+        if self._key is None and self._load is not None:
+            self._key = _checked_key(self._load())
+        if self._key is None:  # pragma: no cover - __init__ holds a key or a loader
+            raise ConfigurationError("the enriched CSV key is missing")
+        return self._key
+
     def sign(self, user_id: str, data: bytes) -> str:
         """The signature of `data` stored for `user_id`: `v1:` and 64 hex digits."""
-        mac = hmac.new(self._key, _DOMAIN, hashlib.sha256)
+        mac = hmac.new(self._secret(), _DOMAIN, hashlib.sha256)
         mac.update(user_id.encode("utf-8") + b"\x00")
         mac.update(data)
         return f"{_VERSION}:{mac.hexdigest()}"
@@ -93,9 +106,22 @@ def signer_from_settings(settings: Settings) -> CsvSigner:
             "ENRICHED_CSV_KEY_SECRET_ARN (or ENRICHED_CSV_KEY) is not set: stages 2 and 3 "
             "need the same enriched CSV key"
         )
-    key = _key_file(settings.data_dir / KEY_FILE_NAME)
-    register_secrets([key.decode("ascii", "replace")])  # redacted wherever it might show up
-    return CsvSigner(key)
+    path = settings.data_dir / KEY_FILE_NAME
+
+    def load() -> bytes:
+        key = _key_file(path)
+        register_secrets([key.decode("ascii", "replace")])  # redacted wherever it might show up
+        return key
+
+    return CsvSigner(load=load)
+
+
+def _checked_key(key: bytes) -> bytes:
+    if len(key) < MIN_KEY_LENGTH:
+        raise ConfigurationError(
+            f"the enriched CSV key is shorter than {MIN_KEY_LENGTH} characters"
+        )
+    return key
 
 
 def _key_file(path: Path) -> bytes:

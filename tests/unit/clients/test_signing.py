@@ -96,16 +96,18 @@ def test_an_unsafe_key_file_is_a_configuration_error(tmp_path: Path, problem: st
         key.chmod(0o600)
     else:
         key.mkdir()
+    signer = signer_from_settings(Settings(data_dir=tmp_path))  # the key is read on first use
     with pytest.raises(ConfigurationError) as raised:
-        signer_from_settings(Settings(data_dir=tmp_path))
+        signer.sign("u", DATA)
     assert "a" * 64 not in raised.value.message
 
 
 def test_a_data_folder_that_cannot_hold_the_key_says_so(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
+    signer = signer_from_settings(Settings(data_dir=blocker / "data"))
     with pytest.raises(ConfigurationError, match="set ENRICHED_CSV_KEY"):
-        signer_from_settings(Settings(data_dir=blocker / "data"))
+        signer.sign("u", DATA)
 
 
 def test_in_lambda_the_key_must_be_configured(
@@ -162,3 +164,13 @@ def test_a_signature_that_is_a_symlink_is_not_read(tmp_path: Path) -> None:
     (tmp_path / (key + ".sig")).unlink()
     (tmp_path / (key + ".sig")).mkdir()
     assert storage.get_signature(location, user_id="alice") is None
+
+
+def test_the_key_file_is_made_only_when_a_file_is_signed_or_checked(tmp_path: Path) -> None:
+    """A stage that refuses its input first leaves nothing in the data folder."""
+    signer = signer_from_settings(Settings(data_dir=tmp_path))
+    assert not (tmp_path / KEY_FILE_NAME).exists()
+    assert signer.verify("u", DATA, None) is Verdict.UNSIGNED  # nothing to check a key against
+    assert not (tmp_path / KEY_FILE_NAME).exists()
+    signer.sign("u", DATA)
+    assert (tmp_path / KEY_FILE_NAME).exists()
