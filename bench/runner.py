@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.case import PHASES
 from bench.cold_import import cold_imports
 from bench.databases import (
     APP_SCHEMAS,
@@ -82,6 +83,20 @@ def run_child(module: str, spec: dict[str, Any], work: Path) -> dict[str, Any]:
     if completed.returncode != 0:
         raise RuntimeError(f"{module} failed for {spec.get('label')} (exit {completed.returncode})")
     figures: dict[str, Any] = json.loads(out_path.read_text())
+    return figures
+
+
+def run_case_phases(spec: dict[str, Any], work: Path, *, changed: bool) -> dict[str, Any]:
+    """One child per phase on the same database and storage (the state carries over), so each
+    phase's peak RSS is its own process's."""
+    figures = run_child("bench.case", spec | {"phases": ["first"]}, work)
+    phases = ["unchanged", *(["prepare_changed", "changed"] if changed else [])]
+    for phase in phases:
+        found = run_child("bench.case", spec | {"phases": [phase], "first": figures["first"]}, work)
+        figures.update({key: value for key, value in found.items() if key in PHASES})
+    measured = [phase for phase in ("first", "unchanged", "changed") if phase in figures]
+    figures["peak_rss_first_mb"] = figures["first"]["peak_rss_mb"]
+    figures["peak_rss_mb"] = max(figures[phase]["peak_rss_mb"] for phase in measured)
     return figures
 
 
@@ -242,10 +257,11 @@ def run_all(options: Options, *, say: Callable[[str], None]) -> dict[str, Any]:
                     "steamid64": str(account.steamid64),
                     "sandbox_env": sb.env(),
                     "sandbox_url": sb.base_url,
+                    "latency_ms": LATENCY_MS,
                     "changed": options.changed,
                 }
                 try:
-                    figures = run_child("bench.case", spec, work)
+                    figures = run_case_phases(spec, work, changed=options.changed)
                 finally:
                     databases.release(database, label)
                 figures["apps"] = account.expected_game_count

@@ -19,7 +19,7 @@ from lambdas.errors import PipelineError, SteamAccountChangedError
 from lambdas.logging import bound_run
 from lambdas.models.events import Stage, StageResponse
 from lambdas.models.steam import parse_steam_account
-from lambdas.stages import STAGES, StageContext, StageSpec
+from lambdas.stages import STAGES, StageContext, StageSpec, skipped_response
 
 __all__ = [
     "PipelineResult",
@@ -39,6 +39,8 @@ class StageRun:
     response: StageResponse
     seconds: float
     transient: bool = False
+    #: Not run: the previous stage found nothing to do (its response said `unchanged`).
+    skipped: bool = False
 
 
 @dataclass(slots=True)
@@ -54,6 +56,12 @@ class PipelineResult:
         return bool(self.runs) and all(run.response.success for run in self.runs)
 
     @property
+    def unchanged(self) -> bool:
+        """Nothing differed from the last committed import: no row was sent to the database."""
+        load = self.response(Stage.LOAD)
+        return self.success and load is not None and bool(getattr(load, "unchanged", False))
+
+    @property
     def failed(self) -> StageRun | None:
         return next((run for run in self.runs if not run.response.success), None)
 
@@ -66,6 +74,7 @@ class PipelineResult:
             "success": self.success,
             "user_id": self.user_id,
             "import_id": self.import_id,
+            "unchanged": self.unchanged,
             "failed_stage": failed.stage.value if failed else None,
             "error_code": failed.response.error_code if failed else None,
             "error": failed.response.error if failed else None,
@@ -73,6 +82,7 @@ class PipelineResult:
                 run.stage.value: {
                     **run.response.model_dump(mode="json"),
                     "seconds": round(run.seconds, 3),
+                    "skipped": run.skipped,
                 }
                 for run in self.runs
             },
@@ -91,7 +101,9 @@ async def run_pipeline(
     """Run the stages from `from_stage` on; `first_event` is that stage's event.
 
     From `steam`: `{user_id, steam_id64}`; from `enrich`: `{user_id, s3_location}`; from `load`:
-    `{user_id, s3_enriched_location}` (the same events the Lambda handlers take).
+    `{user_id, s3_enriched_location}` (the same events the Lambda handlers take). A stage whose
+    event says `unchanged` (the previous stage found nothing to do) is skipped, as the state
+    machine's Choice skips it: its answer is `skipped_response`.
     """
     user_id = str(first_event.get("user_id", ""))
     result = PipelineResult(user_id=user_id, import_id=import_id)
@@ -100,6 +112,11 @@ async def run_pipeline(
     with bound_run(import_id=import_id, user_id=user_id):
         for spec in STAGES[order.index(from_stage) : order.index(until) + 1]:
             stage = spec.stage
+            if payload.get("unchanged") is True:
+                skipped = skipped_response(stage, payload)
+                result.runs.append(StageRun(stage, skipped, 0.0, skipped=True))
+                payload = skipped.model_dump(mode="json")
+                continue
             if on_stage is not None:
                 on_stage(stage)
             run = await _run_stage(spec, payload, context, import_id=import_id)

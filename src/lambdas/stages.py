@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import structlog
 
 from lambdas.clients.budget import time_budget
-from lambdas.clients.s3 import Storage, receipt_key, storage_from_settings, validate_user_id
+from lambdas.clients.s3 import (
+    Storage,
+    read_library_state,
+    receipt_key,
+    storage_from_settings,
+    validate_user_id,
+    write_library_state,
+)
 from lambdas.config import Settings
 from lambdas.errors import InvalidEventError, LocationNotFoundError, PipelineError
 from lambdas.models.csv_codec import iter_rows
@@ -33,6 +40,7 @@ from lambdas.models.events import (
     SteamImportEvent,
     SteamImportResponse,
 )
+from lambdas.models.library_state import MODE
 from lambdas.models.rows import EnrichedGameRow, EnrichedWishlistRow, RawGameRow, WishlistRow
 
 if TYPE_CHECKING:
@@ -110,6 +118,7 @@ async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamIm
         now=context.now(),
         import_id=event.import_id,
         transport=context.transport,
+        refresh_metadata=event.refresh_metadata,
     )
     response = SteamImportResponse(
         success=True,
@@ -124,6 +133,9 @@ async def steam_stage(event: SteamImportEvent, context: StageContext) -> SteamIm
         wishlist_items=len(result.wishlist.rows),
         wishlist_reason=result.wishlist.reason,
         wishlist_requests=result.wishlist.requests,
+        unchanged=result.unchanged,
+        s3_enriched_location=result.enriched_location,
+        previous_stats=result.previous_stats,
     )
     context.storage.put(
         receipt_key(event.user_id, event.import_id), response.model_dump_json().encode()
@@ -163,6 +175,7 @@ async def enrichment_stage(
 
     validate_user_id(event.user_id)
     app_cache, kept = open_shared_state(context.database(), user_id=event.user_id)
+    state = None if event.refresh_metadata else read_library_state(context.storage, event.user_id)
     result = await enrich_library(
         user_id=event.user_id,
         location=event.s3_location,
@@ -174,6 +187,8 @@ async def enrichment_stage(
         refresh_metadata=event.refresh_metadata,
         app_cache=app_cache,
         kept=kept,
+        state=state,
+        wishlist_outcome=event.wishlist,
     )
     return IgdbEnrichmentResponse(
         success=True,
@@ -181,6 +196,10 @@ async def enrichment_stage(
         import_id=event.import_id,
         s3_enriched_location=result.location,
         stats=result.stats,
+        unchanged=result.unchanged,
+        s3_changes_location=result.changes_location,
+        changes=result.changes,
+        state=result.state,
     )
 
 
@@ -202,8 +221,8 @@ async def prefetch_shared_cache(
         return EnrichmentStats()
     apps: dict[int, RawGameRow] = {}
     for response in imported:
-        if response.s3_location is None or response.user_id is None:
-            continue
+        if response.unchanged or response.s3_location is None or response.user_id is None:
+            continue  # an unchanged library runs no stage 2
         data = context.storage.get(response.s3_location, user_id=response.user_id)
         for row in iter_rows(data, RawGameRow, what="raw CSV"):
             apps.setdefault(row.appid, row)
@@ -228,17 +247,17 @@ async def database_stage(
 
     validate_user_id(event.user_id)
     started = time.perf_counter()
+    partial = event.s3_changes_location is not None
+    location = event.s3_changes_location or event.s3_enriched_location
     signer = signer_from_settings(context.settings)
-    data, verdict = read_verified(
-        context.storage, event.s3_enriched_location, user_id=event.user_id, signer=signer
-    )
+    data, verdict = read_verified(context.storage, location, user_id=event.user_id, signer=signer)
     if verdict is not Verdict.VERIFIED:
         # A file stage 2 did not sign (or another user's, or edited) is the user's word only:
         # it may write that user's own rows, never a shared Game, Genre or Platform.
         log.warning(
             "database.catalogue_unverified",
             signature=verdict,
-            location=event.s3_enriched_location,
+            location=location,
             effect="only the user's own rows are written; no Game, Genre or Platform",
         )
     read = 0
@@ -251,20 +270,27 @@ async def database_stage(
             read += 1
             yield row
 
+    options = replace(
+        LoadOptions.from_settings(context.settings),
+        catalogue_verified=verdict is Verdict.VERIFIED,
+    )
+    library = event.stats
     stats = import_rows(
         context.database(),
         user_id=event.user_id,
         rows=rows(),
-        options=replace(
-            LoadOptions.from_settings(context.settings),
-            catalogue_verified=verdict is Verdict.VERIFIED,
-        ),
+        options=options,
+        partial=partial,
+        library_games=library.matched + library.unmatched if library is not None else None,
         wishes=_wishlist_beside(context.storage, event.s3_enriched_location, event.user_id, signer),
     )
+    if options.catalogue_verified:  # an unverified file wrote only part of what it holds
+        _commit_state(event, context, mode=options.mode.value)
     log.info(
         "stage.finished",
         stage=Stage.LOAD.handler_name,
         rows=read,
+        partial=partial,
         duration_s=round(time.perf_counter() - started, 3),
         **stats.model_dump(),
     )
@@ -319,6 +345,46 @@ def _beside(
     except LocationNotFoundError:
         return []
     return decode_rows(data, model, what=what)
+
+
+def _commit_state(event: DatabaseImportEvent, context: StageContext, *, mode: str) -> None:
+    """Store the user's state once the import committed: the next import compares with it.
+
+    Stored after the commit, never before, so a failed or interrupted import leaves the last
+    committed state (the next import then does this one's work again). A state that cannot be
+    stored only costs the next import the full work, so that is a warning, not a failure.
+    """
+    state = event.state
+    if state is None or state.user_id != event.user_id:
+        return
+    committed = state.model_copy(
+        update={
+            "import_id": event.import_id,
+            "committed_at": context.now(),
+            "inputs": {**state.inputs, MODE: mode},
+        }
+    )
+    try:
+        write_library_state(context.storage, committed)
+    except PipelineError as exc:
+        log.warning("database.state_not_stored", error_code=exc.code, error=exc.message)
+
+
+def skipped_response(stage: Stage, previous: dict[str, Any]) -> StageResponse:
+    """What `stage` answers, without running, after a stage that found nothing to do
+    (`unchanged`): the state machine's Skip… Pass states build the same from the responses."""
+    ids = {"user_id": previous.get("user_id"), "import_id": previous.get("import_id")}
+    if stage is Stage.ENRICH:
+        return IgdbEnrichmentResponse(
+            success=True,
+            unchanged=True,
+            s3_enriched_location=previous.get("s3_enriched_location"),
+            stats=EnrichmentStats.model_validate(previous.get("previous_stats") or {}),
+            **ids,
+        )
+    if stage is Stage.LOAD:
+        return DatabaseImportResponse(success=True, unchanged=True, **ids)
+    raise InvalidEventError(f"the {stage.handler_name} stage is never skipped")
 
 
 E = TypeVar("E", bound=StageEvent)

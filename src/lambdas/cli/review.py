@@ -280,7 +280,12 @@ def keep_command(user_id: UserIdOption, app_id: AppIdOption, as_json: JsonOption
     async def keep() -> KeepResult:
         async with IgdbClient.from_settings(settings) as igdb:
             return await keep_filtered_app(
-                context.database(), igdb, user_id=user_id, app_id=app_id, settings=settings
+                context.database(),
+                igdb,
+                user_id=user_id,
+                app_id=app_id,
+                settings=settings,
+                storage=context.storage,
             )
 
     result = ask_igdb(settings, keep, as_json=as_json)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from lambdas.config import Settings
+    from lambdas.models.events import LibraryState
 
 log = structlog.get_logger()
 
@@ -109,6 +110,14 @@ def wishlist_key_for(key: str) -> str | None:
     return None
 
 
+#: The user's committed import state (models.library_state), beside the user's CSVs.
+STATE_NAME = "state.json"
+
+
+def state_key(user_id: str) -> str:
+    return f"{user_prefix(user_id)}{STATE_NAME}"
+
+
 def _checked_key(key: str, user_id: str) -> str:
     """Reject keys with `..`, empty or odd segments, or outside the user's prefix."""
     if "\x00" in key or "\\" in key:
@@ -120,7 +129,7 @@ def _checked_key(key: str, user_id: str) -> str:
         raise ForbiddenLocationError(
             f"the location is not under this user's prefix {user_prefix(user_id)!r}"
         )
-    if key.endswith(".csv") or _is_receipt(parts):
+    if key.endswith(".csv") or _is_receipt(parts) or key == state_key(user_id):
         return key
     raise InvalidLocationError("the location does not name a .csv file")
 
@@ -468,3 +477,38 @@ def storage_from_settings(settings: Settings, *, s3_client: S3Client | None = No
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def read_library_state(storage: Storage, user_id: str) -> LibraryState | None:
+    """The user's committed import state; None when there is none or it cannot be used (then
+    the import does the full work, which is always safe). Storage outages are raised."""
+    from pydantic import ValidationError
+
+    from lambdas.models.events import LibraryState
+
+    try:
+        data = storage.get(storage.location_of(state_key(user_id)), user_id=user_id)
+    except LocationNotFoundError:
+        return None
+    except MalformedCsvError as exc:  # larger than any state: not ours
+        log.warning("storage.state_unusable", user_id=user_id, error=exc.message)
+        return None
+    if data.strip() in (b"", b"{}"):  # forgotten (`forget_library_state`)
+        return None
+    try:
+        state = LibraryState.model_validate_json(data)
+    except ValidationError:
+        log.warning("storage.state_unusable", user_id=user_id, error="not a library state")
+        return None
+    return state if state.user_id == user_id else None
+
+
+def write_library_state(storage: Storage, state: LibraryState) -> str:
+    """Store the user's committed import state (call only after the import committed)."""
+    return storage.put(state_key(state.user_id), state.model_dump_json().encode())
+
+
+def forget_library_state(storage: Storage, user_id: str) -> None:
+    """Make the user's next import do the full work: something changed that the state does not
+    see (a `keep` changes how stage 2 decides an app). Storage has no delete: an empty object."""
+    storage.put(state_key(user_id), b"{}")

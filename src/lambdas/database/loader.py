@@ -128,8 +128,14 @@ def import_rows(
     now: datetime | None = None,
     new_id: Callable[[], str] = default_new_id,
     wishes: Sequence[EnrichedWishlistRow] = (),
+    partial: bool = False,
+    library_games: int | None = None,
 ) -> ImportStats:
     """Write `rows` for `user_id` in one transaction and say what changed.
+
+    `partial`: the rows are only the apps that changed since the last committed import (the
+    others are in the database as they are), so the filtered list is updated for these apps
+    only and the shrink check counts `library_games`, the library's games, instead of the rows.
 
     Per import, whatever its size and in every profile, the statements are: a transaction-scoped
     advisory lock on the user (PostgreSQL; SQLite's BEGIN IMMEDIATE serializes writers instead);
@@ -176,7 +182,10 @@ def import_rows(
             ],
         )
         writer = upserts.Writer(connection, target.tables, target.dialect, stamp, user_id)
-        stats = _write(writer, payload, options, recorded=recorded)
+        games = len(payload.imported_games)
+        stats = _write(
+            writer, payload, options, library_games if partial else None, recorded=recorded
+        )
         if wishes:
             wished = write_wishlist(
                 writer,
@@ -200,13 +209,18 @@ def import_rows(
             )
         if recorded and options.mode is ImportMode.LIBRARY:
             placement.record_owned(writer, payload.library_items)
-        record_non_games(writer, payload.non_games)
+        only = None
+        if partial:
+            only = {int(record["storefrontGameId"]) for record in payload.imported_games}
+            only.update(row.appid for row in payload.non_games)
+        record_non_games(writer, payload.non_games, only=only)
     log_line = log.warning if stats.suspicious_shrink else log.debug
     log_line(
         "database.import_finished",
         profile=target.profile.name.value,
         mode=options.mode.value,
-        games=len(payload.imported_games),
+        games=games,
+        partial=partial,
         **stats.model_dump(),
     )
     return stats
@@ -225,7 +239,12 @@ def _refuse_misfit(connection: Connection, target: Target, *, user_id: str) -> N
 
 
 def _write(
-    w: upserts.Writer, payload: ImportPayload, options: LoadOptions, *, recorded: bool
+    w: upserts.Writer,
+    payload: ImportPayload,
+    options: LoadOptions,
+    library_games: int | None,
+    *,
+    recorded: bool,
 ) -> ImportStats:
     stored, kept = upserts.count_backwards(w, payload.imported_games)
     placed = placement.already_placed(w, recorded=recorded)
@@ -243,7 +262,8 @@ def _write(
         items = upserts.create_library_items(w, fresh)
         removed = upserts.count_games_without_item(w, again)
     games_created = {record_id for record_id in games if record_id in new_games}
-    shrink = bool(stored) and len(payload.imported_games) < stored * options.suspicious_shrink_ratio
+    library = len(payload.imported_games) if library_games is None else library_games
+    shrink = bool(stored) and library < stored * options.suspicious_shrink_ratio
     return ImportStats(
         imported_games_created=len(created),
         imported_games_updated=len(updated),
@@ -268,11 +288,14 @@ def _write_catalogue(w: upserts.Writer, payload: ImportPayload) -> list[str]:
     return games
 
 
-def record_non_games(w: upserts.Writer, rows: list[EnrichedGameRow]) -> None:
+def record_non_games(
+    w: upserts.Writer, rows: list[EnrichedGameRow], *, only: set[int] | None = None
+) -> None:
     """The one place the enriched CSV's non-game rows reach, inside the import's transaction and
     after the app's tables are written. They never go into the app's tables; this project's own
-    state (filtered apps per user, in the `steam_import` schema) records them here."""
-    record_filtered_apps(w.connection, w.user_id, rows, now=w.now)
+    state (filtered apps per user, in the `steam_import` schema) records them here (for the
+    apps in `only` when the import sent only those)."""
+    record_filtered_apps(w.connection, w.user_id, rows, now=w.now, only=only)
 
 
 # Single-row wrappers: the same set-based statements as an import, for callers that handle one

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
@@ -33,15 +33,40 @@ from lambdas.enrichment.matching import build_row, decide_title_match, title_var
 from lambdas.enrichment.precedence import Decision, decide
 from lambdas.enrichment.ranking import choose_entry
 from lambdas.errors import (
+    ForbiddenLocationError,
+    InvalidLocationError,
     LocationNotFoundError,
     MalformedCsvError,
     SteamRateLimitedError,
     UpstreamUnavailableError,
 )
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
-from lambdas.models.csv_codec import decode_rows, encode_rows, iter_rows
-from lambdas.models.events import EnrichmentStats
+from lambdas.models.csv_codec import (
+    RowEncoder,
+    decode_rows,
+    encode_line,
+    encode_rows,
+    header_of,
+    iter_records,
+    iter_rows,
+    parse_record,
+)
+from lambdas.models.events import (
+    EnrichmentStats,
+    LibraryChanges,
+    LibraryState,
+    ReuseWindows,
+)
 from lambdas.models.igdb import IgdbGame
+from lambdas.models.library_state import (
+    COMPARED_COLUMNS,
+    LIBRARY,
+    WISHLIST,
+    current_inputs,
+    fingerprint,
+    record_key,
+    wishlist_input,
+)
 from lambdas.models.rows import (
     Candidate,
     EnrichedGameRow,
@@ -71,6 +96,13 @@ class EnrichmentResult:
     stats: EnrichmentStats
     igdb_requests: int
     steam_store_calls: int = 0
+    #: No app differs from the committed import: nothing was stored, stage 3 has nothing to do.
+    unchanged: bool = False
+    #: The rows stage 3 writes when the committed import served as the base (else None: all).
+    changes_location: str | None = None
+    changes: LibraryChanges = field(default_factory=LibraryChanges)
+    #: What stage 3 stores as the user's state once it committed (None when unchanged).
+    state: LibraryState | None = None
 
 
 def no_progress(step: str, done: int, total: int) -> None:
@@ -106,9 +138,18 @@ async def enrich_library(
     refresh_metadata: bool = False,
     app_cache: AppCache = NO_APP_CACHE,
     kept: frozenset[int] = frozenset(),
+    state: LibraryState | None = None,
     signer: CsvSigner | None = None,
+    wishlist_outcome: str | None = None,
 ) -> EnrichmentResult:
     """Run stage 2 on a stored raw CSV and store the enriched CSV beside it, signed.
+
+    With the user's committed `state` (and no refresh), only what changed since is done: apps
+    as committed pass through, changed apps keep their still-fresh decision with today's
+    values, and only new apps and apps whose reuse window passed are decided; the rows stage 3
+    must write go to a second CSV (`changes_location`). Nothing differing (the wishlist's
+    fingerprint included) means `unchanged`. `wishlist_outcome` is stage 1's: when skipped or
+    off, the committed wishlist fingerprint is kept; when not said, a stored raw wishlist is it.
 
     Every app is decided by `precedence.decide` from the user's `kept` apps, Steam's store type
     and IGDB's answer for its uid (both from `app_cache` when fresh, else asked in bulk and
@@ -123,28 +164,64 @@ async def enrich_library(
     validate_user_id(user_id)
     started = time.perf_counter()
     signer = signer or signer_from_settings(settings)
-    raw_rows = decode_rows(storage.get(location, user_id=user_id), RawGameRow, what="raw CSV")
+    raw = _RawLibrary(storage.get(location, user_id=user_id))
     key = storage.key_of(location, user_id=user_id)
-    everyone = {row.appid: row for row in raw_rows}
     wishlist = _read_wishlist(storage, user_id, key)
+    if wishlist_outcome is None:  # not said: the stored raw wishlist, if any, is the wishlist
+        wishlist_outcome = "imported" if wishlist else None
+    inputs = current_inputs(
+        raw.fingerprint(),
+        mode=settings.import_mode,
+        wishlist=wishlist_input(wishlist_outcome, wishlist, state),
+    )
+    base = (
+        None
+        if refresh_metadata or state is None
+        else _committed_base(
+            storage,
+            user_id,
+            state,
+            inputs,
+            raw,
+            now=now,
+            settings=settings,
+            kept=kept,
+            signer=signer,
+        )
+    )
     # Wishlisted apps the user does not own are decided like owned ones, in the same requests.
     wished = [
         RawGameRow(appid=item.appid, name=item.name)
         for item in wishlist
-        if not item.owned and item.appid not in everyone
+        if not item.owned and item.appid not in raw.records
     ]
-    reused = (
-        {}
-        if refresh_metadata
-        else _reusable(storage, user_id, key, everyone, now=now, settings=settings, signer=signer)
-    )
-    pending = [row for row in raw_rows if row.appid not in reused]
+    owned_wishes = {item.appid for item in wishlist if item.appid in raw.records}
+    tally = base.tally if base is not None else _Tally()
+    if base is not None:
+        reused, passthrough = base.reused, base.lines
+        pending = [raw.row(app) for app in raw.apps if app not in reused and app not in passthrough]
+        wishlist_same = state is not None and state.inputs.get(WISHLIST) == inputs.get(WISHLIST)
+        if not pending and not reused and state is not None and wishlist_same:
+            return _unchanged(state, base, started)
+    else:
+        passthrough = {}
+        everyone = {row.appid: row for row in (raw.row(app) for app in raw.apps)}
+        reused = (
+            {}
+            if refresh_metadata
+            else _reusable(
+                storage, user_id, key, everyone, now=now, settings=settings, signer=signer
+            )
+        )
+        pending = [row for row in everyone.values() if row.appid not in reused]
+        del everyone
+    raw.forget_records()  # every row needed is parsed: only the app order is kept
     asked = [*pending, *wished]
     costs = _Costs()
     types, unsure = await _store_types(
         asked, settings, app_cache, costs, now=now, transport=transport
     )
-    progress("classified", len(raw_rows), len(raw_rows))
+    progress("classified", len(raw.apps), len(raw.apps))
     settled = _settle(asked, types, kept)
     answers = await _igdb_answers(
         asked,
@@ -158,11 +235,6 @@ async def enrich_library(
         use_cached=not refresh_metadata,
     )
     progress("matched", len(pending), len(pending))
-    # Rows go straight into the CSV encoder and are counted on the way: the enriched rows of a
-    # large library never all sit in memory at once.
-    tally = _Tally()
-    owned_wishes = {item.appid for item in wishlist if item.appid in everyone}
-    decided_owned: dict[int, EnrichedGameRow] = {}
 
     def decided(row: RawGameRow) -> EnrichedGameRow:
         return _enrich(
@@ -176,21 +248,38 @@ async def enrich_library(
             store_unavailable=row.appid in unsure,
         )
 
-    def remembered(row: EnrichedGameRow) -> EnrichedGameRow:
-        if row.appid in owned_wishes:
-            decided_owned[row.appid] = row
-        return row
-
-    enriched = (remembered(tally.count(reused.get(row.appid) or decided(row))) for row in raw_rows)
-    data = encode_rows(enriched, EnrichedGameRow)
+    # Rows go straight into the CSV encoders and are counted on the way: the enriched rows of a
+    # large library never all sit in memory at once. Apps as committed pass through as lines.
+    full = RowEncoder(EnrichedGameRow)
+    sent = RowEncoder(EnrichedGameRow) if base is not None else None
+    by_app = {row.appid: row for row in pending}
+    decided_owned: dict[int, EnrichedGameRow] = {}
+    for app in raw.apps:
+        line = passthrough.get(app)
+        if line is not None:
+            full.line(line)
+            if app in owned_wishes:  # a wishlisted app the user owns: its owned row's decision
+                decided_owned[app] = _decode_line(line)
+            continue
+        enriched = reused.get(app) or decided(by_app[app])
+        tally.count(enriched)
+        full.row(enriched)
+        if sent is not None:
+            sent.row(enriched)
+        if app in owned_wishes:
+            decided_owned[app] = enriched
     wished_rows = {row.appid: decided(row) for row in wished}
     wishes = [
-        _wish(item, row, owned=item.appid in everyone)
+        _wish(item, row, owned=item.appid in owned_wishes)
         for item in wishlist
         if (row := decided_owned.get(item.appid) or wished_rows.get(item.appid)) is not None
     ]
     stats = tally.stats().model_copy(
-        update={"reused": len(reused), **costs.as_stats(), **_wishlist_counts(wishes)}
+        update={
+            "reused": len(reused) + tally.passed_games,
+            **costs.as_stats(),
+            **_wishlist_counts(wishes),
+        }
     )
     enriched_key = enriched_key_for(key)
     sibling = wishlist_key_for(enriched_key)
@@ -202,12 +291,33 @@ async def enrich_library(
             user_id=user_id,
             signer=signer,
         )
-    enriched_location = store_signed(storage, enriched_key, data, user_id=user_id, signer=signer)
+    enriched_location = store_signed(
+        storage, enriched_key, full.data(), user_id=user_id, signer=signer
+    )
+    changes_location = (
+        store_signed(storage, changes_key_for(key), sent.data(), user_id=user_id, signer=signer)
+        if sent is not None
+        else None
+    )
+    changes = base.changes if base is not None else LibraryChanges(new=len(raw.apps), full=True)
+    filtered_since = base.filtered_since if base is not None else None
+    next_state = LibraryState(
+        user_id=user_id,
+        inputs=inputs,
+        raw_location=location,
+        enriched_location=enriched_location,
+        matched_since=tally.oldest.get(MatchStatus.MATCHED),
+        unmatched_since=tally.oldest.get(MatchStatus.UNMATCHED),
+        filtered_since=filtered_since or now,
+        stats=tally.stats().model_copy(update=_wishlist_counts(wishes)),
+        recheck=costs.store_unavailable > 0,
+    )
     log.info(
         "stage.finished",
         stage="igdb_enrichment",
         location=enriched_location,
         duration_s=round(time.perf_counter() - started, 3),
+        **changes.model_dump(),
         **stats.model_dump(exclude={"filtered_by_kind", "filtered_by_reason"}),
     )
     return EnrichmentResult(
@@ -215,10 +325,258 @@ async def enrich_library(
         stats=stats,
         igdb_requests=costs.igdb_requests,
         steam_store_calls=costs.steam_store_calls,
+        changes_location=changes_location,
+        changes=changes,
+        state=next_state,
     )
 
 
+def _unchanged(state: LibraryState, base: _Base, started: float) -> EnrichmentResult:
+    """The answer when no app differs from the committed import: nothing stored or sent."""
+    log.info(
+        "stage.finished",
+        stage="igdb_enrichment",
+        nothing_to_send=True,
+        duration_s=round(time.perf_counter() - started, 3),
+        **base.changes.model_dump(),
+    )
+    passed = base.tally  # every app of today's library, as committed
+    return EnrichmentResult(
+        location=state.enriched_location,
+        stats=passed.stats().model_copy(
+            update={"reused": passed.passed_games, **_committed_wishlist_counts(state)}
+        ),
+        igdb_requests=0,
+        unchanged=True,
+        changes=base.changes,
+    )
+
+
+def _committed_wishlist_counts(state: LibraryState) -> dict[str, int]:
+    """The wishlist's counts as committed (unchanged: the wishlist is as committed too)."""
+    return {
+        name: getattr(state.stats, name)
+        for name in (
+            "wishlist_items",
+            "wishlist_owned",
+            "wishlist_matched",
+            "wishlist_unmatched",
+            "wishlist_filtered",
+        )
+    }
+
+
+def changes_key_for(raw: str) -> str:
+    """The key of the rows stage 3 writes, beside the raw CSV (never taken for a checkpoint:
+    those end in `-enriched.csv`)."""
+    return enriched_key_for(raw).removesuffix("-enriched.csv") + "-changes.csv"
+
+
+@dataclass(slots=True)
+class _Base:
+    """Today's library against the committed import (its enriched CSV)."""
+
+    #: The apps passed through, counted.
+    tally: _Tally
+    #: Apps as committed and not due: their committed row, encoded.
+    lines: dict[int, bytes]
+    #: Changed apps whose committed decision is still fresh: the decision with today's values.
+    reused: dict[int, EnrichedGameRow]
+    changes: LibraryChanges
+    #: When every filtered app passed through was decided (None: they were all decided today).
+    filtered_since: datetime | None
+
+
+_COLUMNS = header_of(EnrichedGameRow)
+_INDEX = {name: index for index, name in enumerate(_COLUMNS)}
+_RAW_COLUMNS = header_of(RawGameRow)
+_COMPARED = tuple(_INDEX[name] for name in COMPARED_COLUMNS)
+# The enriched CSV starts with the raw CSV's columns: the compared cells sit at the same places.
+assert _COLUMNS[: len(_RAW_COLUMNS)] == _RAW_COLUMNS
+
+
+class _RawLibrary:
+    """Today's raw CSV: each app's record, in file order, validated as a row model only when
+    the app is used (an app passed through as committed is only compared, cell by cell)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.what = "raw CSV"
+        self.records: dict[int, tuple[int, list[str]]] = {}
+        for line_number, record in iter_records(data, RawGameRow, what=self.what):
+            app = _appid_of(record, line_number, self.what, len(_RAW_COLUMNS))
+            if app in self.records:
+                raise MalformedCsvError(
+                    f"the {self.what} row on line {line_number} repeats appid {app} "
+                    f"from line {self.records[app][0]}"
+                )
+            self.records[app] = (line_number, record)
+        self.apps = list(self.records)
+        self._json_cells: dict[str, object] = {}
+
+    def key(self, app: int) -> tuple[str, ...]:
+        return record_key(self.records[app][1], _COMPARED)
+
+    def row(self, app: int) -> RawGameRow:
+        line_number, record = self.records[app]
+        return parse_record(
+            record, RawGameRow, line_number, what=self.what, json_cells=self._json_cells
+        )
+
+    def forget_records(self) -> None:
+        self.records.clear()
+
+    def fingerprint(self) -> str:
+        """`library_fingerprint` of the rows, from their cells: a cell that is not what the
+        row's value writes differs, and the app is then validated as changed."""
+        return fingerprint(self.key(app) for app in self.apps)
+
+
+def _committed_base(
+    storage: Storage,
+    user_id: str,
+    state: LibraryState,
+    inputs: dict[str, str],
+    today: _RawLibrary,
+    *,
+    now: datetime,
+    settings: Settings,
+    kept: frozenset[int],
+    signer: CsvSigner,
+) -> _Base | None:
+    """Split today's apps against the committed enriched CSV: unchanged (passed through as
+    committed, never decoded), changed or due (decoded; the decision reused while fresh), new.
+
+    None, and the import does the full work, when the state does not apply (another version or
+    other inputs than the library) or its CSV cannot be read.
+    """
+    # The wishlist is decided apart from the library: a changed one does not make the owned
+    # apps' work full again.
+    others = {name: value for name, value in inputs.items() if name not in (LIBRARY, WISHLIST)}
+    if {n: v for n, v in state.inputs.items() if n not in (LIBRARY, WISHLIST)} != others:
+        return None
+    windows = ReuseWindows.of(
+        reuse_days=settings.enrichment_reuse_days,
+        recheck_hours=settings.unmatched_recheck_hours,
+        type_ttl_days=settings.steam_type_ttl_days,
+    )
+    filtered_due = state.filtered_since is None or windows.due(
+        state.filtered_since, windows.filtered, now
+    )
+    what = "committed enriched CSV"
+    lines: dict[int, bytes] = {}
+    tally = _Tally()
+    passed_filtered = False
+    reused: dict[int, EnrichedGameRow] = {}
+    seen: set[int] = set()
+    changed = due = dropped = 0
+    json_cells: dict[str, object] = {}
+    try:
+        data, verdict = read_verified(
+            storage, state.enriched_location, user_id=user_id, signer=signer
+        )
+        if verdict is not Verdict.VERIFIED:  # its rows would be passed on, signed again
+            log.warning("enrichment.committed_unverified", signature=verdict)
+            return None
+        for line_number, record in iter_records(data, EnrichedGameRow, what=what):
+            appid = _appid_of(record, line_number, what, len(_COLUMNS))
+            if appid not in today.records or appid in seen:
+                dropped += appid not in today.records
+                continue
+            seen.add(appid)
+            same = record_key(record, _COMPARED) == today.key(appid)
+            status = record[_INDEX["match_status"]]
+            if _record_due(record, status, now, windows, filtered_due, appid in kept):
+                due += same
+            elif same:
+                lines[appid] = encode_line(record)
+                tally.count_cells(record)
+                passed_filtered = passed_filtered or status == MatchStatus.FILTERED.value
+                continue
+            changed += not same
+            if status == MatchStatus.FILTERED.value:
+                continue  # decided again, as every filtered app of a full import is
+            previous = parse_record(
+                record, EnrichedGameRow, line_number, what=what, json_cells=json_cells
+            )
+            if _still_fresh(previous, now=now, settings=settings):
+                reused[appid] = _reuse(previous, today.row(appid))
+    except (
+        MalformedCsvError,
+        LocationNotFoundError,
+        ForbiddenLocationError,
+        InvalidLocationError,
+    ) as exc:
+        log.warning("enrichment.committed_unusable", error=exc.message)
+        return None
+    changes = LibraryChanges(
+        new=len(today.apps) - len(seen),
+        changed=changed,
+        due=due,
+        unchanged=len(lines),
+        dropped=dropped,
+        full=False,
+    )
+    return _Base(
+        tally=tally,
+        lines=lines,
+        reused=reused,
+        changes=changes,
+        filtered_since=state.filtered_since if passed_filtered and not filtered_due else None,
+    )
+
+
+def _appid_of(record: list[str], line_number: int, what: str, columns: int) -> int:
+    """The app id of a record (the rest of the row is validated when the row is parsed)."""
+    if len(record) != columns:
+        raise MalformedCsvError(
+            f"the {what} row on line {line_number} has {len(record)} fields, expected {columns}"
+        )
+    cell = record[0]
+    if not (cell.isascii() and cell.isdigit()) or len(cell) > 10:
+        raise MalformedCsvError(
+            f"the {what} row on line {line_number}: appid is not an integer "
+            "(ASCII digits, at most 10)"
+        )
+    return int(cell)
+
+
+def _record_due(
+    record: list[str],
+    status: str,
+    now: datetime,
+    windows: ReuseWindows,
+    filtered_due: bool,
+    kept: bool,
+) -> bool:
+    """Whether a committed app's decision must be made again although the app is unchanged."""
+    if STORE_UNAVAILABLE in record[_INDEX["reason"]]:
+        return True  # decided while Steam's store was down: asked again
+    if status == MatchStatus.FILTERED.value:
+        return filtered_due or kept  # a kept app is a game from now on
+    decided = _moment(record[_INDEX["enriched_at"]])
+    if decided is None:
+        return True
+    if status == MatchStatus.MATCHED.value:
+        return not record[_INDEX["igdb_id"]] or now - decided > windows.matched
+    if status == MatchStatus.UNMATCHED.value:
+        return now - decided > windows.unmatched
+    return True
+
+
+def _moment(cell: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(cell) if cell else None
+    except ValueError:
+        return None
+
+
 _NO_ANSWER = IgdbAnswer()
+_HEADER_LINE = encode_line(_COLUMNS)
+
+
+def _decode_line(line: bytes) -> EnrichedGameRow:
+    """The row of one enriched CSV line passed through as committed."""
+    return decode_rows(_HEADER_LINE + line, EnrichedGameRow, what="committed enriched CSV")[0]
 
 
 def _read_wishlist(storage: Storage, user_id: str, key: str) -> list[WishlistRow]:
@@ -571,6 +929,10 @@ class _Tally:
         self.by_title = 0
         self.filtered_by_kind: Counter[str] = Counter()
         self.filtered_by_reason: Counter[str] = Counter()
+        #: Games passed through as committed cells.
+        self.passed_games = 0
+        #: The oldest decision per status (matched and unmatched games).
+        self.oldest: dict[MatchStatus, datetime] = {}
 
     def count(self, row: EnrichedGameRow) -> EnrichedGameRow:
         self.statuses[row.match_status] += 1
@@ -579,7 +941,31 @@ class _Tally:
         if row.match_status is MatchStatus.FILTERED:
             self.filtered_by_kind[row.kind.value] += 1
             self.filtered_by_reason[row.reason or row.classifier_rule] += 1
+        elif row.enriched_at is not None:
+            self._decided(row.match_status, row.enriched_at)
         return row
+
+    def count_cells(self, cells: list[str]) -> None:
+        """Count a row passed through as the cells of a committed enriched CSV."""
+        status = MatchStatus(cells[_INDEX["match_status"]])
+        self.statuses[status] += 1
+        if status is MatchStatus.FILTERED:
+            self.filtered_by_kind[cells[_INDEX["kind"]]] += 1
+            self.filtered_by_reason[
+                cells[_INDEX["reason"]] or cells[_INDEX["classifier_rule"]]
+            ] += 1
+            return
+        self.passed_games += 1
+        if status is MatchStatus.MATCHED and cells[_INDEX["match_method"]] == MatchMethod.TITLE:
+            self.by_title += 1
+        decided = _moment(cells[_INDEX["enriched_at"]])
+        if decided is not None:
+            self._decided(status, decided)
+
+    def _decided(self, status: MatchStatus, moment: datetime) -> None:
+        oldest = self.oldest.get(status)
+        if oldest is None or moment < oldest:
+            self.oldest[status] = moment
 
     def stats(self) -> EnrichmentStats:
         return EnrichmentStats(

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import Enum
 from functools import cache
+from operator import attrgetter
 from typing import Annotated, Any, NamedTuple, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -43,8 +44,13 @@ _JSON_INNERMOST = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
 _FORBIDDEN_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
+@cache
+def _header(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(model.model_fields)
+
+
 def header_of(model: type[BaseModel]) -> list[str]:
-    return list(model.model_fields)
+    return list(_header(model))
 
 
 class _Kind(NamedTuple):
@@ -76,7 +82,16 @@ def _column_kinds(model: type[BaseModel]) -> dict[str, _Kind]:
     return kinds
 
 
+#: Timestamps as pydantic writes them in JSON (UTC as `Z`), as the cells always were.
+_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
 def _cell(value: Any) -> str:
+    kind = type(value)  # the common cells first: exact str and int (not StrEnum, not bool)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -84,7 +99,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, datetime):
-        return value.isoformat()
+        return _DATETIME.dump_python(value, mode="json")  # type: ignore[no-any-return]
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
@@ -101,16 +116,66 @@ class _Utf8Chunks:
         return len(text)
 
 
+class RowEncoder:
+    """The CSV of one model, written a row at a time: rows as models, or as the cells a
+    decoded record already holds (passed through unchanged)."""
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self._sink = _Utf8Chunks()
+        self._writer = csv.writer(self._sink, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        self._columns = header_of(model)
+        self._writer.writerow(self._columns)
+        self._values = attrgetter(*self._columns)
+        # List columns are written by their validator's own JSON serializer (compact, UTF-8 as
+        # is: the same text as json.dumps of the dumped models), not dumped to dicts first.
+        self._json = [
+            (index, kind.adapter)
+            for index, kind in enumerate(_column_kinds(model).values())
+            if kind.adapter is not None
+        ]
+
+    def row(self, row: BaseModel) -> None:
+        values = self._values(row)
+        cells = [_cell(value) if type(value) is not list else "" for value in values]
+        for index, adapter in self._json:
+            value = values[index]
+            cells[index] = "" if value is None else adapter.dump_json(value).decode()
+        self._writer.writerow(cells)
+
+    def cells(self, cells: Sequence[str]) -> None:
+        self._writer.writerow(cells)
+
+    def line(self, data: bytes) -> None:
+        """A row already encoded (`encode_line`)."""
+        self._sink.chunks.append(data)
+
+    def data(self) -> bytes:
+        return b"".join(self._sink.chunks)
+
+
 def encode_rows(rows: Iterable[BaseModel], model: type[BaseModel]) -> bytes:
     """The CSV bytes for `rows`, header first; columns in the model's field order."""
-    sink = _Utf8Chunks()
-    writer = csv.writer(sink, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    columns = header_of(model)
-    writer.writerow(columns)
+    encoder = RowEncoder(model)
     for row in rows:
-        dumped = row.model_dump(mode="json")
-        writer.writerow([_cell(dumped[column]) for column in columns])
-    return b"".join(sink.chunks)
+        encoder.row(row)
+    return encoder.data()
+
+
+_LINE_SINK = _Utf8Chunks()
+_LINE_WRITER = csv.writer(_LINE_SINK, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+
+
+def encode_line(cells: Sequence[str]) -> bytes:
+    """One CSV row as `RowEncoder` writes it: far smaller to keep than its cells."""
+    _LINE_WRITER.writerow(cells)
+    data = b"".join(_LINE_SINK.chunks)
+    _LINE_SINK.chunks.clear()
+    return data
+
+
+def cells_of(row: BaseModel, columns: Sequence[str]) -> list[str]:
+    """The CSV cells `encode_rows` writes for these columns of `row` (scalar columns only)."""
+    return [_cell(getattr(row, column)) for column in columns]
 
 
 def decode_rows(
@@ -128,6 +193,30 @@ def iter_rows(
 ) -> Iterator[R]:
     """`decode_rows` one row at a time, for callers that keep only some of them; the errors are
     the same, raised when the offending row (or the header) is reached."""
+    expected = header_of(model)
+    check_unique = unique is not None and unique in expected
+    seen: dict[object, int] = {}
+    # Genre and platform lists repeat across a library: each distinct cell is decoded once.
+    json_cells: dict[str, Any] = {}
+    for line_number, record in iter_records(data, model, what=what):
+        row = parse_record(record, model, line_number, what=what, json_cells=json_cells)
+        if check_unique:
+            value = getattr(row, unique)  # type: ignore[arg-type]
+            if value in seen:
+                raise MalformedCsvError(
+                    f"the {what} row on line {line_number} repeats {unique} {value} "
+                    f"from line {seen[value]}"
+                )
+            seen[value] = line_number
+        yield row
+
+
+def iter_records(
+    data: bytes, model: type[BaseModel], *, what: str = "CSV"
+) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each row after the header, checked as `iter_rows` checks the file
+    and the header; the cells are not validated (`parse_record` does that for a row that is
+    kept). Cheap: a caller that compares cells decodes only the rows it needs."""
     _check_text(data, what)
     if csv.field_size_limit() <= MAX_FIELD_BYTES:
         csv.field_size_limit(MAX_FIELD_BYTES + 1)  # our own per-cell check gives the clear error
@@ -141,26 +230,31 @@ def iter_rows(
         if header is None:
             raise MalformedCsvError(f"the {what} is empty: no header row")
         _check_header(header, expected, what)
-        kinds = _column_kinds(model)
-        check_unique = unique is not None and unique in expected
-        seen: dict[object, int] = {}
-        # Genre and platform lists repeat across a library: each distinct cell is decoded once.
-        json_cells: dict[str, Any] = {}
-        for line_number, record in enumerate(reader, start=2):
-            row = _parse_record(record, expected, kinds, model, line_number, what, json_cells)
-            if check_unique:
-                value = getattr(row, unique)  # type: ignore[arg-type]
-                if value in seen:
-                    raise MalformedCsvError(
-                        f"the {what} row on line {line_number} repeats {unique} {value} "
-                        f"from line {seen[value]}"
-                    )
-                seen[value] = line_number
-            yield row
+        yield from enumerate(reader, start=2)
     except csv.Error as exc:
         raise MalformedCsvError(
             f"the {what} is not valid CSV near line {reader.line_num}: {exc}"
         ) from exc
+
+
+def parse_record(
+    record: list[str],
+    model: type[R],
+    line_number: int,
+    *,
+    what: str = "CSV",
+    json_cells: dict[str, Any] | None = None,
+) -> R:
+    """The validated row of one record from `iter_records` (MALFORMED_CSV when it is not)."""
+    return _parse_record(
+        record,
+        header_of(model),
+        _column_kinds(model),
+        model,
+        line_number,
+        what,
+        {} if json_cells is None else json_cells,
+    )
 
 
 def _check_text(data: bytes, what: str) -> None:

@@ -7,6 +7,7 @@ the next stage.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, Self
 
@@ -129,11 +130,24 @@ class SteamImportResponse(StageResponse):
     wishlist_requests: int = Field(
         default=0, description="keyless Steam requests: GetWishlist, GetItems for names"
     )
+    unchanged: bool = Field(
+        default=False,
+        description="the library and every input are as last committed and no reuse window has "
+        "passed: stages 2 and 3 have nothing to do (the state machine skips them)",
+    )
+    #: When unchanged: the committed enriched CSV and its counts, for the skipped stages' answers.
+    s3_enriched_location: str | None = None
+    previous_stats: EnrichmentStats | None = None
 
 
 class IgdbEnrichmentEvent(StageEvent):
     s3_location: str = Field(min_length=1, max_length=4096)
     refresh_metadata: bool = Field(default=False, description="ignore the previous enriched CSV")
+    wishlist: str | None = Field(
+        default=None,
+        description="stage 1's wishlist outcome; when skipped or off, the committed wishlist "
+        "fingerprint is kept (unknown: the raw wishlist CSV, if any, is the wishlist)",
+    )
 
 
 class EnrichmentStats(BaseModel):
@@ -187,13 +201,121 @@ class EnrichmentStats(BaseModel):
         return EnrichmentStats(**summed)
 
 
+#: The layout of `LibraryState`; a state of another version is ignored (a full import).
+STATE_VERSION = 1
+
+
+class ReuseWindows(BaseModel):
+    """How long decisions are trusted (from the settings of the run that reads the state)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    matched: timedelta
+    unmatched: timedelta
+    filtered: timedelta
+
+    @classmethod
+    def of(cls, *, reuse_days: float, recheck_hours: float, type_ttl_days: float) -> ReuseWindows:
+        """ENRICHMENT_REUSE_DAYS, UNMATCHED_RECHECK_HOURS and STEAM_TYPE_TTL_DAYS as windows; a
+        filtered app is decided from the store type or IGDB, so it waits for the shorter one."""
+        return cls(
+            matched=timedelta(days=reuse_days),
+            unmatched=timedelta(hours=recheck_hours),
+            filtered=timedelta(days=min(reuse_days, type_ttl_days)),
+        )
+
+    def due(self, since: datetime | None, window: timedelta, now: datetime) -> bool:
+        return since is not None and now - since > window
+
+
+class LibraryState(BaseModel):
+    """The last committed import of one user's library (no per-app data: a few hundred bytes)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    version: int = STATE_VERSION
+    user_id: str = Field(min_length=1, max_length=128)
+    import_id: str | None = None
+    committed_at: datetime | None = None
+    inputs: dict[str, str] = Field(default_factory=dict)
+    raw_location: str | None = None
+    enriched_location: str = Field(min_length=1, max_length=4096)
+    #: Oldest decision among matched / unmatched games; when every filtered app was decided.
+    matched_since: datetime | None = None
+    unmatched_since: datetime | None = None
+    filtered_since: datetime | None = None
+    #: The library's counts as committed (processed = matched + unmatched + filtered).
+    stats: EnrichmentStats = Field(default_factory=EnrichmentStats)
+    #: Some apps were decided without Steam's store (it was down): the next import asks again.
+    recheck: bool = False
+
+    def due(self, now: datetime, windows: ReuseWindows) -> bool:
+        """Whether some decision's reuse window has passed (then the import is not a no-op)."""
+        return (
+            self.recheck
+            or windows.due(self.matched_since, windows.matched, now)
+            or windows.due(self.unmatched_since, windows.unmatched, now)
+            or windows.due(self.filtered_since, windows.filtered, now)
+        )
+
+    def unchanged_for(self, inputs: dict[str, str], now: datetime, windows: ReuseWindows) -> bool:
+        """Whether an import with these inputs, now, has nothing to do."""
+        return (
+            self.version == STATE_VERSION and self.inputs == inputs and not self.due(now, windows)
+        )
+
+    def reused_stats(self) -> EnrichmentStats:
+        """The committed counts as an import that decided nothing reports them."""
+        return self.stats.model_copy(
+            update={
+                "reused": self.stats.matched + self.stats.unmatched,
+                "igdb_requests": 0,
+                "steam_store_calls": 0,
+                "store_type_cache_hits": 0,
+                "store_type_cache_misses": 0,
+                "igdb_cache_hits": 0,
+                "igdb_cache_misses": 0,
+            }
+        )
+
+
+class LibraryChanges(BaseModel):
+    """How today's library differs from the last committed import; the four counts add up to
+    the apps in the library (`dropped` apps are no longer in it and are left alone)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    new: int = Field(default=0, description="apps the last committed import did not have")
+    changed: int = Field(default=0, description="apps whose name, playtimes or icon moved")
+    due: int = Field(default=0, description="unchanged apps whose reuse window has passed")
+    unchanged: int = Field(default=0, description="apps left as committed (not sent on)")
+    dropped: int = Field(default=0, description="committed apps Steam no longer lists")
+    full: bool = Field(
+        default=True, description="no usable committed state: every app was decided and sent"
+    )
+
+
 class IgdbEnrichmentResponse(StageResponse):
     s3_enriched_location: str | None = None
     stats: EnrichmentStats = Field(default_factory=EnrichmentStats)
+    unchanged: bool = Field(
+        default=False, description="no app differs from the committed import: stage 3 is skipped"
+    )
+    #: The rows stage 3 writes when only some apps changed (None: the whole enriched CSV).
+    s3_changes_location: str | None = None
+    changes: LibraryChanges = Field(default_factory=LibraryChanges)
+    #: What stage 3 stores as the user's state once its transaction committed.
+    state: LibraryState | None = None
 
 
 class DatabaseImportEvent(StageEvent):
     s3_enriched_location: str = Field(min_length=1, max_length=4096)
+    #: Only these rows are written (stage 2's changed apps); the filtered list is merged, not
+    #: replaced, and the library's size for the shrink check is `stats`' games.
+    s3_changes_location: str | None = Field(default=None, min_length=1, max_length=4096)
+    stats: EnrichmentStats | None = None
+    #: Stored after the transaction committed (stage 3 adds the import id and the time).
+    state: LibraryState | None = None
 
 
 class ImportStats(BaseModel):
@@ -227,6 +349,9 @@ class ImportStats(BaseModel):
 
 class DatabaseImportResponse(StageResponse):
     stats: ImportStats = Field(default_factory=ImportStats)
+    unchanged: bool = Field(
+        default=False, description="skipped: the library was as committed, no row was sent"
+    )
 
 
 class BatchUser(BaseModel):

@@ -9,14 +9,19 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from lambdas.clients.igdb import IgdbClient
-from lambdas.clients.s3 import validate_user_id
+from lambdas.clients.s3 import (
+    Storage,
+    forget_library_state,
+    storage_from_settings,
+    validate_user_id,
+)
 from lambdas.config import Settings
 from lambdas.database.loader import create_library_item, upsert_game, upsert_imported_game
 from lambdas.database.users import ensure_user
 from lambdas.enrichment.matching import build_row, decide_title_match, title_variants
 from lambdas.enrichment.precedence import decide
 from lambdas.enrichment.ranking import choose_entry
-from lambdas.errors import ImportedGameNotFoundError
+from lambdas.errors import ImportedGameNotFoundError, PipelineError
 from lambdas.models.app_cache import IgdbAnswer
 from lambdas.models.igdb import IgdbGame
 from lambdas.models.rows import Candidate, EnrichedGameRow, MatchMethod, MatchStatus
@@ -65,7 +70,13 @@ def list_wishlisted_apps(engine: Engine, *, user_id: str) -> list[WishlistedApp]
 
 
 async def keep_filtered_app(
-    engine: Engine, igdb: IgdbClient, *, user_id: str, app_id: int, settings: Settings
+    engine: Engine,
+    igdb: IgdbClient,
+    *,
+    user_id: str,
+    app_id: int,
+    settings: Settings,
+    storage: Storage | None = None,
 ) -> KeepResult:
     """Make a filtered app a game for good: matched to IGDB by its app id (or its exact title,
     as stage 2 would) or left for review, written now, and kept a game by every later import.
@@ -103,6 +114,11 @@ async def keep_filtered_app(
                 now=stamp,
             )
             record_on_request(connection, user_id, app_id, source=KEEP_PLACED, now=stamp)
+    # The next import decides the app again as kept (the state cannot see a keep).
+    try:
+        forget_library_state(storage or storage_from_settings(settings), user_id)
+    except PipelineError as exc:
+        log.warning("review.state_not_forgotten", error_code=exc.code, error=exc.message)
     log.info("review.kept", app_id=app_id, status=row.match_status.value, igdb_id=row.igdb_id)
     return KeepResult(app_id, app.name, row.match_status.value, row.igdb_id, created)
 

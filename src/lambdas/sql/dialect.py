@@ -3,11 +3,11 @@ object: stage 3's loader and own state's filtered list both use it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import (
     Table,
     Text,
@@ -96,4 +96,6 @@ class Dialect:
 
 def records_param(records: list[Record], *, name: str = "r") -> dict[str, str]:
     """The execution parameter of the `recordset` called `name`: `records` as a JSON array."""
-    return {f"{name}_records": json.dumps(records, ensure_ascii=False)}
+    # pydantic-core's serializer (Rust): the same compact JSON as json.dumps, several times faster
+    # for the ~100,000 records of a 20,000-game import.
+    return {f"{name}_records": pydantic_core.to_json(records).decode()}

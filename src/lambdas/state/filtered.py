@@ -99,14 +99,16 @@ def record_filtered_apps(
     rows: Iterable[EnrichedGameRow],
     *,
     now: datetime | None = None,
+    only: Iterable[int] | None = None,
 ) -> int:
     """Record this import's FILTERED rows as the user's filtered apps, in the caller's
     transaction; how many were recorded.
 
     The list is replaced by today's (an app that is a game now is no longer listed), minus the
-    apps the user kept. The same few statements whatever the library size. Without this
-    project's own tables (a database `db own-state` never ran on) nothing is recorded, with a
-    warning.
+    apps the user kept. With `only` (the apps of an import that sent only what changed), just
+    those apps' entries are replaced and the others stay. The same few statements whatever the
+    library size. Without this project's own tables (a database `db own-state` never ran on)
+    nothing is recorded, with a warning.
     """
     if not has_own_tables(connection):
         log.warning("database.filtered_not_recorded", reason="own-state tables missing")
@@ -127,10 +129,20 @@ def record_filtered_apps(
         if row.match_status is MatchStatus.FILTERED
     ]
     table = filtered_app_table.c
-    connection.execute(delete(filtered_app_table).where(table.user_id == user_id))
+    dialect = Dialect.for_connection(connection)
+    if only is None:
+        connection.execute(delete(filtered_app_table).where(table.user_id == user_id))
+    else:
+        sent = dialect.recordset([("app_id", BigInteger())], name="sent")
+        connection.execute(
+            delete(filtered_app_table).where(
+                table.user_id == user_id, table.app_id.in_(select(sent.c.app_id))
+            ),
+            records_param([{"app_id": app_id} for app_id in only], name="sent"),
+        )
     # One statement over a JSON record set, as the loader's: the count stays the same for 20 or
     # 20,000 filtered apps.
-    r = Dialect.for_connection(connection).recordset(_FILTERED_SPEC)
+    r = dialect.recordset(_FILTERED_SPEC)
     connection.execute(
         insert(filtered_app_table).from_select(
             ["user_id", *(name for name, _ in _FILTERED_SPEC), "recorded_at"],

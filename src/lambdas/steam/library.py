@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import httpx
 import structlog
@@ -13,6 +14,7 @@ import structlog
 from lambdas.clients.s3 import (
     Storage,
     raw_key,
+    read_library_state,
     run_stamp,
     user_prefix,
     validate_user_id,
@@ -29,6 +31,13 @@ from lambdas.errors import (
     ProfileNotFoundError,
 )
 from lambdas.models.csv_codec import decode_rows, encode_rows
+from lambdas.models.events import EnrichmentStats, LibraryState, ReuseWindows
+from lambdas.models.library_state import (
+    COMPARED_COLUMNS,
+    current_inputs,
+    fingerprint,
+    wishlist_input,
+)
 from lambdas.models.rows import INT4_MAX, INT4_MIN, UINT32_MAX, RawGameRow, WishlistRow
 from lambdas.models.steam import OwnedGame, PlayerSummary, SteamAccountRef, parse_steam_account
 from lambdas.models.text import clean_steam_text
@@ -73,6 +82,11 @@ class SteamImportResult:
     persona_name: str | None
     steam_requests: int = 0
     wishlist: WishlistFetch = field(default_factory=lambda: WishlistFetch(WishlistOutcome.OFF))
+    #: The committed state says this library and its wishlist have nothing to do: no raw CSV
+    #: was stored, and `location` is the committed one.
+    unchanged: bool = False
+    enriched_location: str | None = None
+    previous_stats: EnrichmentStats | None = None
 
 
 async def fetch_library(
@@ -198,7 +212,12 @@ def _unique_by_appid(games: list[OwnedGame]) -> list[OwnedGame]:
 def to_raw_row(game: OwnedGame) -> RawGameRow:
     """The stored row of one owned app; Steam's text loses NUL characters (no CSV reader or
     PostgreSQL text column takes them) and its numbers are clamped to what the columns hold."""
-    return RawGameRow(
+    return RawGameRow(**_raw_values(game))
+
+
+def _raw_values(game: OwnedGame) -> dict[str, Any]:
+    """`to_raw_row`'s values, before the row model checks them (they are in range by now)."""
+    return dict(
         appid=game.appid,
         name=game.name.replace("\x00", ""),
         playtime_forever=_minutes(game.playtime_forever),
@@ -214,6 +233,40 @@ def to_raw_row(game: OwnedGame) -> RawGameRow:
     )
 
 
+def _library_key(games: list[OwnedGame]) -> str:
+    """`library_fingerprint` of the rows `to_raw_row` makes of `games`, without making them."""
+    return fingerprint(
+        tuple(str(values[column]) for column in COMPARED_COLUMNS)
+        for values in map(_raw_values, games)
+    )
+
+
+def reuse_windows(settings: Settings) -> ReuseWindows:
+    """The settings' reuse windows (stage 2 applies the same ones)."""
+    return ReuseWindows.of(
+        reuse_days=settings.enrichment_reuse_days,
+        recheck_hours=settings.unmatched_recheck_hours,
+        type_ttl_days=settings.steam_type_ttl_days,
+    )
+
+
+def _unchanged(
+    state: LibraryState,
+    games: list[OwnedGame],
+    wishlist: WishlistFetch,
+    settings: Settings,
+    now: datetime,
+) -> bool:
+    """Whether the library, the wishlist and the mode are as committed and nothing is due. A
+    wishlist not fetched (skipped, off) counts as the committed one, never as an empty one."""
+    inputs = current_inputs(
+        _library_key(games),
+        mode=settings.import_mode,
+        wishlist=wishlist_input(wishlist.outcome.value, wishlist.rows, state),
+    )
+    return state.unchanged_for(inputs, now, reuse_windows(settings))
+
+
 def _minutes(value: int) -> int:
     return min(max(value, 0), INT4_MAX)
 
@@ -227,10 +280,14 @@ async def import_steam_library(
     now: datetime,
     import_id: str,
     transport: httpx.AsyncBaseTransport | None = None,
+    refresh_metadata: bool = False,
 ) -> SteamImportResult:
     """Run stage 1 and store the raw CSV; an empty public library stores a header-only CSV.
 
-    Input is checked before anything else, so a bad user id or Steam id never reaches the network.
+    When the user's committed state (`read_library_state`) has today's library, wishlist and
+    inputs and no reuse window has passed, nothing is stored and the result says `unchanged`
+    (a refresh never is). Input is checked before anything else, so a bad user id or Steam id never
+    reaches the network.
     """
     validate_user_id(user_id)
     ref = parse_steam_account(account)
@@ -249,6 +306,29 @@ async def import_steam_library(
             else WishlistFetch(WishlistOutcome.OFF)
         )
     steam_requests = steam.requests_sent
+    state = None if refresh_metadata else read_library_state(storage, user_id)
+    if state is not None and _unchanged(state, library.games, wishlist, settings, now):
+        log.info(
+            "stage.finished",
+            stage="steam_import",
+            steam_id64=str(library.steam_id64),
+            game_count=len(library.games),
+            steam_requests=steam_requests,
+            wishlist=wishlist.outcome.value,
+            unchanged=True,
+            duration_s=round(time.perf_counter() - started, 3),
+        )
+        return SteamImportResult(
+            location=state.raw_location or state.enriched_location,
+            game_count=len(library.games),
+            steam_id64=library.steam_id64,
+            persona_name=library.profile.personaname,
+            steam_requests=steam_requests,
+            wishlist=wishlist,
+            unchanged=True,
+            enriched_location=state.enriched_location,
+            previous_stats=state.reused_stats(),
+        )
     rows = [to_raw_row(game) for game in library.games]
     if not rows:
         log.warning(

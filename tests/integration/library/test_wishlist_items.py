@@ -16,7 +16,7 @@ from tests.integration.app_schemas.conftest import USER, schema_dump
 from tests.integration.pipeline.conftest import sandbox_settings_for
 
 from lambdas.clients.igdb import reset_process_caches
-from lambdas.clients.s3 import LocalStorage
+from lambdas.clients.s3 import LocalStorage, forget_library_state
 from lambdas.database.schema import prepare_own_state
 from lambdas.models.events import ImportStats
 from lambdas.models.rows import MatchStatus
@@ -27,7 +27,15 @@ from steam_sandbox import AppKind, Sandbox
 
 
 def _import(
-    engine: Engine, url: str, sandbox: Sandbox, tmp_path: Path, user_id: str, run: str, **extra: Any
+    engine: Engine,
+    url: str,
+    sandbox: Sandbox,
+    tmp_path: Path,
+    user_id: str,
+    run: str,
+    *,
+    forget: bool = False,
+    **extra: Any,
 ) -> ImportStats:
     """A whole import of the sandbox's small user (created here on a standalone database; the
     app's databases have theirs, and refuse to create one)."""
@@ -36,6 +44,8 @@ def _import(
     context = StageContext(
         settings=settings, storage=LocalStorage(settings.data_dir), engine=engine
     )
+    if forget:  # else an import of the same library and wishlist ends after stage 1 (issue 26)
+        forget_library_state(context.storage, user_id)
     result: PipelineResult = asyncio.run(
         import_user_library(
             context=context,
@@ -86,7 +96,7 @@ def wishlist_items_follow_the_wishlist(
         assert items[owned_wished.truth.igdb_id]["status"] != "WISHLIST"
     assert len(items) == first.library_items_created + first.wishlist_items_created
 
-    again = _import(engine, url, sandbox, tmp_path, user_id, "w2")
+    again = _import(engine, url, sandbox, tmp_path, user_id, "w2", forget=True)
     assert (again.library_items_created, again.wishlist_items_created) == (0, 0)
     assert again.wishlist_in_library == len(wished)
     assert _items(engine, user_id) == items

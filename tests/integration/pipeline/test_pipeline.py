@@ -133,11 +133,10 @@ def test_embedded_defaults(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
     with sqlite3.connect(database) as connection:
         imported = connection.execute('SELECT count(*) FROM "ImportedGame"').fetchone()[0]
     assert imported == result.response(Stage.LOAD).stats.imported_games_created > 0
-    folder = settings.data_dir / "imports" / USER
-    (receipt,) = (folder / "receipts").iterdir()  # stage 1's response, for a repeat of its import
-    assert receipt.suffix == ".json"
-    names = sorted(path.name for path in folder.iterdir() if path.is_file())
-    assert [name.split("-", 2)[2] for name in names] == [
+    names = sorted(path.name for path in (settings.data_dir / "imports" / USER).iterdir())
+    # Stage 1's stored responses (issue 30); the state, written once stage 3 committed.
+    assert names[-2:] == ["receipts", "state.json"]
+    assert [name.split("-", 2)[2] for name in names[:-2]] == [
         "enriched-wishlist.csv",  # the wishlist beside each stage's CSV, signed like it
         "enriched-wishlist.csv.sig",
         "enriched.csv",
@@ -496,7 +495,7 @@ def test_a_checkpoint_stage_2_did_not_sign_is_not_reused(
     reusing its rows would sign its made-up IGDB facts as the pipeline's own."""
     from datetime import UTC, datetime
 
-    from lambdas.clients.s3 import enriched_key_for, raw_key, run_stamp
+    from lambdas.clients.s3 import enriched_key_for, forget_library_state, raw_key, run_stamp
 
     settings = sandbox_settings_for(fresh_sandbox, tmp_path)
     context = StageContext.from_settings(settings)
@@ -510,6 +509,9 @@ def test_a_checkpoint_stage_2_did_not_sign_is_not_reused(
     ]
     key = enriched_key_for(raw_key(USER, run_stamp(datetime.now(UTC), "planted")))
     context.storage.put(key, encode_rows(planted, EnrichedGameRow))
+    # Without the committed state, stage 2 runs and looks for a checkpoint (with it, the same
+    # library ends after stage 1 and nothing is read at all).
+    forget_library_state(context.storage, USER)
     again = run(context, fresh_sandbox, "small", import_id="imp-again")
     assert again.success, again.as_dict()
     assert again.response(Stage.ENRICH).stats.reused == 0

@@ -79,7 +79,12 @@ def keep(context: StageContext, app_id: int) -> Any:
     async def go() -> Any:
         async with IgdbClient.from_settings(context.settings) as igdb:
             return await keep_filtered_app(
-                context.database(), igdb, user_id=USER, app_id=app_id, settings=context.settings
+                context.database(),
+                igdb,
+                user_id=USER,
+                app_id=app_id,
+                settings=context.settings,
+                storage=context.storage,
             )
 
     return asyncio.run(go())

@@ -27,7 +27,9 @@ from tests.integration.db.helpers import count
 
 from lambdas.database.users import ensure_user
 from lambdas.handlers import database_import, igdb_enrichment, steam_import
+from lambdas.models.events import Stage
 from lambdas.sql.engine import create_engine
+from lambdas.stages import skipped_response
 from steam_sandbox import Sandbox
 
 ASL = Path(__file__).parents[3] / "infra" / "statemachine" / "import.asl.json"
@@ -348,3 +350,84 @@ def test_an_unexpected_exception_lands_in_the_failure_path_with_the_import_id(
     assert detail["error_type"] == "KeyError"
     assert "a bug in stage 2" in detail["error"]
     assert detail["user_id"] == USER
+
+
+def _counts(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    try:
+        return {table: count(engine, table) for table in ("ImportedGame", "Game", "LibraryItem")}
+    finally:
+        engine.dispose()
+
+
+def test_an_unchanged_library_skips_stages_2_and_3_and_touches_no_row(
+    machine: Machine, router: LambdaRouter, fresh_sandbox: Sandbox, stage_environment: str
+) -> None:
+    first = machine.run({**request(fresh_sandbox, "small"), "import_id": "imp-a"}, name="imp-a")
+    assert first["status"] == "SUCCEEDED", machine.entered(first["executionArn"])
+    machine.outcome_events()
+    before = _counts(stage_environment)
+
+    again = machine.run({**request(fresh_sandbox, "small"), "import_id": "imp-b"}, name="imp-b")
+
+    assert again["status"] == "SUCCEEDED", machine.entered(again["executionArn"])
+    # stage 1 ran; the Choice after it skipped both later stages
+    assert router.stages()[3:] == ["SteamImport"]
+    entered = machine.entered(again["executionArn"])
+    assert entered == [
+        "SteamImport",
+        "CheckSteamImport",
+        "SkipIgdbEnrichment",
+        "SkipDatabaseImport",
+        "PublishCompleted",
+        "ImportSucceeded",
+    ]
+    assert _counts(stage_environment) == before
+    output = json.loads(again["output"])
+    steam, enrichment, database = output["steam"], output["enrichment"], output["database"]
+    assert steam["unchanged"] is True
+    # the Pass states answer what the pipeline's skipped stages answer
+    for stage, answer in ((Stage.ENRICH, enrichment), (Stage.LOAD, database)):
+        previous = steam if stage is Stage.ENRICH else enrichment
+        expected = skipped_response(stage, previous).model_dump(mode="json")
+        assert {key: expected[key] for key in answer} == answer
+    stats = enrichment["stats"]
+    assert stats["processed"] == steam["game_count"] == len(fresh_sandbox.ground_truth("small"))
+    assert stats["matched"] + stats["unmatched"] + stats["filtered"] == stats["processed"]
+    assert stats["reused"] == stats["matched"] + stats["unmatched"]
+    assert stats["igdb_requests"] == 0
+    assert database["unchanged"] is True
+    written = {
+        key: value for key, value in database["stats"].items() if key != "catalogue_verified"
+    }
+    assert not any(written.values())  # nothing created, updated or kept
+    (event,) = machine.outcome_events()
+    assert event["detail-type"] == "Steam Import Completed"
+    assert event["detail"]["unchanged"] is True
+    assert event["detail"]["database"] == database["stats"]
+
+
+def test_a_failed_stage_3_leaves_the_state_so_the_next_run_does_the_full_work(
+    machine: Machine, router: LambdaRouter, fresh_sandbox: Sandbox, stage_environment: str
+) -> None:
+    def broken(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        raise KeyError("stage 3 died before committing")
+
+    router.handlers[function_arn("DatabaseImportFunctionArn")] = broken
+    failed = machine.run(request(fresh_sandbox, "small"), name="imp-fail-0001")
+    assert failed["status"] == "FAILED"
+    assert _counts(stage_environment)["ImportedGame"] == 0
+    machine.outcome_events()
+
+    router.handlers[function_arn("DatabaseImportFunctionArn")] = database_import.handler
+    again = machine.run(request(fresh_sandbox, "small"), name="imp-fail-0002")
+
+    assert again["status"] == "SUCCEEDED", machine.entered(again["executionArn"])
+    assert router.stages()[3:] == ["SteamImport", "IgdbEnrichment", "DatabaseImport"]
+    output = json.loads(again["output"])
+    assert output["steam"]["unchanged"] is False
+    assert output["enrichment"]["changes"]["full"] is True  # no committed state to build on
+    loaded = output["database"]["stats"]
+    games = output["enrichment"]["stats"]["matched"] + output["enrichment"]["stats"]["unmatched"]
+    assert loaded["imported_games_created"] == games == _counts(stage_environment)["ImportedGame"]
+    assert output["database"]["unchanged"] is False

@@ -107,6 +107,9 @@ def test_invalid_steam_id_without_any_configuration() -> None:
         "wishlist_items": 0,
         "wishlist_reason": None,
         "wishlist_requests": 0,
+        "unchanged": False,
+        "s3_enriched_location": None,
+        "previous_stats": None,
     }
 
 

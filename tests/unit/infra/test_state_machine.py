@@ -47,6 +47,19 @@ def handler_of(state: dict[str, Any]) -> str:
     return str(functions()[function_of_task(state)]["Handler"])
 
 
+def conditions(rule: dict[str, Any]) -> list[dict[str, Any]]:
+    """The comparisons of one Choice rule, `And` rules opened."""
+    return (
+        [leaf for inner in rule["And"] for leaf in conditions(inner)] if "And" in rule else [rule]
+    )
+
+
+def success_rule(state: dict[str, Any]) -> dict[str, Any]:
+    """The Choice rule that sends a successful stage on (the others test more than success)."""
+    (rule,) = [rule for rule in state["Choices"] if rule.get("Variable", "").endswith(".success")]
+    return rule
+
+
 def targets(state: dict[str, Any]) -> list[str]:
     found = [state[key] for key in ("Next", "Default") if key in state]
     found += [choice["Next"] for choice in state.get("Choices", [])]
@@ -79,8 +92,8 @@ def test_the_success_path_runs_the_three_stages_in_order_then_publishes() -> Non
     while states()[name]["Type"] != "Succeed":
         state = states()[name]
         if state["Type"] == "Choice":
-            (rule,) = state["Choices"]
-            assert rule["Variable"].endswith(".success") and rule["BooleanEquals"] is True
+            rule = success_rule(state)
+            assert rule["BooleanEquals"] is True
             name = rule["Next"]
             continue
         if name in stage_tasks():
@@ -128,7 +141,7 @@ def test_every_raised_error_gets_its_own_error_code() -> None:
         state
         for state in states().values()
         if state["Type"] == "Choice"
-        and any(rule["Variable"] == "$.failure.error_type" for rule in state["Choices"])
+        and any(rule.get("Variable") == "$.failure.error_type" for rule in state["Choices"])
     ]
     mapped = {}
     for rule in classifier["Choices"]:
@@ -233,7 +246,7 @@ def test_every_path_names_a_field_of_the_models() -> None:
     shape = state_data_shape()
     for name, state in states().items():
         used = paths_in(state.get("Parameters", {})) + paths_in(state.get("ResultSelector", {}))
-        used += [rule["Variable"] for rule in state.get("Choices", [])]
+        used += [leaf["Variable"] for rule in state.get("Choices", []) for leaf in conditions(rule)]
         used += [state[key] for key in ("InputPath", "ErrorPath", "CausePath") if key in state]
         for path in used:
             if path.startswith("$$."):
@@ -253,7 +266,34 @@ def test_each_stage_gets_the_previous_response_which_is_a_valid_event() -> None:
         produced[state["ResultPath"]] = response_model
     for state in stage_tasks().values():
         choice = states()[state["Next"]]
-        assert choice["Choices"][0]["Variable"] == f"{state['ResultPath']}.success"
+        assert success_rule(choice)["Variable"] == f"{state['ResultPath']}.success"
+
+
+def test_a_stage_that_finds_nothing_to_do_skips_the_later_ones_with_their_answers() -> None:
+    """After stages 1 and 2, a successful `unchanged` answer leads, through Pass states that
+    write the skipped stages' responses where they would be, to the completion event."""
+    skipped: list[str] = []
+    for state in stage_tasks().values():
+        if handler_of(state) == STAGE_ORDER[-1]:
+            continue
+        choice = states()[state["Next"]]
+        (rule,) = [rule for rule in choice["Choices"] if "And" in rule]
+        variables = {leaf["Variable"]: leaf["BooleanEquals"] for leaf in conditions(rule)}
+        prefix = state["ResultPath"]
+        assert variables == {f"{prefix}.success": True, f"{prefix}.unchanged": True}
+        assert choice["Choices"].index(rule) < choice["Choices"].index(success_rule(choice))
+        name = rule["Next"]
+        while name != "PublishCompleted":
+            skip = states()[name]
+            assert skip["Type"] == "Pass", name
+            skipped.append(skip["ResultPath"])
+            (task,) = [t for t in stage_tasks().values() if t["ResultPath"] == skip["ResultPath"]]
+            _, response = STAGE_MODELS[handler_of(task)]
+            keys = {key.removesuffix(".$") for key in skip["Parameters"]}
+            assert keys <= set(response.model_fields), name
+            assert skip["Parameters"]["success"] is True and skip["Parameters"]["unchanged"]
+            name = skip["Next"]
+    assert skipped == ["$.enrichment", "$.database", "$.database"]
 
 
 def test_the_completion_event_carries_every_stage_s_stats() -> None:

@@ -82,6 +82,7 @@ LEAST_PRIVILEGE = {
     "DatabaseImportFunction": {
         "secretsmanager:GetSecretValue",
         "s3:GetObject",
+        "s3:PutObject",  # the user's committed state only
         "s3:ListBucket",  # it never lists; without it a missing signature is a 403, not a 404
     },
     # ListBucket: it never lists; without it a user's missing stage-1 receipt is a 403, not a 404.
@@ -134,7 +135,26 @@ def test_storage_permissions_stay_under_the_imports_prefix() -> None:
                     prefix = statement["Condition"]["StringLike"]["s3:prefix"]
                     assert prefix == "imports/*", name
                 else:
-                    assert resource == {"Fn::Sub": "${ImportsBucket.Arn}/imports/*"}, name
+                    assert resource in (
+                        {"Fn::Sub": "${ImportsBucket.Arn}/imports/*"},
+                        {"Fn::Sub": "${ImportsBucket.Arn}/imports/*/state.json"},
+                    ), name
+
+
+def test_the_committed_state_is_all_stage_3_writes() -> None:
+    """Stage 3 writes nothing of the bucket but `imports/*/state.json`; stage 1 reads the user's
+    state under the `imports/*` it already reads (its stored responses, issue 30)."""
+    state = {"Fn::Sub": "${ImportsBucket.Arn}/imports/*/state.json"}
+    for name, action, resource in (
+        ("SteamImportFunction", "s3:GetObject", {"Fn::Sub": "${ImportsBucket.Arn}/imports/*"}),
+        ("DatabaseImportFunction", "s3:PutObject", state),
+    ):
+        resources = [
+            statement["Resource"]
+            for statement in statements(functions()[name])
+            if action in actions(statement)
+        ]
+        assert resources == [resource], name
 
 
 @pytest.mark.parametrize("concurrency", [1, 2, 3])

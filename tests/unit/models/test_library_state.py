@@ -1,0 +1,70 @@
+"""The fingerprint a re-import compares with the committed state: one value however the library
+is read (stage 1's Steam answer, stage 2's raw CSV cells), and changed by exactly what matters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from lambdas.models.csv_codec import encode_rows, header_of, iter_records
+from lambdas.models.events import EnrichmentStats, LibraryState, ReuseWindows
+from lambdas.models.library_state import (
+    COMPARED_COLUMNS,
+    current_inputs,
+    fingerprint,
+    library_fingerprint,
+    record_key,
+)
+from lambdas.models.rows import RawGameRow
+from lambdas.models.steam import OwnedGame
+from lambdas.steam.library import _library_key, to_raw_row
+
+GAMES = [
+    OwnedGame(appid=730, name='Counter-Strike 2, "CS2"', playtime_forever=-5),
+    OwnedGame(appid=10, name="Nul\x00led\nname ™ 日本", playtime_forever=2**40),
+    OwnedGame(appid=440, name="Team Fortress 2", rtime_last_played=2**33, img_icon_url="e3f"),
+]
+NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
+WINDOWS = ReuseWindows.of(reuse_days=30, recheck_hours=24, type_ttl_days=7)
+
+
+def test_stage_1_and_stage_2_compute_the_same_fingerprint() -> None:
+    rows = [to_raw_row(game) for game in GAMES]
+    data = encode_rows(sorted(rows, key=lambda row: row.appid), RawGameRow)
+    header = header_of(RawGameRow)
+    indexes = [header.index(column) for column in COMPARED_COLUMNS]
+    from_cells = fingerprint(
+        record_key(record, indexes) for _, record in iter_records(data, RawGameRow)
+    )
+    assert _library_key(GAMES) == library_fingerprint(rows) == from_cells
+
+
+def test_what_the_database_stores_changes_it_and_the_two_week_playtime_does_not() -> None:
+    rows = [to_raw_row(game) for game in GAMES]
+    base = library_fingerprint(rows)
+    two_weeks = [rows[0].model_copy(update={"playtime_2weeks": 99}), *rows[1:]]
+    played = [rows[0].model_copy(update={"playtime_forever": 1}), *rows[1:]]
+    assert library_fingerprint(two_weeks) == base
+    assert library_fingerprint(played) != base
+    assert library_fingerprint(rows[1:]) != base
+
+
+def test_a_state_is_unchanged_only_with_the_same_inputs_inside_every_window() -> None:
+    inputs = current_inputs("abc", mode="library")
+    state = LibraryState(
+        user_id="u1",
+        inputs=inputs,
+        enriched_location="file:///x-enriched.csv",
+        matched_since=NOW - timedelta(days=29),
+        unmatched_since=NOW - timedelta(hours=23),
+        filtered_since=NOW - timedelta(days=6),
+        stats=EnrichmentStats(processed=3, matched=1, unmatched=1, filtered=1),
+    )
+    assert state.unchanged_for(inputs, NOW, WINDOWS)
+    assert not state.unchanged_for(current_inputs("abd", mode="library"), NOW, WINDOWS)
+    assert not state.unchanged_for(current_inputs("abc", mode="curate"), NOW, WINDOWS)
+    assert not state.unchanged_for(inputs, NOW + timedelta(hours=2), WINDOWS)  # unmatched due
+    assert not state.model_copy(update={"version": 0}).unchanged_for(inputs, NOW, WINDOWS)
+    # some apps were decided while Steam's store was down: the next import asks again
+    assert not state.model_copy(update={"recheck": True}).unchanged_for(inputs, NOW, WINDOWS)
+    reused = state.reused_stats()
+    assert reused.reused == 2 and reused.processed == 3
