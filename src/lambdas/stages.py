@@ -333,18 +333,12 @@ def _raw_wishlist_beside(storage: Storage, location: str, user_id: str) -> list[
 def _beside(
     storage: Storage, location: str, user_id: str, model: type[WishlistRow], what: str
 ) -> list[WishlistRow]:
-    from lambdas.clients.s3 import wishlist_key_for
-    from lambdas.errors import LocationNotFoundError
+    from lambdas.clients.s3 import get_wishlist_beside
     from lambdas.models.csv_codec import decode_rows
 
-    sibling = wishlist_key_for(storage.key_of(location, user_id=user_id))
-    if sibling is None:
-        return []
-    try:
-        data = storage.get(storage.location_of(sibling), user_id=user_id)
-    except LocationNotFoundError:
-        return []
-    return decode_rows(data, model, what=what)
+    key = storage.key_of(location, user_id=user_id)
+    data = get_wishlist_beside(storage, key, user_id=user_id)
+    return [] if data is None else decode_rows(data, model, what=what)
 
 
 def _commit_state(event: DatabaseImportEvent, context: StageContext, *, mode: str) -> None:

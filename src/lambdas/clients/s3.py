@@ -110,6 +110,17 @@ def wishlist_key_for(key: str) -> str | None:
     return None
 
 
+def get_wishlist_beside(storage: Storage, key: str, *, user_id: str) -> bytes | None:
+    """The wishlist CSV stored beside the CSV at `key`; None when there is none."""
+    sibling = wishlist_key_for(key)
+    if sibling is None:
+        return None
+    try:
+        return storage.get(storage.location_of(sibling), user_id=user_id)
+    except LocationNotFoundError:
+        return None
+
+
 #: The user's committed import state (models.library_state), beside the user's CSVs.
 STATE_NAME = "state.json"
 

@@ -16,6 +16,7 @@ from lambdas.clients.igdb import IgdbClient
 from lambdas.clients.s3 import (
     Storage,
     enriched_key_for,
+    get_wishlist_beside,
     user_prefix,
     validate_user_id,
     wishlist_key_for,
@@ -581,14 +582,8 @@ def _decode_line(line: bytes) -> EnrichedGameRow:
 
 def _read_wishlist(storage: Storage, user_id: str, key: str) -> list[WishlistRow]:
     """The wishlist stage 1 stored beside the raw CSV; none when it stored none."""
-    sibling = wishlist_key_for(key)
-    if sibling is None:
-        return []
-    try:
-        data = storage.get(storage.location_of(sibling), user_id=user_id)
-    except LocationNotFoundError:
-        return []
-    return decode_rows(data, WishlistRow, what="wishlist CSV")
+    data = get_wishlist_beside(storage, key, user_id=user_id)
+    return [] if data is None else decode_rows(data, WishlistRow, what="wishlist CSV")
 
 
 def _wish(item: WishlistRow, row: EnrichedGameRow, *, owned: bool) -> EnrichedWishlistRow:
