@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 import uuid
@@ -251,7 +252,16 @@ def main(argv: list[str]) -> int:
     spec_path, out_path = (Path(arg) for arg in argv)
     configure_logging(level="WARNING", log_format="json", stream=sys.stderr)
     spec = json.loads(spec_path.read_text())
-    figures = asyncio.run(run_case(spec))
+    profile_to = os.environ.get("BENCH_PROFILE")  # a folder: one cProfile dump per phase
+    if profile_to:
+        import cProfile
+
+        phase = "-".join(spec.get("phases", ["all"]))
+        with cProfile.Profile() as profiler:
+            figures = asyncio.run(run_case(spec))
+        profiler.dump_stats(Path(profile_to) / f"{spec.get('label', 'case')}-{phase}.prof")
+    else:
+        figures = asyncio.run(run_case(spec))
     out_path.write_text(json.dumps(figures, indent=2, default=str))
     return 0
 
