@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 import httpx
@@ -39,7 +42,13 @@ from lambdas.models.library_state import (
     wishlist_input,
 )
 from lambdas.models.rows import INT4_MAX, INT4_MIN, UINT32_MAX, RawGameRow, WishlistRow
-from lambdas.models.steam import OwnedGame, PlayerSummary, SteamAccountRef, parse_steam_account
+from lambdas.models.steam import (
+    OwnedGame,
+    PlayerSummary,
+    SteamAccountRef,
+    WishlistBody,
+    parse_steam_account,
+)
 from lambdas.models.text import clean_steam_text
 
 log = structlog.get_logger()
@@ -93,6 +102,13 @@ async def fetch_library(
     steam: SteamClient, ref: SteamAccountRef, *, include_free_sub: bool = False
 ) -> SteamLibrary:
     """Resolve the account and fetch its games, telling private from missing from empty."""
+    steam_id64, profile = await _public_profile(steam, ref)
+    games = await _owned_games(steam, steam_id64, include_free_sub=include_free_sub)
+    return SteamLibrary(steam_id64=steam_id64, profile=profile, games=games)
+
+
+async def _public_profile(steam: SteamClient, ref: SteamAccountRef) -> tuple[int, PlayerSummary]:
+    """The account's SteamID64 and summary; PROFILE_NOT_FOUND or PRIVATE_PROFILE otherwise."""
     steam_id64 = ref.steam_id64
     if steam_id64 is None:
         assert ref.vanity is not None
@@ -105,14 +121,57 @@ async def fetch_library(
             f"the Steam profile {steam_id64} is private; set Profile and Game details to Public "
             "in Steam's privacy settings, then import again"
         )
+    return steam_id64, profile
+
+
+async def _owned_games(
+    steam: SteamClient, steam_id64: int, *, include_free_sub: bool
+) -> list[OwnedGame]:
+    """The public profile's owned apps, one per app id, in app id order."""
     owned = await steam.get_owned_games(steam_id64, include_free_sub=include_free_sub)
     if owned.game_count is None and owned.games is None:
         raise PrivateProfileError(
             f"the game details of Steam profile {steam_id64} are private; set Game details to "
             "Public in Steam's privacy settings, then import again"
         )
-    games = sorted(_unique_by_appid(owned.games or []), key=lambda game: game.appid)
-    return SteamLibrary(steam_id64=steam_id64, profile=profile, games=games)
+    return sorted(_unique_by_appid(owned.games or []), key=attrgetter("appid"))
+
+
+async def fetch_library_and_wishlist(
+    steam: SteamClient,
+    ref: SteamAccountRef,
+    *,
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    known_names: Callable[[], dict[int, str]] = dict,
+) -> tuple[SteamLibrary, WishlistFetch]:
+    """`fetch_library` and `fetch_wishlist` (when IMPORT_WISHLIST), the wishlist asked for at
+    the same time as the owned games once the profile is known to be public: the two answers
+    cost one round trip, not two. `known_names` is only called when the wishlist has apps the
+    user does not own."""
+    steam_id64, profile = await _public_profile(steam, ref)
+    wished = (
+        asyncio.ensure_future(_wishlist_answer(steam, steam_id64))
+        if settings.import_wishlist
+        else None
+    )
+    try:
+        games = await _owned_games(
+            steam, steam_id64, include_free_sub=settings.steam_include_free_sub
+        )
+    except BaseException:
+        if wished is not None:  # the owned import failed: its wishlist is not wanted
+            wished.cancel()
+            await asyncio.gather(wished, return_exceptions=True)
+        raise
+    library = SteamLibrary(steam_id64=steam_id64, profile=profile, games=games)
+    if wished is None:
+        return library, WishlistFetch(WishlistOutcome.OFF)
+    answer = await wished
+    wishlist = await _wishlist_of(
+        answer, library, settings=settings, transport=transport, known_names=known_names
+    )
+    return library, wishlist
 
 
 async def fetch_wishlist(
@@ -131,29 +190,62 @@ async def fetch_wishlist(
     fails after its retries (429, 5xx, an unreadable answer, …) is SKIPPED with its code and
     message.
     """
+    answer = await _wishlist_answer(steam, library.steam_id64)
+    return await _wishlist_of(
+        answer,
+        library,
+        settings=settings,
+        transport=transport,
+        known_names=lambda: known_names or {},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _WishlistAnswer:
+    """GetWishlist's answer (None when the call failed: `failure` says why) and its requests."""
+
+    body: WishlistBody | None
+    requests: int
+    failure: str | None = None
+
+
+async def _wishlist_answer(steam: SteamClient, steam_id64: int) -> _WishlistAnswer:
     before = steam.keyless_requests_sent
     try:
-        body = await steam.get_wishlist(library.steam_id64)
+        body = await steam.get_wishlist(steam_id64)
     except PipelineError as exc:
         log.warning("steam.wishlist_skipped", error_code=exc.code, error=exc.message)
-        return WishlistFetch(
-            WishlistOutcome.SKIPPED,
-            reason=f"{exc.code}: {exc.message}",
-            requests=steam.keyless_requests_sent - before,
-        )
-    requests = steam.keyless_requests_sent - before
+        requests = steam.keyless_requests_sent - before
+        return _WishlistAnswer(None, requests, f"{exc.code}: {exc.message}")
+    return _WishlistAnswer(body, steam.keyless_requests_sent - before)
+
+
+async def _wishlist_of(
+    answer: _WishlistAnswer,
+    library: SteamLibrary,
+    *,
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    known_names: Callable[[], dict[int, str]],
+) -> WishlistFetch:
+    """`fetch_wishlist`'s rows of GetWishlist's answer."""
+    requests = answer.requests
+    if answer.body is None:
+        return WishlistFetch(WishlistOutcome.SKIPPED, reason=answer.failure, requests=requests)
     items = list(
-        {item.appid: item for item in body.items or () if 0 < item.appid <= UINT32_MAX}.values()
+        {
+            item.appid: item for item in answer.body.items or () if 0 < item.appid <= UINT32_MAX
+        }.values()
     )
     if not items:
         outcome = WishlistOutcome.EMPTY if library.profile.is_public else WishlistOutcome.PRIVATE
         return WishlistFetch(outcome, requests=requests)
-    owned = {game.appid: game.name for game in library.games}
-    known = known_names or {}
+    wished = {item.appid for item in items}
+    owned = {game.appid: game.name for game in library.games if game.appid in wished}
+    unowned = [item.appid for item in items if item.appid not in owned]
+    known = known_names() if unowned else {}
     names, store_calls = await _store_names(
-        [item.appid for item in items if item.appid not in owned and not known.get(item.appid)],
-        settings,
-        transport,
+        [app for app in unowned if not known.get(app)], settings, transport
     )
     names = {**known, **names}
     rows = [
@@ -233,11 +325,54 @@ def _raw_values(game: OwnedGame) -> dict[str, Any]:
     )
 
 
+#: An owned game's compared values, in COMPARED_COLUMNS' order (`_library_key` unpacks them).
+_compared_of_game = attrgetter(*COMPARED_COLUMNS)
+assert COMPARED_COLUMNS == (
+    "appid",
+    "name",
+    "playtime_forever",
+    "playtime_windows_forever",
+    "playtime_mac_forever",
+    "playtime_linux_forever",
+    "playtime_deck_forever",
+    "rtime_last_played",
+    "img_icon_url",
+)
+
+
 def _library_key(games: list[OwnedGame]) -> str:
-    """`library_fingerprint` of the rows `to_raw_row` makes of `games`, without making them."""
+    """`library_fingerprint` of the rows `to_raw_row` makes of `games`, without making them.
+
+    When every number is already within what its column holds and no text holds NUL (Steam's
+    answers, once the model dropped NUL, always), the cells are the values as sent: the
+    per-game work is one tuple of strings.
+    """
+    values = list(map(_compared_of_game, games))
+    if not _stored_as_sent(values):
+        return fingerprint(
+            tuple(str(cells[column]) for column in COMPARED_COLUMNS)
+            for cells in map(_raw_values, games)
+        )
     return fingerprint(
-        tuple(str(values[column]) for column in COMPARED_COLUMNS)
-        for values in map(_raw_values, games)
+        (str(app), name, str(p1), str(p2), str(p3), str(p4), str(p5), str(last), icon)
+        for app, name, p1, p2, p3, p4, p5, last, icon in values
+    )
+
+
+def _stored_as_sent(values: list[tuple[Any, ...]]) -> bool:
+    """Whether `_raw_values` keeps every compared value of `values` (`_compared_of_game`
+    tuples) as it is: no number clamped, no NUL dropped. Column by column: the smallest and
+    largest number against the range, the text joined."""
+    if not values:
+        return True
+    columns = list(zip(*values, strict=True))
+    playtimes, last = columns[2:7], columns[7]
+    return (
+        all(min(column) >= 0 and max(column) <= INT4_MAX for column in playtimes)
+        and min(last) >= 0
+        and max(last) <= UINT32_MAX
+        and "\x00" not in "".join(columns[1])
+        and "\x00" not in "".join(columns[8])
     )
 
 
@@ -293,17 +428,12 @@ async def import_steam_library(
     ref = parse_steam_account(account)
     started = time.perf_counter()
     async with SteamClient.from_settings(settings, transport=transport) as steam:
-        library = await fetch_library(steam, ref, include_free_sub=settings.steam_include_free_sub)
-        wishlist = (
-            await fetch_wishlist(
-                steam,
-                library,
-                settings=settings,
-                transport=transport,
-                known_names=_previous_names(storage, user_id),
-            )
-            if settings.import_wishlist
-            else WishlistFetch(WishlistOutcome.OFF)
+        library, wishlist = await fetch_library_and_wishlist(
+            steam,
+            ref,
+            settings=settings,
+            transport=transport,
+            known_names=lambda: _previous_names(storage, user_id),
         )
     steam_requests = steam.requests_sent
     state = None if refresh_metadata else read_library_state(storage, user_id)
