@@ -79,3 +79,10 @@ def test_a_state_is_unchanged_only_with_the_same_inputs_inside_every_window() ->
     assert not state.model_copy(update={"recheck": True}).unchanged_for(inputs, NOW, WINDOWS)
     reused = state.reused_stats()
     assert reused.reused == 2 and reused.processed == 3
+
+
+def test_cells_holding_nul_are_never_taken_for_other_cells() -> None:
+    """The cells are joined by NUL; a cell that holds one must not make two keys alike."""
+    assert fingerprint([("1", "a\x00b", "c")]) != fingerprint([("1", "a", "b\x00c")])
+    assert fingerprint([("1", "a", "")]) != fingerprint([("1", "", "a")])
+    assert fingerprint([]) != fingerprint([("",)])
