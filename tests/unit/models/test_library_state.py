@@ -17,7 +17,7 @@ from lambdas.models.library_state import (
     record_key,
 )
 from lambdas.models.rows import RawGameRow
-from lambdas.models.steam import OwnedGame
+from lambdas.models.steam import OwnedGame, OwnedGamesResponse
 from lambdas.steam.library import _library_key, to_raw_row
 
 GAMES = [
@@ -86,3 +86,16 @@ def test_cells_holding_nul_are_never_taken_for_other_cells() -> None:
     assert fingerprint([("1", "a\x00b", "c")]) != fingerprint([("1", "a", "b\x00c")])
     assert fingerprint([("1", "a", "")]) != fingerprint([("1", "", "a")])
     assert fingerprint([]) != fingerprint([("",)])
+
+
+def test_steam_text_is_cleaned_for_the_whole_answer_at_once() -> None:
+    """NUL (sent as \\u0000) is dropped from every name and icon of an answer that holds one;
+    the other games are kept as sent."""
+    answer = (
+        b'{"response": {"game_count": 2, "games": ['
+        b'{"appid": 10, "name": "Nul\\u0000led", "img_icon_url": "a\\u0000b"},'
+        b'{"appid": 20, "name": "Plain \\u00e9", "playtime_forever": 3}]}}'
+    )
+    games = OwnedGamesResponse.model_validate_json(answer).response.games or []
+    assert [(game.name, game.img_icon_url) for game in games] == [("Nulled", "ab"), ("Plain é", "")]
+    assert games[1].playtime_forever == 3
