@@ -6,7 +6,7 @@ import asyncio
 import gc
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -49,6 +49,7 @@ from lambdas.models.steam import (
     PlayerSummary,
     SteamAccountRef,
     WishlistBody,
+    WishlistItem,
     parse_steam_account,
 )
 from lambdas.models.text import clean_steam_text, storable_text
@@ -63,6 +64,8 @@ class SteamLibrary:
     steam_id64: int
     profile: PlayerSummary
     games: list[OwnedGame]
+    #: `_library_key(games)`, when the fetch was asked to compute it.
+    fingerprint: str | None = None
 
 
 class WishlistOutcome(StrEnum):
@@ -146,34 +149,50 @@ async def fetch_library_and_wishlist(
     settings: Settings,
     transport: httpx.AsyncBaseTransport | None = None,
     known_names: Callable[[], dict[int, str]] = dict,
+    fingerprint: bool = False,
 ) -> tuple[SteamLibrary, WishlistFetch]:
-    """`fetch_library` and `fetch_wishlist` (when IMPORT_WISHLIST), the wishlist asked for at
-    the same time as the owned games once the profile is known to be public: the two answers
-    cost one round trip, not two. `known_names` is only called when the wishlist has apps the
-    user does not own."""
+    """`fetch_library` and `fetch_wishlist` (when IMPORT_WISHLIST) at once: once the profile is
+    known to be public, the wishlist is asked for beside the owned games, and the store for
+    the names of the wishlisted apps `known_names` (the previous wishlist's) does not hold as
+    soon as the wishlist is in, while the owned games still arrive. The three answers cost
+    about one round trip, not three. With `fingerprint`, the library's `_library_key` is
+    computed too (`SteamLibrary.fingerprint`)."""
     steam_id64, profile = await _public_profile(steam, ref)
-    wished = (
-        asyncio.ensure_future(_wishlist_answer(steam, steam_id64))
-        if settings.import_wishlist
-        else None
-    )
-    try:
-        games = await _owned_games(
-            steam, steam_id64, include_free_sub=settings.steam_include_free_sub
+    async with AsyncExitStack() as clients:  # a store client is closed once all is in
+        wished = (
+            asyncio.ensure_future(
+                _wishlist_and_names(
+                    steam,
+                    steam_id64,
+                    settings=settings,
+                    transport=transport,
+                    known_names=known_names,
+                    clients=clients,
+                )
+            )
+            if settings.import_wishlist
+            else None
         )
-    except BaseException:
-        if wished is not None:  # the owned import failed: its wishlist is not wanted
-            wished.cancel()
-            await asyncio.gather(wished, return_exceptions=True)
-        raise
-    library = SteamLibrary(steam_id64=steam_id64, profile=profile, games=games)
-    if wished is None:
-        return library, WishlistFetch(WishlistOutcome.OFF)
-    answer = await wished
-    wishlist = await _wishlist_of(
-        answer, library, settings=settings, transport=transport, known_names=known_names
-    )
-    return library, wishlist
+        try:
+            games = await _owned_games(
+                steam, steam_id64, include_free_sub=settings.steam_include_free_sub
+            )
+            key = _library_key(games) if fingerprint else None
+        except BaseException:
+            if wished is not None:  # the owned import failed: its wishlist is not wanted
+                await _cancelled(wished)
+            raise
+        library = SteamLibrary(steam_id64=steam_id64, profile=profile, games=games, fingerprint=key)
+        if wished is None:
+            return library, WishlistFetch(WishlistOutcome.OFF)
+        answer, names, store_calls = await wished
+    return library, _wishlist_rows(answer, library, names, store_calls)
+
+
+async def _cancelled(task: asyncio.Future[Any]) -> None:
+    """Cancel `task` and wait for it to end (whatever it raises: its result is not wanted)."""
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def fetch_wishlist(
@@ -192,14 +211,17 @@ async def fetch_wishlist(
     fails after its retries (429, 5xx, an unreadable answer, …) is SKIPPED with its code and
     message.
     """
-    answer = await _wishlist_answer(steam, library.steam_id64)
-    return await _wishlist_of(
-        answer,
-        library,
-        settings=settings,
-        transport=transport,
-        known_names=lambda: known_names or {},
-    )
+    async with AsyncExitStack() as clients:
+        answer, names, store_calls = await _wishlist_and_names(
+            steam,
+            library.steam_id64,
+            settings=settings,
+            transport=transport,
+            known_names=lambda: known_names or {},
+            clients=clients,
+            owned=frozenset(game.appid for game in library.games),
+        )
+    return _wishlist_rows(answer, library, names, store_calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,46 +232,59 @@ class _WishlistAnswer:
     requests: int
     failure: str | None = None
 
+    def items(self) -> list[WishlistItem]:
+        """The wished apps, one per app id (in range), in Steam's order."""
+        if self.body is None:
+            return []
+        return list(
+            {
+                item.appid: item for item in self.body.items or () if 0 < item.appid <= UINT32_MAX
+            }.values()
+        )
 
-async def _wishlist_answer(steam: SteamClient, steam_id64: int) -> _WishlistAnswer:
+
+async def _wishlist_and_names(
+    steam: SteamClient,
+    steam_id64: int,
+    *,
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    known_names: Callable[[], dict[int, str]],
+    clients: AsyncExitStack,
+    owned: frozenset[int] = frozenset(),
+) -> tuple[_WishlistAnswer, dict[int, str], int]:
+    """GetWishlist's answer, the names of its apps (`known_names`, else the store's, asked for
+    the apps neither names nor `owned` holds) and the GetItems calls that took."""
     before = steam.keyless_requests_sent
     try:
         body = await steam.get_wishlist(steam_id64)
     except PipelineError as exc:
         log.warning("steam.wishlist_skipped", error_code=exc.code, error=exc.message)
         requests = steam.keyless_requests_sent - before
-        return _WishlistAnswer(None, requests, f"{exc.code}: {exc.message}")
-    return _WishlistAnswer(body, steam.keyless_requests_sent - before)
+        return _WishlistAnswer(None, requests, f"{exc.code}: {exc.message}"), {}, 0
+    answer = _WishlistAnswer(body, steam.keyless_requests_sent - before)
+    items = answer.items()
+    if not items:
+        return answer, {}, 0
+    known = known_names()
+    unnamed = [i.appid for i in items if i.appid not in owned and not known.get(i.appid)]
+    names, store_calls = await _store_names(unnamed, settings, transport, clients)
+    return answer, {**known, **names}, store_calls
 
 
-async def _wishlist_of(
-    answer: _WishlistAnswer,
-    library: SteamLibrary,
-    *,
-    settings: Settings,
-    transport: httpx.AsyncBaseTransport | None,
-    known_names: Callable[[], dict[int, str]],
+def _wishlist_rows(
+    answer: _WishlistAnswer, library: SteamLibrary, names: dict[int, str], store_calls: int
 ) -> WishlistFetch:
-    """`fetch_wishlist`'s rows of GetWishlist's answer."""
-    requests = answer.requests
+    """`fetch_wishlist`'s rows of GetWishlist's answer: an owned app has its library name."""
+    requests = answer.requests + store_calls
     if answer.body is None:
         return WishlistFetch(WishlistOutcome.SKIPPED, reason=answer.failure, requests=requests)
-    items = list(
-        {
-            item.appid: item for item in answer.body.items or () if 0 < item.appid <= UINT32_MAX
-        }.values()
-    )
+    items = answer.items()
     if not items:
         outcome = WishlistOutcome.EMPTY if library.profile.is_public else WishlistOutcome.PRIVATE
         return WishlistFetch(outcome, requests=requests)
     wished = {item.appid for item in items}
     owned = {game.appid: game.name for game in library.games if game.appid in wished}
-    unowned = [item.appid for item in items if item.appid not in owned]
-    known = known_names() if unowned else {}
-    names, store_calls = await _store_names(
-        [app for app in unowned if not known.get(app)], settings, transport
-    )
-    names = {**known, **names}
     rows = [
         WishlistRow(
             appid=item.appid,
@@ -260,19 +295,24 @@ async def _wishlist_of(
         )
         for item in sorted(items, key=lambda item: (item.priority, item.appid))
     ]
-    return WishlistFetch(WishlistOutcome.IMPORTED, rows, requests=requests + store_calls)
+    return WishlistFetch(WishlistOutcome.IMPORTED, rows, requests=requests)
 
 
 async def _store_names(
-    app_ids: list[int], settings: Settings, transport: httpx.AsyncBaseTransport | None
+    app_ids: list[int],
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    clients: AsyncExitStack,
 ) -> tuple[dict[int, str], int]:
-    """The store's names of `app_ids` and the GetItems calls it took; none when it fails."""
+    """The store's names of `app_ids` and the GetItems calls it took; none when it fails. Its
+    client is closed with `clients` (once every answer of the fetch is in: a transport shared
+    with a request still under way is not closed under it)."""
     if not app_ids:
         return {}, 0
     store = SteamStoreClient.from_settings(settings, transport=transport)
     try:
-        async with store:
-            found = await store.get_app_types(app_ids)
+        await clients.enter_async_context(store)
+        found = await store.get_app_types(app_ids)
     except PipelineError as exc:
         log.warning("steam.wishlist_names_missing", error_code=exc.code, error=exc.message)
         return {}, store.calls_sent
@@ -280,8 +320,9 @@ async def _store_names(
 
 
 def _previous_names(storage: Storage, user_id: str) -> dict[int, str]:
-    """The names of the user's latest stored wishlist, so a re-import asks the store only about
-    apps wishlisted since; none when there is no readable one."""
+    """The names of the user's latest stored wishlist (an owned app's is its library name), so
+    a re-import asks the store only about apps wishlisted since; none when there is no
+    readable one."""
     stored = sorted(
         key for key in storage.list_keys(user_prefix(user_id)) if key.endswith(_WISHLIST_SUFFIX)
     )
@@ -296,7 +337,7 @@ def _previous_names(storage: Storage, user_id: str) -> dict[int, str]:
     except (MalformedCsvError, LocationNotFoundError) as exc:
         log.warning("steam.previous_wishlist_unusable", key=stored[-1], error=exc.message)
         return {}
-    return {row.appid: row.name for row in rows if row.name and not row.owned}
+    return {row.appid: row.name for row in rows if row.name}
 
 
 def _unique_by_appid(games: list[OwnedGame]) -> list[OwnedGame]:
@@ -389,7 +430,7 @@ def reuse_windows(settings: Settings) -> ReuseWindows:
 
 def _unchanged(
     state: LibraryState,
-    games: list[OwnedGame],
+    library: SteamLibrary,
     wishlist: WishlistFetch,
     settings: Settings,
     now: datetime,
@@ -397,7 +438,7 @@ def _unchanged(
     """Whether the library, the wishlist and the mode are as committed and nothing is due. A
     wishlist not fetched (skipped, off) counts as the committed one, never as an empty one."""
     inputs = current_inputs(
-        _library_key(games),
+        library.fingerprint or _library_key(library.games),
         mode=settings.import_mode,
         wishlist=wishlist_input(wishlist.outcome.value, wishlist.rows, state),
     )
@@ -470,6 +511,7 @@ async def _import_library(
     validate_user_id(user_id)
     ref = parse_steam_account(account)
     started = time.perf_counter()
+    state = None if refresh_metadata else read_library_state(storage, user_id)
     async with SteamClient.from_settings(settings, transport=transport) as steam:
         library, wishlist = await fetch_library_and_wishlist(
             steam,
@@ -477,10 +519,10 @@ async def _import_library(
             settings=settings,
             transport=transport,
             known_names=lambda: _previous_names(storage, user_id),
+            fingerprint=state is not None,  # compared with the state's
         )
     steam_requests = steam.requests_sent
-    state = None if refresh_metadata else read_library_state(storage, user_id)
-    if state is not None and _unchanged(state, library.games, wishlist, settings, now):
+    if state is not None and _unchanged(state, library, wishlist, settings, now):
         log.info(
             "stage.finished",
             stage="steam_import",
