@@ -35,7 +35,7 @@ from sqlalchemy.sql import FromClause
 
 from lambdas.database.tables import TIMESTAMP3, AppTables
 from lambdas.models.app_enums import IgdbMatchStatus, Storefront
-from lambdas.sql.dialect import Dialect, Record, Spec, records_param
+from lambdas.sql.dialect import Dialect, Record, Spec
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,9 @@ class Writer:
         return literal(self.now, TIMESTAMP3)
 
     def run(self, statement: Any, records: list[Record], **more: list[Record]) -> Any:
-        params = records_param(records)
+        params = self.dialect.records_param(records)
         for name, extra in more.items():
-            params.update(records_param(extra, name=name))
+            params.update(self.dialect.records_param(extra, name=name))
         return self.connection.execute(statement, params)
 
 
