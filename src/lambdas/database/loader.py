@@ -247,7 +247,7 @@ def _write(
     recorded: bool,
 ) -> ImportStats:
     stored, kept = upserts.count_backwards(w, payload.imported_games)
-    placed = placement.already_placed(w, recorded=recorded)
+    placed = placement.already_placed(w, payload.library_items, recorded=recorded)
     created, updated = upserts.upsert_imported_games(w, payload.imported_games)
     new_games = {record["id"] for record in payload.games}
     games: list[str] = []
