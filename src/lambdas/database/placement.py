@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, Text, and_, cast, literal, select
 from sqlalchemy.sql import CompoundSelect, Select
 
-from lambdas.database.upserts import Writer, _enum_value
+from lambdas.database.upserts import Writer, _among, _enum_value
 from lambdas.models.app_enums import IgdbMatchStatus, Storefront
 from lambdas.sql.dialect import Record, Spec
 from lambdas.state.placement import OWNED, WISHLIST, placement_table
@@ -37,14 +37,15 @@ def already_placed(w: Writer, records: list[Record], *, recorded: bool) -> froze
     placed only as a wishlist item is not among them: bought, it is owned for the first time."""
     imported = w.tables.imported
     r = w.dialect.recordset(_SENT, name="sent")
-    sent = select(r.c.storefrontGameId).where(r.c.storefrontGameId.is_not(None))
+    sent = select(r.c.storefrontGameId)
     matched = _enum_value(imported.c.igdbMatchStatus, IgdbMatchStatus.MATCHED.value)
     matched_apps = select(imported.c.storefrontGameId).where(
         imported.c.userId == w.owner,
         imported.c.storefront == _enum_value(imported.c.storefront, Storefront.STEAM.value),
         imported.c.igdbMatchStatus == matched,
         imported.c.deletedAt.is_(None),
-        imported.c.storefrontGameId.in_(sent),
+        imported.c.storefrontGameId.is_not(None),
+        _among(imported.c.storefrontGameId, sent),
     )
     stmt: Select[Any] | CompoundSelect[Any] = matched_apps
     if recorded:
@@ -53,11 +54,7 @@ def already_placed(w: Writer, records: list[Record], *, recorded: bool) -> froze
             select(cast(placed.app_id, Text)).where(
                 placed.user_id == w.owner,
                 placed.source != WISHLIST,
-                placed.app_id.in_(
-                    select(cast(r.c.storefrontGameId, BigInteger)).where(
-                        r.c.storefrontGameId.is_not(None)
-                    )
-                ),
+                _among(placed.app_id, select(cast(r.c.storefrontGameId, BigInteger))),
             )
         )
     apps = [{"storefrontGameId": record["storefrontGameId"]} for record in records]
