@@ -138,12 +138,14 @@ def build_payload(
             continue
         games.setdefault(row.igdb_id, []).append(_MatchedApp.of(row, shared))
         wishlist_items.append({"igdbId": row.igdb_id, "storefrontGameId": str(row.appid)})
+    for values in kept.values():  # ids in place: a copy of 20,000 records would stay as RSS
+        values["id"] = new_id()
     by_game = {igdb: sorted(apps, key=lambda r: r.appid) for igdb, apps in sorted(games.items())}
     matched = [row for apps in by_game.values() for row in apps]
     genres = _unique_refs(ref for row in matched for ref in row.genres)
     platforms = _unique_refs(ref for row in matched for ref in row.platforms)
     return ImportPayload(
-        imported_games=[{"id": new_id(), **values} for values in kept.values()],
+        imported_games=list(kept.values()),
         genres=[genre_record(ref, new_id()) for ref in genres],
         platforms=[platform_record(ref, new_id()) for ref in platforms],
         games=_games(by_game, new_id),
