@@ -134,7 +134,7 @@ def _shared(items: Any, model: type[BaseModel], shared: dict[Any, Any]) -> Any:
     platforms, so each is validated once and the games (and the process cache) share them."""
     if not isinstance(items, list):
         return items
-    out = []
+    out: list[Any] = []
     for item in items:
         if isinstance(item, dict):
             try:
@@ -194,9 +194,7 @@ def read_answers(batch: Sequence[SubQuery], content: bytes) -> list[list[Any]]:
                 if isinstance(row, dict):
                     _share_references(row.get("game") if "game" in row else row, shared)
         try:
-            parsed = _typed_answers(tuple(sub.endpoint for sub in batch)).validate_python(
-                decoded
-            )
+            parsed = _typed_answers(tuple(sub.endpoint for sub in batch)).validate_python(decoded)
         except ValidationError:
             pass  # anything unusual (a malformed row, a missing answer): the row-by-row path
         else:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import httpx
 import structlog
 
 from lambdas.clients.budget import budget_share
-from lambdas.clients.igdb import IgdbClient
+from lambdas.clients.igdb import IgdbClient, SteamLookup, process_caches
+from lambdas.clients.igdb_multiquery import MAX_KEYS_PER_SUBQUERY, MAX_SUBQUERIES
 from lambdas.clients.s3 import (
     Storage,
     enriched_key_for,
@@ -80,6 +85,8 @@ from lambdas.models.rows import (
 from lambdas.models.steam_store import StoreType
 
 log = structlog.get_logger()
+
+T = TypeVar("T")
 
 Progress = Callable[[str, int, int], None]
 
@@ -219,21 +226,16 @@ async def enrich_library(
     raw.forget_records()  # every row needed is parsed: only the app order is kept
     asked = [*pending, *wished]
     costs = _Costs()
-    types, unsure = await _store_types(
-        asked, settings, app_cache, costs, now=now, transport=transport
-    )
-    progress("classified", len(raw.apps), len(raw.apps))
-    settled = _settle(asked, types, kept)
-    answers = await _igdb_answers(
+    types, unsure, settled, answers = await _look_up(
         asked,
-        types,
-        settled,
         settings,
         app_cache,
         costs,
+        kept=kept,
         now=now,
         transport=transport,
         use_cached=not refresh_metadata,
+        progress=lambda: progress("classified", len(raw.apps), len(raw.apps)),
     )
     progress("matched", len(pending), len(pending))
 
@@ -623,15 +625,12 @@ async def prefetch_shared(
     """
     unique = list({row.appid: row for row in rows}.values())
     costs = _Costs()
-    types, _ = await _store_types(unique, settings, app_cache, costs, now=now, transport=transport)
-    settled = _settle(unique, types, frozenset())
-    await _igdb_answers(
+    await _look_up(
         unique,
-        types,
-        settled,
         settings,
         app_cache,
         costs,
+        kept=frozenset(),
         now=now,
         transport=transport,
         use_cached=True,
@@ -639,6 +638,168 @@ async def prefetch_shared(
     stats = EnrichmentStats(processed=len(unique), **costs.as_stats())
     log.info("enrichment.prefetched", **stats.model_dump(exclude_defaults=True))
     return stats
+
+
+async def _look_up(
+    asked: Sequence[RawGameRow],
+    settings: Settings,
+    app_cache: AppCache,
+    costs: _Costs,
+    *,
+    kept: frozenset[int],
+    now: datetime,
+    transport: httpx.AsyncBaseTransport | None,
+    use_cached: bool,
+    progress: Callable[[], None] = lambda: None,
+) -> tuple[dict[int, StoreType], frozenset[int], dict[int, Decision], dict[int, IgdbAnswer]]:
+    """Steam's store types of `asked`, the decisions they settle, the apps GetItems could not
+    answer, and IGDB's answers; IGDB is asked by Steam uid while GetItems is still answering."""
+    app_ids = [row.appid for row in asked]
+    cached = (
+        app_cache.get_igdb(
+            app_ids,
+            now=now,
+            positive_ttl=timedelta(days=settings.enrichment_reuse_days),
+            negative_ttl=timedelta(hours=settings.unmatched_recheck_hours),
+        )
+        if use_cached and app_ids
+        else {}
+    )
+    feed = _IgdbFeed(asked, settings, transport, kept=kept, cached=cached)
+    try:
+        types, unsure = await _store_types(
+            asked, settings, app_cache, costs, now=now, transport=transport, on_types=feed.settle
+        )
+        progress()
+        # Decided as each batch arrived, unless GetItems failed (then without its types).
+        early = feed.decisions if not unsure else {}
+        settled = {
+            row.appid: early.get(row.appid)
+            or decide(
+                name=row.name,
+                store=types.get(row.appid),
+                igdb_entry=None,
+                kept=row.appid in kept,
+            )
+            for row in asked
+        }
+        answers = await _igdb_answers(
+            asked,
+            types,
+            settled,
+            settings,
+            app_cache,
+            costs,
+            now=now,
+            feed=feed,
+            cached=cached,
+            use_cached=use_cached,
+        )
+    finally:
+        costs.igdb_requests += await feed.close()
+    return types, unsure, settled, answers
+
+
+#: Steam uids one full IGDB request asks (10 sub-queries of 450): the look-ups started while
+#: GetItems is answering are this size, so they add up to the requests of one bulk look-up.
+_FULL_REQUEST = MAX_SUBQUERIES * MAX_KEYS_PER_SUBQUERY
+
+
+class _IgdbFeed:
+    """IGDB's look-ups by Steam uid, started while GetItems is still answering.
+
+    An app the store's answer (or the shared cache's type) leaves open, and whose IGDB answer
+    neither cache holds, is queued the moment its batch arrives. The token is asked as soon as
+    the first one is known, and each full request's worth of uids is sent at once; the rest go
+    with the titles in `_igdb_answers`. The client opens only when IGDB is to be asked.
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[RawGameRow],
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None,
+        *,
+        kept: frozenset[int],
+        cached: Mapping[int, IgdbAnswer],
+    ) -> None:
+        self._names = {row.appid: row.name for row in rows}
+        self._settings = settings
+        self._transport = transport
+        self._kept = kept
+        self._cached = cached
+        self._in_process = process_caches(settings.igdb_cache_ttl_seconds).apps
+        #: Each app's decision before IGDB, made as its store type arrived.
+        self.decisions: dict[int, Decision] = {}
+        self._queued: list[int] = []
+        self._seen: set[int] = set()
+        self._client: asyncio.Task[IgdbClient] | None = None
+        self._lookups: list[asyncio.Task[SteamLookup]] = []
+        self._stack = AsyncExitStack()
+        # Captured here, outside GetItems' share of the budget: IGDB gets the stage's own.
+        self._context = contextvars.copy_context()
+
+    def settle(self, types: Mapping[int, StoreType]) -> None:
+        for app, store in types.items():
+            name = self._names.get(app)
+            if name is None:
+                continue
+            decision = decide(name=name, store=store, igdb_entry=None, kept=app in self._kept)
+            self.decisions[app] = decision
+            if (
+                _is_open(decision, store)
+                and app not in self._cached
+                and app not in self._seen
+                and not self._in_process.holds(app)
+            ):
+                self._seen.add(app)
+                self._queued.append(app)
+        if self._queued and self._client is None:
+            self._client = self._task(self._open())
+        while len(self._queued) >= _FULL_REQUEST:
+            chunk = self._queued[:_FULL_REQUEST]
+            del self._queued[:_FULL_REQUEST]
+            self._lookups.append(self._task(self._lookup(chunk)))
+
+    def _task(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        return asyncio.get_running_loop().create_task(work, context=self._context.copy())
+
+    async def _open(self) -> IgdbClient:
+        igdb = await self._stack.enter_async_context(
+            IgdbClient.from_settings(self._settings, transport=self._transport)
+        )
+        await igdb.warm_up()
+        return igdb
+
+    async def _lookup(self, app_ids: list[int]) -> SteamLookup:
+        igdb = await self.client()
+        return await igdb.lookup_steam_apps(app_ids)
+
+    async def client(self) -> IgdbClient:
+        """The IGDB client, opened (and its token asked) now if no app opened it yet."""
+        if self._client is None:
+            self._client = self._task(self._open())
+        return await self._client
+
+    async def found(self) -> dict[int, list[IgdbGame]]:
+        """What the look-ups started early found, per Steam app id."""
+        found: dict[int, list[IgdbGame]] = {}
+        for lookup in await asyncio.gather(*self._lookups):
+            found.update(lookup.by_app_id)
+        return found
+
+    async def close(self) -> int:
+        """Stop what is still running (a failed stage), close the client; its request count."""
+        tasks = [task for task in (self._client, *self._lookups) if task is not None]
+        for task in tasks:
+            task.cancel()  # a done task ignores it
+        await asyncio.gather(*tasks, return_exceptions=True)
+        sent = 0
+        client = self._client
+        if client is not None and not client.cancelled() and client.exception() is None:
+            sent = client.result().requests_sent
+        await self._stack.aclose()
+        return sent
 
 
 async def _store_types(
@@ -649,6 +810,7 @@ async def _store_types(
     *,
     now: datetime,
     transport: httpx.AsyncBaseTransport | None,
+    on_types: Callable[[Mapping[int, StoreType]], None] = lambda types: None,
 ) -> tuple[dict[int, StoreType], frozenset[int]]:
     """Steam's type of each app, from the shared cache when fresh, else from GetItems; and the
     apps GetItems could not answer (429, 5xx, an unreadable or stalled answer after retries).
@@ -665,13 +827,14 @@ async def _store_types(
     missing = [app_id for app_id in app_ids if app_id not in types]
     costs.store_type_cache_hits += len(app_ids) - len(missing)
     costs.store_type_cache_misses += len(missing)
+    on_types(types)
     if not missing:
         return types, frozenset()
     try:
         with budget_share(STORE_BUDGET_SHARE):
             async with SteamStoreClient.from_settings(settings, transport=transport) as store:
                 try:
-                    fetched = await store.get_app_types(missing)
+                    fetched = await store.get_app_types(missing, on_batch=on_types)
                 finally:
                     costs.steam_store_calls += store.calls_sent
     except (SteamRateLimitedError, UpstreamUnavailableError) as exc:
@@ -689,18 +852,6 @@ async def _store_types(
     return types, frozenset()
 
 
-def _settle(
-    rows: Sequence[RawGameRow], types: dict[int, StoreType], kept: frozenset[int]
-) -> dict[int, Decision]:
-    """Each app's decision before IGDB: final for apps the store files as non-games."""
-    return {
-        row.appid: decide(
-            name=row.name, store=types.get(row.appid), igdb_entry=None, kept=row.appid in kept
-        )
-        for row in rows
-    }
-
-
 def _is_open(decision: Decision, store: StoreType | None) -> bool:
     """Whether IGDB may still change or complete the decision (everything the store does not
     already file as a non-game)."""
@@ -716,7 +867,8 @@ async def _igdb_answers(
     costs: _Costs,
     *,
     now: datetime,
-    transport: httpx.AsyncBaseTransport | None,
+    feed: _IgdbFeed,
+    cached: Mapping[int, IgdbAnswer],
     use_cached: bool,
 ) -> dict[int, IgdbAnswer]:
     """IGDB's answer for every app the store does not already file as a non-game (whatever its
@@ -732,16 +884,7 @@ async def _igdb_answers(
         if _is_open(decision, types.get(appid))
     }
     app_ids = list(open_apps)
-    answers = (
-        app_cache.get_igdb(
-            app_ids,
-            now=now,
-            positive_ttl=timedelta(days=settings.enrichment_reuse_days),
-            negative_ttl=timedelta(hours=settings.unmatched_recheck_hours),
-        )
-        if use_cached and app_ids
-        else {}
-    )
+    answers = {app: cached[app] for app in app_ids if app in cached}
     if use_cached:  # a refresh does not look the cache up at all
         costs.igdb_cache_hits += len(answers)
         costs.igdb_cache_misses += len(app_ids) - len(answers)
@@ -758,28 +901,29 @@ async def _igdb_answers(
     if not ask_ids and not need_titles:
         return answers
     changed: dict[int, IgdbAnswer] = {}
-    async with IgdbClient.from_settings(settings, transport=transport) as igdb:
-        lookup = await igdb.lookup_steam_apps(
-            [row.appid for row in ask_ids],
-            titles=[variant for row in need_titles for variant in title_variants(row.name)],
-            titles_if_free=True,
+    igdb = await feed.client()
+    early = await feed.found()  # the ids asked while GetItems was answering
+    lookup = await igdb.lookup_steam_apps(
+        [row.appid for row in ask_ids if row.appid not in early],
+        titles=[variant for row in need_titles for variant in title_variants(row.name)],
+        titles_if_free=True,
+    )
+    lookup.by_app_id.update(early)
+    for row in ask_ids:
+        changed[row.appid] = IgdbAnswer(games=tuple(lookup.by_app_id.get(row.appid, ())))
+    answers.update(changed)
+    still = [
+        row
+        for row in need_titles
+        if open_apps[row.appid]
+        and not answers[row.appid].games
+        and not all(variant in lookup.by_title for variant in title_variants(row.name))
+    ]
+    if still:
+        more = await igdb.lookup_steam_apps(
+            [], titles=[variant for row in still for variant in title_variants(row.name)]
         )
-        for row in ask_ids:
-            changed[row.appid] = IgdbAnswer(games=tuple(lookup.by_app_id.get(row.appid, ())))
-        answers.update(changed)
-        still = [
-            row
-            for row in need_titles
-            if open_apps[row.appid]
-            and not answers[row.appid].games
-            and not all(variant in lookup.by_title for variant in title_variants(row.name))
-        ]
-        if still:
-            more = await igdb.lookup_steam_apps(
-                [], titles=[variant for row in still for variant in title_variants(row.name)]
-            )
-            lookup.by_title.update(more.by_title)
-        costs.igdb_requests += igdb.requests_sent
+        lookup.by_title.update(more.by_title)
     for row in need_titles:
         variants = title_variants(row.name)
         if all(variant in lookup.by_title for variant in variants):
