@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import httpx
@@ -53,6 +54,7 @@ from lambdas.models.csv_codec import (
     encode_line,
     encode_rows,
     header_of,
+    iter_lines,
     iter_records,
     iter_rows,
     parse_record,
@@ -480,7 +482,7 @@ def _committed_base(
         if verdict is not Verdict.VERIFIED:  # its rows would be passed on, signed again
             log.warning("enrichment.committed_unverified", signature=verdict)
             return None
-        for line_number, record in iter_records(data, EnrichedGameRow, what=what):
+        for line_number, record, stored in iter_lines(data, EnrichedGameRow, what=what):
             appid = _appid_of(record, line_number, what, len(_COLUMNS))
             if appid not in today.records or appid in seen:
                 dropped += appid not in today.records
@@ -491,7 +493,7 @@ def _committed_base(
             if _record_due(record, status, now, windows, filtered_due, appid in kept):
                 due += same
             elif same:
-                lines[appid] = encode_line(record)
+                lines[appid] = stored  # its bytes as committed (this codec wrote them)
                 tally.count_cells(record)
                 passed_filtered = passed_filtered or status == MatchStatus.FILTERED.value
                 continue
@@ -566,6 +568,7 @@ def _record_due(
     return True
 
 
+@lru_cache(maxsize=1024)  # a library's decisions share a few moments (one per run)
 def _moment(cell: str) -> datetime | None:
     try:
         return datetime.fromisoformat(cell) if cell else None

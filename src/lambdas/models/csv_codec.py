@@ -237,6 +237,45 @@ def iter_records(
         ) from exc
 
 
+def iter_lines(
+    data: bytes, model: type[BaseModel], *, what: str = "CSV"
+) -> Iterator[tuple[int, list[str], bytes]]:
+    """`iter_records` with each record's own bytes as stored (line ending included), checked
+    the same way: a caller that passes a row on unchanged keeps its bytes instead of encoding
+    its cells again (equal to `encode_line(cells)` for a file this module wrote)."""
+    _check_text(data, what)
+    if csv.field_size_limit() <= MAX_FIELD_BYTES:
+        csv.field_size_limit(MAX_FIELD_BYTES + 1)
+    consumed: list[bytes] = []
+
+    def lines() -> Iterator[str]:
+        # Split as the text reader of `iter_records` splits (CR, LF or CRLF, kept); the reader
+        # asks for one more line only while a quoted cell is open, so `consumed` is one record.
+        physical = data.splitlines(keepends=True)
+        if physical and physical[0].startswith(codecs.BOM_UTF8):
+            consumed.append(physical[0][: len(codecs.BOM_UTF8)])
+            physical[0] = physical[0][len(codecs.BOM_UTF8) :]
+        for line in physical:
+            consumed.append(line)
+            yield line.decode("utf-8")
+
+    reader = csv.reader(lines(), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise MalformedCsvError(f"the {what} is empty: no header row")
+        _check_header(header, header_of(model), what)
+        consumed.clear()
+        for line_number, record in enumerate(reader, start=2):
+            raw = consumed[0] if len(consumed) == 1 else b"".join(consumed)
+            consumed.clear()
+            yield line_number, record, raw
+    except csv.Error as exc:
+        raise MalformedCsvError(
+            f"the {what} is not valid CSV near line {reader.line_num}: {exc}"
+        ) from exc
+
+
 def parse_record(
     record: list[str],
     model: type[R],
