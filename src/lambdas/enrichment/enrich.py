@@ -50,6 +50,7 @@ from lambdas.errors import (
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.csv_codec import (
     RowEncoder,
+    cells_of,
     decode_rows,
     encode_line,
     encode_rows,
@@ -208,13 +209,17 @@ async def enrich_library(
     owned_wishes = {item.appid for item in wishlist if item.appid in raw.records}
     tally = base.tally if base is not None else _Tally()
     if base is not None:
-        reused, passthrough = base.reused, base.lines
-        pending = [raw.row(app) for app in raw.apps if app not in reused and app not in passthrough]
+        reused, passthrough, revised = base.reused, base.lines, base.revised
+        pending = [
+            raw.row(app)
+            for app in raw.apps
+            if app not in reused and app not in passthrough and app not in revised
+        ]
         wishlist_same = state is not None and state.inputs.get(WISHLIST) == inputs.get(WISHLIST)
-        if not pending and not reused and state is not None and wishlist_same:
+        if not pending and not reused and not revised and state is not None and wishlist_same:
             return _unchanged(state, base, started)
     else:
-        passthrough = {}
+        passthrough, revised = {}, {}
         everyone = {row.appid: row for row in (raw.row(app) for app in raw.apps)}
         reused = (
             {}
@@ -266,6 +271,16 @@ async def enrich_library(
             if app in owned_wishes:  # a wishlisted app the user owns: its owned row's decision
                 decided_owned[app] = _decode_line(line)
             continue
+        cells_and_line = revised.get(app)
+        if cells_and_line is not None:  # changed, with its committed decision: sent as a line
+            cells, line = cells_and_line
+            tally.count_cells(cells)
+            full.line(line)
+            if sent is not None:
+                sent.line(line)
+            if app in owned_wishes:
+                decided_owned[app] = _decode_line(line)
+            continue
         enriched = reused.get(app) or decided(by_app[app])
         tally.count(enriched)
         full.row(enriched)
@@ -281,7 +296,7 @@ async def enrich_library(
     ]
     stats = tally.stats().model_copy(
         update={
-            "reused": len(reused) + tally.passed_games,
+            "reused": len(reused) + tally.passed_games,  # revised rows are counted as passed
             **costs.as_stats(),
             **_wishlist_counts(wishes),
         }
@@ -387,6 +402,8 @@ class _Base:
     lines: dict[int, bytes]
     #: Changed apps whose committed decision is still fresh: the decision with today's values.
     reused: dict[int, EnrichedGameRow]
+    #: The same as cells and their line, for apps whose committed decision is not due.
+    revised: dict[int, tuple[list[str], bytes]]
     changes: LibraryChanges
     #: When every filtered app passed through was decided (None: they were all decided today).
     filtered_since: datetime | None
@@ -472,6 +489,7 @@ def _committed_base(
     tally = _Tally()
     passed_filtered = False
     reused: dict[int, EnrichedGameRow] = {}
+    revised: dict[int, tuple[list[str], bytes]] = {}
     seen: set[int] = set()
     changed = due = dropped = 0
     json_cells: dict[str, object] = {}
@@ -490,7 +508,8 @@ def _committed_base(
             seen.add(appid)
             same = record_key(record, _COMPARED) == today.key(appid)
             status = record[_INDEX["match_status"]]
-            if _record_due(record, status, now, windows, filtered_due, appid in kept):
+            is_due = _record_due(record, status, now, windows, filtered_due, appid in kept)
+            if is_due:
                 due += same
             elif same:
                 lines[appid] = stored  # its bytes as committed (this codec wrote them)
@@ -500,6 +519,12 @@ def _committed_base(
             changed += not same
             if status == MatchStatus.FILTERED.value:
                 continue  # decided again, as every filtered app of a full import is
+            if not is_due:
+                # Changed, its decision still fresh (not due says so): today's raw cells on the
+                # committed decision's cells, as `_reuse` would write them, without decoding it.
+                cells = [*cells_of(today.row(appid), _RAW_COLUMNS), *record[len(_RAW_COLUMNS) :]]
+                revised[appid] = (cells, encode_line(cells))
+                continue
             previous = parse_record(
                 record, EnrichedGameRow, line_number, what=what, json_cells=json_cells
             )
@@ -525,6 +550,7 @@ def _committed_base(
         tally=tally,
         lines=lines,
         reused=reused,
+        revised=revised,
         changes=changes,
         filtered_since=state.filtered_since if passed_filtered and not filtered_due else None,
     )
