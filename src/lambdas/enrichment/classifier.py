@@ -354,7 +354,6 @@ def _normalize(name: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-@lru_cache(maxsize=16_384)  # pure, and dozens of regex searches: an app decided twice reuses it
 def classify_steam_app(name: str) -> Classification:
     """Classify a Steam app by its name alone; total over every `str`.
 

@@ -930,11 +930,12 @@ async def _igdb_answers(
     if not ask_ids and not need_titles:
         return answers
     changed: dict[int, IgdbAnswer] = {}
+    variants = {row.appid: title_variants(row.name) for row in need_titles}
     igdb = await feed.client()
     early = await feed.found()  # the ids asked while GetItems was answering
     lookup = await igdb.lookup_steam_apps(
         [row.appid for row in ask_ids if row.appid not in early],
-        titles=[variant for row in need_titles for variant in title_variants(row.name)],
+        titles=[variant for row in need_titles for variant in variants[row.appid]],
         titles_if_free=True,
     )
     lookup.by_app_id.update(early)
@@ -946,17 +947,18 @@ async def _igdb_answers(
         for row in need_titles
         if open_apps[row.appid]
         and not answers[row.appid].games
-        and not all(variant in lookup.by_title for variant in title_variants(row.name))
+        and not all(variant in lookup.by_title for variant in variants[row.appid])
     ]
     if still:
         more = await igdb.lookup_steam_apps(
-            [], titles=[variant for row in still for variant in title_variants(row.name)]
+            [], titles=[variant for row in still for variant in variants[row.appid]]
         )
         lookup.by_title.update(more.by_title)
     for row in need_titles:
-        variants = title_variants(row.name)
-        if all(variant in lookup.by_title for variant in variants):
-            found = tuple(game for variant in variants for game in lookup.by_title[variant])
+        if all(variant in lookup.by_title for variant in variants[row.appid]):
+            found = tuple(
+                game for variant in variants[row.appid] for game in lookup.by_title[variant]
+            )
             answer = answers[row.appid]
             changed[row.appid] = IgdbAnswer(answer.games, title_name=row.name, title_games=found)
     answers.update(changed)
