@@ -105,6 +105,17 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _of_frozen_models(annotation: Any) -> bool:
+    """Whether a column is a list of frozen models (whose written text never changes)."""
+    args = get_args(annotation)
+    item = args[0] if get_origin(annotation) is list and args else None
+    return (
+        isinstance(item, type)
+        and issubclass(item, BaseModel)
+        and bool(item.model_config.get("frozen"))
+    )
+
+
 class _Utf8Chunks:
     """A write-only text sink that keeps UTF-8 bytes per write, so no whole-file str is built."""
 
@@ -128,9 +139,13 @@ class RowEncoder:
         self._values = attrgetter(*self._columns)
         # List columns are written by their validator's own JSON serializer (compact, UTF-8 as
         # is: the same text as json.dumps of the dumped models), not dumped to dicts first.
-        self._json = [
-            (index, kind.adapter)
-            for index, kind in enumerate(_column_kinds(model).values())
+        self._json: list[
+            tuple[int, TypeAdapter[Any], dict[tuple[int, ...], tuple[tuple[Any, ...], str]] | None]
+        ] = [
+            (index, kind.adapter, {} if _of_frozen_models(field.annotation) else None)
+            for index, (kind, field) in enumerate(
+                zip(_column_kinds(model).values(), model.model_fields.values(), strict=True)
+            )
             if kind.adapter is not None
         ]
 
@@ -147,14 +162,28 @@ class RowEncoder:
             else _cell(value)
             for value in values
         ]
-        for index, adapter in self._json:
+        for index, adapter, written in self._json:
             value = values[index]
             if value is None:
                 cells[index] = ""
             elif not value:
                 cells[index] = "[]"  # what the serializer writes for an empty list
             else:
-                cells[index] = adapter.dump_json(value).decode()
+                # Rows share their genre and platform models (frozen): a list of the very same
+                # objects has the same text. The entry keeps them alive, so no other object
+                # can have their ids while it is there.
+                if written is None:
+                    cells[index] = adapter.dump_json(value).decode()
+                    continue
+                key = tuple(map(id, value))
+                found = written.get(key)
+                if found is None:
+                    text = adapter.dump_json(value).decode()
+                    if len(written) < MAX_CACHED_JSON_CELLS:
+                        written[key] = (tuple(value), text)
+                    cells[index] = text
+                else:
+                    cells[index] = found[1]
         self._writer.writerow(cells)
 
     def cells(self, cells: Sequence[str]) -> None:
