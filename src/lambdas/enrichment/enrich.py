@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import httpx
@@ -73,7 +74,6 @@ from lambdas.models.library_state import (
     WISHLIST,
     current_inputs,
     fingerprint,
-    record_key,
     wishlist_input,
 )
 from lambdas.models.rows import (
@@ -413,6 +413,8 @@ _COLUMNS = header_of(EnrichedGameRow)
 _INDEX = {name: index for index, name in enumerate(_COLUMNS)}
 _RAW_COLUMNS = header_of(RawGameRow)
 _COMPARED = tuple(_INDEX[name] for name in COMPARED_COLUMNS)
+#: `record_key(record, _COMPARED)` in one C call: the compared cells of a record, as a tuple.
+_compared_cells: Callable[[Sequence[str]], tuple[str, ...]] = itemgetter(*_COMPARED)
 # The enriched CSV starts with the raw CSV's columns: the compared cells sit at the same places.
 assert _COLUMNS[: len(_RAW_COLUMNS)] == _RAW_COLUMNS
 
@@ -436,7 +438,7 @@ class _RawLibrary:
         self._json_cells: dict[str, object] = {}
 
     def key(self, app: int) -> tuple[str, ...]:
-        return record_key(self.records[app][1], _COMPARED)
+        return _compared_cells(self.records[app][1])
 
     def row(self, app: int) -> RawGameRow:
         line_number, record = self.records[app]
@@ -506,7 +508,7 @@ def _committed_base(
                 dropped += appid not in today.records
                 continue
             seen.add(appid)
-            same = record_key(record, _COMPARED) == today.key(appid)
+            same = _compared_cells(record) == today.key(appid)
             status = record[_INDEX["match_status"]]
             is_due = _record_due(record, status, now, windows, filtered_due, appid in kept)
             if is_due:
