@@ -386,84 +386,7 @@ def _listed(columns: Sequence[str], *, most: int = 5, width: int = 40) -> str:
     return ", ".join(shown) + more
 
 
-_TEXT, _OPTIONAL_TEXT, _INT, _OPTIONAL_INT, _JSON = range(5)
-
-
-@cache
-def _plan(model: type[BaseModel]) -> tuple[tuple[str, int, _Kind], ...]:
-    """Each column's name, how its cell is read (one of the codes above) and its kind."""
-    plan = []
-    for column, kind in _column_kinds(model).items():
-        if kind.is_json:
-            code = _JSON
-        elif kind.is_int:
-            code = _OPTIONAL_INT if kind.optional else _INT
-        else:
-            code = _OPTIONAL_TEXT if kind.optional else _TEXT
-        plan.append((column, code, kind))
-    return tuple(plan)
-
-
 def _parse_record(
-    record: list[str],
-    columns: list[str],
-    kinds: dict[str, _Kind],
-    model: type[R],
-    line_number: int,
-    what: str,
-    json_cells: dict[str, Any],
-) -> R:
-    """`_checked_record` with the common case first: every cell within bounds and every integer
-    well formed, read in one pass; anything else is read again by `_checked_record`, which
-    reports the first problem in column order."""
-    plan = _plan(model)
-    if len(record) != len(plan) or max(map(len, record), default=0) > MAX_FIELD_BYTES:
-        return _checked_record(record, columns, kinds, model, line_number, what, json_cells)
-    values: dict[str, Any] = {}
-    for (column, code, kind), cell in zip(plan, record, strict=True):
-        if code == _TEXT:
-            values[column] = cell
-        elif cell == "" and code != _INT and kind.optional:
-            values[column] = None
-        elif code == _OPTIONAL_TEXT:
-            values[column] = cell
-        elif code != _JSON:
-            if len(cell) > MAX_NUMBER_CHARS or not _STRICT_INT.fullmatch(cell):
-                return _checked_record(record, columns, kinds, model, line_number, what, json_cells)
-            values[column] = int(cell)
-        else:
-            values[column] = _json_value(column, cell, kind, line_number, what, json_cells)
-    return _validated_row(model, values, line_number, what)
-
-
-def _json_value(
-    column: str, cell: str, kind: _Kind, line_number: int, what: str, json_cells: dict[str, Any]
-) -> Any:
-    """A list cell decoded and validated, or the models of the same cell seen before (frozen,
-    so rows may share them; each row copies the list)."""
-    key = f"{column}\x00{cell}"
-    found = json_cells.get(key)
-    if found is not None:
-        return found
-    row_at = f"the {what} row on line {line_number}"
-    validated = _validated_cell(_json_cell(cell, f"{row_at}: {column}"), kind, row_at, column)
-    if len(json_cells) < MAX_CACHED_JSON_CELLS and len(cell) <= MAX_CACHED_JSON_CHARS:
-        json_cells[key] = validated
-    return validated
-
-
-def _validated_row(model: type[R], values: dict[str, Any], line_number: int, what: str) -> R:
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        location = ".".join(str(part) for part in first["loc"])
-        raise MalformedCsvError(
-            f"the {what} row on line {line_number}: {location}: {first['msg']}"
-        ) from exc
-
-
-def _checked_record(
     record: list[str],
     columns: list[str],
     kinds: dict[str, _Kind],
@@ -488,7 +411,17 @@ def _checked_record(
         if cell == "" and kind.optional:
             values[column] = None
         elif kind.is_json:
-            values[column] = _json_value(column, cell, kind, line_number, what, json_cells)
+            key = f"{column}\x00{cell}"
+            if key not in json_cells:
+                row_at = f"the {what} row on line {line_number}"
+                decoded = _json_cell(cell, f"{row_at}: {column}")
+                validated = _validated_cell(decoded, kind, row_at, column)
+                if len(json_cells) < MAX_CACHED_JSON_CELLS and len(cell) <= MAX_CACHED_JSON_CHARS:
+                    json_cells[key] = validated
+                values[column] = validated
+            else:
+                # The models are frozen, so rows may share them; the row copies the list.
+                values[column] = json_cells[key]
         elif kind.is_int:
             if len(cell) > MAX_NUMBER_CHARS or not _STRICT_INT.fullmatch(cell):
                 raise MalformedCsvError(
@@ -498,7 +431,14 @@ def _checked_record(
             values[column] = int(cell)
         else:
             values[column] = cell
-    return _validated_row(model, values, line_number, what)
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = ".".join(str(part) for part in first["loc"])
+        raise MalformedCsvError(
+            f"the {what} row on line {line_number}: {location}: {first['msg']}"
+        ) from exc
 
 
 def _validated_cell(value: Any, kind: _Kind, row_at: str, column: str) -> Any:
