@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import httpx
 import structlog
@@ -233,6 +233,30 @@ async def enrich_library(
     raw.forget_records()  # every row needed is parsed: only the app order is kept
     asked = [*pending, *wished]
     costs = _Costs()
+    # Rows go straight into the CSV encoders and are counted on the way: the enriched rows of a
+    # large library never all sit in memory at once. Apps as committed pass through as lines.
+    full = RowEncoder(EnrichedGameRow)
+    sent = RowEncoder(EnrichedGameRow) if base is not None else None
+    by_app = {row.appid: row for row in pending}
+    # Apps whose row no later answer can change (a non-game by its store type; a uid IGDB maps
+    # to an entry) are decided and encoded while GetItems and IGDB are still answering.
+    ahead: dict[int, tuple[bytes, _Counted]] = {}
+
+    def ready(app: int, store: StoreType, settled: Decision, answer: IgdbAnswer | None) -> None:
+        row = by_app.get(app)
+        if row is None or app in owned_wishes:
+            return
+        enriched = _enrich(
+            row,
+            store,
+            answer,
+            settled,
+            kept=app in kept,
+            fallback=settings.title_fallback,
+            now=now,
+        )
+        ahead[app] = (full.encoded(enriched), _Tally.summary(enriched))
+
     types, unsure, settled, answers = await _look_up(
         asked,
         settings,
@@ -243,7 +267,10 @@ async def enrich_library(
         transport=transport,
         use_cached=not refresh_metadata,
         progress=lambda: progress("classified", len(raw.apps), len(raw.apps)),
+        ready=ready,
     )
+    if unsure:
+        ahead.clear()  # decided with store types that GetItems' failure discards
     progress("matched", len(pending), len(pending))
 
     def decided(row: RawGameRow) -> EnrichedGameRow:
@@ -258,11 +285,6 @@ async def enrich_library(
             store_unavailable=row.appid in unsure,
         )
 
-    # Rows go straight into the CSV encoders and are counted on the way: the enriched rows of a
-    # large library never all sit in memory at once. Apps as committed pass through as lines.
-    full = RowEncoder(EnrichedGameRow)
-    sent = RowEncoder(EnrichedGameRow) if base is not None else None
-    by_app = {row.appid: row for row in pending}
     decided_owned: dict[int, EnrichedGameRow] = {}
     for app in raw.apps:
         line = passthrough.get(app)
@@ -280,6 +302,14 @@ async def enrich_library(
                 sent.line(line)
             if app in owned_wishes:
                 decided_owned[app] = _decode_line(line)
+            continue
+        encoded = ahead.pop(app, None)
+        if encoded is not None:
+            line, summary = encoded
+            tally.count_summary(summary)
+            full.line(line)
+            if sent is not None:
+                sent.line(line)
             continue
         enriched = reused.get(app) or decided(by_app[app])
         tally.count(enriched)
@@ -682,9 +712,15 @@ async def _look_up(
     transport: httpx.AsyncBaseTransport | None,
     use_cached: bool,
     progress: Callable[[], None] = lambda: None,
+    ready: _Ready | None = None,
 ) -> tuple[dict[int, StoreType], frozenset[int], dict[int, Decision], dict[int, IgdbAnswer]]:
     """Steam's store types of `asked`, the decisions they settle, the apps GetItems could not
-    answer, and IGDB's answers; IGDB is asked by Steam uid while GetItems is still answering."""
+    answer, and IGDB's answers; IGDB is asked by Steam uid while GetItems is still answering.
+
+    `ready` is told each app whose row no later answer can change, as soon as that is known:
+    its store type, its decision and IGDB's answer (None: not asked). Its calls are void when
+    GetItems fails (`unsure` then holds apps).
+    """
     app_ids = [row.appid for row in asked]
     cached = (
         app_cache.get_igdb(
@@ -696,7 +732,7 @@ async def _look_up(
         if use_cached and app_ids
         else {}
     )
-    feed = _IgdbFeed(asked, settings, transport, kept=kept, cached=cached)
+    feed = _IgdbFeed(asked, settings, transport, kept=kept, cached=cached, ready=ready)
     try:
         types, unsure = await _store_types(
             asked, settings, app_cache, costs, now=now, transport=transport, on_types=feed.settle
@@ -731,6 +767,9 @@ async def _look_up(
     return types, unsure, settled, answers
 
 
+#: Told of an app whose row is settled: (app id, store type, decision, IGDB's answer or None).
+_Ready = Callable[[int, StoreType, Decision, IgdbAnswer | None], None]
+
 #: Steam uids one full IGDB request asks (10 sub-queries of 450): the look-ups started while
 #: GetItems is answering are this size, so they add up to the requests of one bulk look-up.
 _FULL_REQUEST = MAX_SUBQUERIES * MAX_KEYS_PER_SUBQUERY
@@ -753,8 +792,11 @@ class _IgdbFeed:
         *,
         kept: frozenset[int],
         cached: Mapping[int, IgdbAnswer],
+        ready: _Ready | None = None,
     ) -> None:
         self._names = {row.appid: row.name for row in rows}
+        self._ready = ready
+        self._stores: dict[int, StoreType] = {}
         self._settings = settings
         self._transport = transport
         self._kept = kept
@@ -777,14 +819,17 @@ class _IgdbFeed:
                 continue
             decision = decide(name=name, store=store, igdb_entry=None, kept=app in self._kept)
             self.decisions[app] = decision
-            if (
-                _is_open(decision, store)
-                and app not in self._cached
+            if not _is_open(decision, store):
+                if self._ready is not None:
+                    self._ready(app, store, decision, None)
+            elif (
+                app not in self._cached
                 and app not in self._seen
                 and not self._in_process.holds(app)
             ):
                 self._seen.add(app)
                 self._queued.append(app)
+                self._stores[app] = store
         if self._queued and self._client is None:
             self._client = self._task(self._open())
         while len(self._queued) >= _FULL_REQUEST:
@@ -804,7 +849,17 @@ class _IgdbFeed:
 
     async def _lookup(self, app_ids: list[int]) -> SteamLookup:
         igdb = await self.client()
-        return await igdb.lookup_steam_apps(app_ids)
+        found = await igdb.lookup_steam_apps(app_ids)
+        if self._ready is not None:
+            # An entry chosen for the uid decides the app whatever the titles say (the rest
+            # waits for the title round). Full requests before the last one mean no titles ride
+            # along in it (they cannot fit its free sub-queries), so the answer is final.
+            for app in app_ids:
+                games = found.by_app_id.get(app)
+                if games and choose_entry(games) is not None:
+                    answer = IgdbAnswer(games=tuple(games))
+                    self._ready(app, self._stores[app], self.decisions[app], answer)
+        return found
 
     async def client(self) -> IgdbClient:
         """The IGDB client, opened (and its token asked) now if no app opened it yet."""
@@ -1093,6 +1148,14 @@ def summarize(rows: Iterable[EnrichedGameRow]) -> EnrichmentStats:
     return tally.stats()
 
 
+class _Counted(NamedTuple):
+    status: MatchStatus
+    method: MatchMethod
+    kind: str
+    reason: str
+    enriched_at: datetime | None
+
+
 class _Tally:
     """The counts behind `summarize`, taken one row at a time."""
 
@@ -1107,15 +1170,29 @@ class _Tally:
         self.oldest: dict[MatchStatus, datetime] = {}
 
     def count(self, row: EnrichedGameRow) -> EnrichedGameRow:
-        self.statuses[row.match_status] += 1
-        if row.match_status is MatchStatus.MATCHED and row.match_method is MatchMethod.TITLE:
-            self.by_title += 1
-        if row.match_status is MatchStatus.FILTERED:
-            self.filtered_by_kind[row.kind.value] += 1
-            self.filtered_by_reason[row.reason or row.classifier_rule] += 1
-        elif row.enriched_at is not None:
-            self._decided(row.match_status, row.enriched_at)
+        self.count_summary(self.summary(row))
         return row
+
+    @staticmethod
+    def summary(row: EnrichedGameRow) -> _Counted:
+        """What `count` reads of a row (kept instead of the row for a row encoded ahead)."""
+        return _Counted(
+            row.match_status,
+            row.match_method,
+            row.kind.value,
+            row.reason or row.classifier_rule,
+            row.enriched_at,
+        )
+
+    def count_summary(self, row: _Counted) -> None:
+        self.statuses[row.status] += 1
+        if row.status is MatchStatus.MATCHED and row.method is MatchMethod.TITLE:
+            self.by_title += 1
+        if row.status is MatchStatus.FILTERED:
+            self.filtered_by_kind[row.kind] += 1
+            self.filtered_by_reason[row.reason] += 1
+        elif row.enriched_at is not None:
+            self._decided(row.status, row.enriched_at)
 
     def count_cells(self, cells: list[str]) -> None:
         """Count a row passed through as the cells of a committed enriched CSV."""

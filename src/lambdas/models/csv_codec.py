@@ -150,6 +150,13 @@ class RowEncoder:
         ]
 
     def row(self, row: BaseModel) -> None:
+        self._writer.writerow(self._cells(row))
+
+    def encoded(self, row: BaseModel) -> bytes:
+        """The line `row` would write (for `line`, when rows are encoded ahead of their turn)."""
+        return encode_line(self._cells(row))
+
+    def _cells(self, row: BaseModel) -> list[str]:
         values = self._values(row)
         # The common cells inline (exact str, int, None), no call; list cells are set below.
         cells = [
@@ -184,7 +191,7 @@ class RowEncoder:
                     cells[index] = text
                 else:
                     cells[index] = found[1]
-        self._writer.writerow(cells)
+        return cells
 
     def cells(self, cells: Sequence[str]) -> None:
         self._writer.writerow(cells)
