@@ -238,18 +238,19 @@ async def enrich_library(
     full = RowEncoder(EnrichedGameRow)
     sent = RowEncoder(EnrichedGameRow) if base is not None else None
     by_app = {row.appid: row for row in pending}
-    # Apps whose row no later answer can change (a non-game by its store type; a uid IGDB maps
-    # to an entry) are decided and encoded while GetItems and IGDB are still answering.
+    # Apps whose row no later answer can change (a non-game by its store type) are decided and
+    # encoded while GetItems and IGDB are still answering. Their lines are short (no IGDB
+    # metadata); games' rows wait, or their lines would sit beside the IGDB answers' peak.
     ahead: dict[int, tuple[bytes, _Counted]] = {}
 
-    def ready(app: int, store: StoreType, settled: Decision, answer: IgdbAnswer | None) -> None:
+    def ready(app: int, store: StoreType, settled: Decision) -> None:
         row = by_app.get(app)
         if row is None or app in owned_wishes:
             return
         enriched = _enrich(
             row,
             store,
-            answer,
+            None,  # IGDB is not asked about an app the store files
             settled,
             kept=app in kept,
             fallback=settings.title_fallback,
@@ -717,9 +718,9 @@ async def _look_up(
     """Steam's store types of `asked`, the decisions they settle, the apps GetItems could not
     answer, and IGDB's answers; IGDB is asked by Steam uid while GetItems is still answering.
 
-    `ready` is told each app whose row no later answer can change, as soon as that is known:
-    its store type, its decision and IGDB's answer (None: not asked). Its calls are void when
-    GetItems fails (`unsure` then holds apps).
+    `ready` is told each app whose row no later answer can change (the store files it as a
+    non-game), as soon as its type is known, with its store type and decision. Its calls are
+    void when GetItems fails (`unsure` then holds apps).
     """
     app_ids = [row.appid for row in asked]
     cached = (
@@ -767,8 +768,8 @@ async def _look_up(
     return types, unsure, settled, answers
 
 
-#: Told of an app whose row is settled: (app id, store type, decision, IGDB's answer or None).
-_Ready = Callable[[int, StoreType, Decision, IgdbAnswer | None], None]
+#: Told of an app the store files as a non-game: (app id, store type, decision).
+_Ready = Callable[[int, StoreType, Decision], None]
 
 #: Steam uids one full IGDB request asks (10 sub-queries of 450): the look-ups started while
 #: GetItems is answering are this size, so they add up to the requests of one bulk look-up.
@@ -796,7 +797,6 @@ class _IgdbFeed:
     ) -> None:
         self._names = {row.appid: row.name for row in rows}
         self._ready = ready
-        self._stores: dict[int, StoreType] = {}
         self._settings = settings
         self._transport = transport
         self._kept = kept
@@ -821,7 +821,7 @@ class _IgdbFeed:
             self.decisions[app] = decision
             if not _is_open(decision, store):
                 if self._ready is not None:
-                    self._ready(app, store, decision, None)
+                    self._ready(app, store, decision)
             elif (
                 app not in self._cached
                 and app not in self._seen
@@ -829,7 +829,6 @@ class _IgdbFeed:
             ):
                 self._seen.add(app)
                 self._queued.append(app)
-                self._stores[app] = store
         if self._queued and self._client is None:
             self._client = self._task(self._open())
         while len(self._queued) >= _FULL_REQUEST:
@@ -849,17 +848,7 @@ class _IgdbFeed:
 
     async def _lookup(self, app_ids: list[int]) -> SteamLookup:
         igdb = await self.client()
-        found = await igdb.lookup_steam_apps(app_ids)
-        if self._ready is not None:
-            # An entry chosen for the uid decides the app whatever the titles say (the rest
-            # waits for the title round). Full requests before the last one mean no titles ride
-            # along in it (they cannot fit its free sub-queries), so the answer is final.
-            for app in app_ids:
-                games = found.by_app_id.get(app)
-                if games and choose_entry(games) is not None:
-                    answer = IgdbAnswer(games=tuple(games))
-                    self._ready(app, self._stores[app], self.decisions[app], answer)
-        return found
+        return await igdb.lookup_steam_apps(app_ids)
 
     async def client(self) -> IgdbClient:
         """The IGDB client, opened (and its token asked) now if no app opened it yet."""
