@@ -734,9 +734,50 @@ async def _look_up(
         else {}
     )
     feed = _IgdbFeed(asked, settings, transport, kept=kept, cached=cached, ready=ready)
+    # The store's client stays open until IGDB's look-ups are done: a client closes its
+    # transport, and a transport passed in (tests, the bench) serves both at once.
+    async with AsyncExitStack() as clients:
+        return await _looked_up(
+            asked,
+            settings,
+            app_cache,
+            costs,
+            feed,
+            clients,
+            kept=kept,
+            now=now,
+            transport=transport,
+            use_cached=use_cached,
+            cached=cached,
+            progress=progress,
+        )
+
+
+async def _looked_up(
+    asked: Sequence[RawGameRow],
+    settings: Settings,
+    app_cache: AppCache,
+    costs: _Costs,
+    feed: _IgdbFeed,
+    clients: AsyncExitStack,
+    *,
+    kept: frozenset[int],
+    now: datetime,
+    transport: httpx.AsyncBaseTransport | None,
+    use_cached: bool,
+    cached: Mapping[int, IgdbAnswer],
+    progress: Callable[[], None],
+) -> tuple[dict[int, StoreType], frozenset[int], dict[int, Decision], dict[int, IgdbAnswer]]:
     try:
         types, unsure = await _store_types(
-            asked, settings, app_cache, costs, now=now, transport=transport, on_types=feed.settle
+            asked,
+            settings,
+            app_cache,
+            costs,
+            now=now,
+            transport=transport,
+            clients=clients,
+            on_types=feed.settle,
         )
         progress()
         # Decided as each batch arrived, unless GetItems failed (then without its types).
@@ -885,6 +926,7 @@ async def _store_types(
     *,
     now: datetime,
     transport: httpx.AsyncBaseTransport | None,
+    clients: AsyncExitStack,
     on_types: Callable[[Mapping[int, StoreType]], None] = lambda types: None,
 ) -> tuple[dict[int, StoreType], frozenset[int]]:
     """Steam's type of each app, from the shared cache when fresh, else from GetItems; and the
@@ -907,11 +949,13 @@ async def _store_types(
         return types, frozenset()
     try:
         with budget_share(STORE_BUDGET_SHARE):
-            async with SteamStoreClient.from_settings(settings, transport=transport) as store:
-                try:
-                    fetched = await store.get_app_types(missing, on_batch=on_types)
-                finally:
-                    costs.steam_store_calls += store.calls_sent
+            store = await clients.enter_async_context(
+                SteamStoreClient.from_settings(settings, transport=transport)
+            )
+            try:
+                fetched = await store.get_app_types(missing, on_batch=on_types)
+            finally:
+                costs.steam_store_calls += store.calls_sent
     except (SteamRateLimitedError, UpstreamUnavailableError) as exc:
         log.warning(
             "steam_store.unavailable",
