@@ -111,14 +111,19 @@ class Databases:
         app's schema `database` (one of APP_SCHEMAS) with the stage-3 bench user."""
         if database == "sqlite":
             return sqlite_url(work)
-        url = create_postgres(self.postgres_url, f"steam_import_bench_{label}")
+        url = create_postgres(self.postgres_url, self.name(label))
         if database in APP_SCHEMAS:
             create_app_schema(url, database, STAGE3_USER)
         return url
 
     def release(self, database: str, label: str) -> None:
         if database != "sqlite":
-            drop_postgres(self.postgres_url, f"steam_import_bench_{label}")
+            drop_postgres(self.postgres_url, self.name(label))
+
+    @staticmethod
+    def name(label: str) -> str:
+        """Named after this process, so two runs on one server never drop each other's."""
+        return f"steam_import_bench_{os.getpid()}_{label}"
 
 
 #: Renumbered copies of game rows take app and IGDB ids from here up: far above the catalogue's,

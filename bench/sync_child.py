@@ -296,7 +296,15 @@ def main(argv: list[str]) -> int:
     spec_path, out_path = (Path(arg) for arg in argv)
     configure_logging(level="WARNING", log_format="json", stream=sys.stderr)
     spec = json.loads(spec_path.read_text())
-    figures_ = aws_batch(spec) if spec.get("aws_batch") else asyncio.run(run(spec))
+    profile_to = os.environ.get("BENCH_PROFILE")  # a folder: one cProfile dump per sync
+    if profile_to:
+        import cProfile
+
+        with cProfile.Profile() as profiler:
+            figures_ = aws_batch(spec) if spec.get("aws_batch") else asyncio.run(run(spec))
+        profiler.dump_stats(Path(profile_to) / f"sync-{out_path.stem}.prof")
+    else:
+        figures_ = aws_batch(spec) if spec.get("aws_batch") else asyncio.run(run(spec))
     out_path.write_text(json.dumps(figures_, indent=2))
     return 0
 

@@ -23,6 +23,7 @@ import argparse
 import heapq
 import json
 import math
+import os
 import random
 import subprocess
 import sys
@@ -44,7 +45,8 @@ from lambdas.sql.engine import create_engine
 from steam_sandbox import Sandbox, SandboxStats, SandboxUser
 from steam_sandbox.users import STEAMID64_BASE
 
-DATABASE = "steam_import_bench_sync_sim"
+#: One database per run (its process id), so two sessions' runs on one server never share it.
+DATABASE = f"steam_import_bench_sync_sim_{os.getpid()}"
 ACCOUNT_BASE = 3_000_000  # far from the sandbox's fixed roster
 IGDB_IDS_PER_REQUEST = 4_500  # 450 ids a sub-query x 10 sub-queries a multiquery
 GETITEMS_IDS_PER_CALL = 100

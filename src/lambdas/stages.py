@@ -261,12 +261,16 @@ async def database_stage(
             effect="only the user's own rows are written; no Game, Genre or Platform",
         )
     read = 0
+    # The CSV's bytes are handed to the row stream and dropped here, so they are freed once
+    # the payload is built, before the statements run (20 MB for 20,000 games).
+    source = [data]
+    del data
 
     def rows() -> Iterator[EnrichedGameRow]:
         # Streamed into the writer's payload, so rows it does not write (non-games) and the
         # decoded rows as a whole are never all in memory beside the payload.
         nonlocal read
-        for row in iter_rows(data, EnrichedGameRow, what="enriched CSV"):
+        for row in iter_rows(source.pop(), EnrichedGameRow, what="enriched CSV"):
             read += 1
             yield row
 

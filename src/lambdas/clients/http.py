@@ -6,10 +6,12 @@ import asyncio
 import errno
 import ipaddress
 import random
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import cache
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -254,6 +256,14 @@ class Endpoint:
         return configured or _is_loopback(httpx.URL(self.url).host)
 
 
+@cache
+def shared_tls_context() -> ssl.SSLContext:
+    """The process's one TLS context (httpx's defaults: certifi's roots, SSL_CERT_FILE /
+    SSL_CERT_DIR when set). Building one reads and parses the CA bundle, tens of milliseconds;
+    a sync opens clients for every user, so each new client reuses this one instead."""
+    return httpx.create_ssl_context()
+
+
 class PooledClient:
     """Base of our upstream clients: one pooled connection per run, used as `async with`.
 
@@ -275,6 +285,8 @@ class PooledClient:
             timeout=timeout or DEFAULT_TIMEOUT,
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": "steam-library-import"},
+            # A given transport brings its own TLS; otherwise every client shares the process's.
+            verify=True if transport is not None else shared_tls_context(),
         )
         self._limits = limits or HttpLimits()
         self._endpoints = endpoints

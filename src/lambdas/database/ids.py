@@ -11,6 +11,7 @@ from functools import cache
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 _BLOCK = 36**4
+_randbits = secrets.randbits
 
 
 _PAIRS = tuple(first + second for first in _ALPHABET for second in _ALPHABET)
@@ -46,14 +47,30 @@ class CuidGenerator:
         self._stamp: tuple[int, str] = (-1, "")
 
     def __call__(self) -> str:
+        # Written out (two base-36 digits per table look-up, no helper calls): a bulk import
+        # makes ~40,000 ids, and this ran at 10 µs an id with `_base36`.
         with self._lock:
-            self._counter = (self._counter + 1) % _BLOCK
-            counter = self._counter
+            counter = self._counter = (self._counter + 1) % _BLOCK
         millis = int(time.time() * 1000)
         stamp = self._stamp
         if stamp[0] != millis:  # thousands of ids share a millisecond in a bulk import
             stamp = self._stamp = (millis, "c" + _base36(millis, 8))
-        return stamp[1] + _base36(counter, 4) + self._fingerprint + _base36(secrets.randbits(42), 8)
+        pairs = _PAIRS
+        high, low = divmod(counter, 1296)
+        value = _randbits(42)
+        value, d = divmod(value, 1296)
+        value, c = divmod(value, 1296)
+        value, b = divmod(value, 1296)
+        return (
+            stamp[1]
+            + pairs[high % 1296]
+            + pairs[low]
+            + self._fingerprint
+            + pairs[value % 1296]
+            + pairs[b]
+            + pairs[c]
+            + pairs[d]
+        )
 
     def many(self, count: int) -> list[str]:
         """`count` fresh ids."""

@@ -183,6 +183,10 @@ def import_rows(
         )
         writer = upserts.Writer(connection, target.tables, target.dialect, stamp, user_id)
         games = len(payload.imported_games)
+        only = None
+        if partial:
+            only = {int(record["storefrontGameId"]) for record in payload.imported_games}
+            only.update(row.appid for row in payload.non_games)
         stats = _write(
             writer, payload, options, library_games if partial else None, recorded=recorded
         )
@@ -209,10 +213,6 @@ def import_rows(
             )
         if recorded and options.mode is ImportMode.LIBRARY:
             placement.record_owned(writer, payload.library_items)
-        only = None
-        if partial:
-            only = {int(record["storefrontGameId"]) for record in payload.imported_games}
-            only.update(row.appid for row in payload.non_games)
         record_non_games(writer, payload.non_games, only=only)
     log_line = log.warning if stats.suspicious_shrink else log.debug
     log_line(
@@ -246,13 +246,17 @@ def _write(
     *,
     recorded: bool,
 ) -> ImportStats:
+    library = len(payload.imported_games) if library_games is None else library_games
     stored, kept = upserts.count_backwards(w, payload.imported_games)
-    placed = placement.already_placed(w, recorded=recorded)
+    placed = placement.already_placed(w, payload.library_items, recorded=recorded)
     created, updated = upserts.upsert_imported_games(w, payload.imported_games)
+    # The largest record sets are let go once written, so the later statements' records and
+    # JSON reuse their memory instead of adding to the peak.
+    payload.imported_games.clear()
     new_games = {record["id"] for record in payload.games}
     games: list[str] = []
     if options.catalogue_verified:
-        games = _write_catalogue(w, payload)
+        games = _write_catalogue(w, payload, release=True)
     items = removed = 0
     if options.mode is ImportMode.LIBRARY:
         # A game enters the library once: apps placed before are left out, and those whose game
@@ -262,7 +266,6 @@ def _write(
         items = upserts.create_library_items(w, fresh)
         removed = upserts.count_games_without_item(w, again)
     games_created = {record_id for record_id in games if record_id in new_games}
-    library = len(payload.imported_games) if library_games is None else library_games
     shrink = bool(stored) and library < stored * options.suspicious_shrink_ratio
     return ImportStats(
         imported_games_created=len(created),
@@ -277,12 +280,17 @@ def _write(
     )
 
 
-def _write_catalogue(w: upserts.Writer, payload: ImportPayload) -> list[str]:
+def _write_catalogue(
+    w: upserts.Writer, payload: ImportPayload, *, release: bool = False
+) -> list[str]:
     """The shared rows: Genre, Platform, Game (never re-keyed: an existing Game keeps its IGDB
-    id) and their links; the ids of the Games written."""
+    id) and their links; the ids of the Games written. `release`: empty `payload.games` once
+    written (the import needs them no further)."""
     upserts.upsert_genres(w, payload.genres)
     upserts.upsert_platforms(w, payload.platforms)
     games = upserts.upsert_games(w, payload.games, refresh=w.tables.profile.owned_by_us)
+    if release:
+        payload.games.clear()
     upserts.link_genres(w, payload.game_genres)
     upserts.link_platforms(w, payload.game_platforms)
     return games

@@ -38,14 +38,29 @@ class ImportPayload:
     genres: list[Record] = field(default_factory=list)
     platforms: list[Record] = field(default_factory=list)
     games: list[Record] = field(default_factory=list)
-    game_genres: list[Record] = field(default_factory=list)
-    game_platforms: list[Record] = field(default_factory=list)
+    #: (game IGDB id, genre IGDB id) and (game, platform) pairs, sorted: `game_genres` and
+    #: `game_platforms` make their records when asked, so the ~70,000 link records of a large
+    #: library exist only while their own statement runs (pairs take a third of the memory).
+    genre_pairs: list[tuple[int, int]] = field(default_factory=list)
+    platform_pairs: list[tuple[int, int]] = field(default_factory=list)
     library_items: list[Record] = field(default_factory=list)
     #: The matched wishlisted games the user does not own ({igdbId, storefrontGameId}); their
     #: Game rows are among `games`, they have no ImportedGame.
     wishlist_items: list[Record] = field(default_factory=list)
     #: The non-game rows (FILTERED), for this project's own state; never the app's tables.
     non_games: list[EnrichedGameRow] = field(default_factory=list)
+
+    @property
+    def game_genres(self) -> list[Record]:
+        """The GameGenre records ({gameIgdbId, genreIgdbId}), made on each access."""
+        return [{"gameIgdbId": game, "genreIgdbId": other} for game, other in self.genre_pairs]
+
+    @property
+    def game_platforms(self) -> list[Record]:
+        """The GamePlatform records ({gameIgdbId, platformIgdbId}), made on each access."""
+        return [
+            {"gameIgdbId": game, "platformIgdbId": other} for game, other in self.platform_pairs
+        ]
 
 
 def format_timestamp(value: datetime | None) -> str | None:
@@ -123,17 +138,19 @@ def build_payload(
             continue
         games.setdefault(row.igdb_id, []).append(_MatchedApp.of(row, shared))
         wishlist_items.append({"igdbId": row.igdb_id, "storefrontGameId": str(row.appid)})
+    for values in kept.values():  # ids in place: a copy of 20,000 records would stay as RSS
+        values["id"] = new_id()
     by_game = {igdb: sorted(apps, key=lambda r: r.appid) for igdb, apps in sorted(games.items())}
     matched = [row for apps in by_game.values() for row in apps]
     genres = _unique_refs(ref for row in matched for ref in row.genres)
     platforms = _unique_refs(ref for row in matched for ref in row.platforms)
     return ImportPayload(
-        imported_games=[{"id": new_id(), **values} for values in kept.values()],
+        imported_games=list(kept.values()),
         genres=[genre_record(ref, new_id()) for ref in genres],
         platforms=[platform_record(ref, new_id()) for ref in platforms],
         games=_games(by_game, new_id),
-        game_genres=_links(by_game, "genreIgdbId", lambda r: r.genres),
-        game_platforms=_links(by_game, "platformIgdbId", lambda r: r.platforms),
+        genre_pairs=_links(by_game, lambda r: r.genres),
+        platform_pairs=_links(by_game, lambda r: r.platforms),
         library_items=[]
         if mode is ImportMode.CURATE
         else [
@@ -294,11 +311,11 @@ def _games(by_game: dict[int, list[_MatchedApp]], new_id: Callable[[], str]) -> 
 
 def _links(
     by_game: dict[int, list[_MatchedApp]],
-    key: str,
     refs: Callable[[_MatchedApp], Sequence[GenreRef | PlatformRef]],
-) -> list[Record]:
-    pairs = {(igdb, ref.id) for igdb, apps in by_game.items() for r in apps for ref in refs(r)}
-    return [{"gameIgdbId": game, key: other} for game, other in sorted(pairs)]
+) -> list[tuple[int, int]]:
+    return sorted(
+        {(igdb, ref.id) for igdb, apps in by_game.items() for r in apps for ref in refs(r)}
+    )
 
 
 def _library_items(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from sqlalchemy import (
@@ -38,7 +39,7 @@ from lambdas.database.placement import wishlist_placements
 from lambdas.database.profiles import ImportMode, ProfileName, StatusRule
 from lambdas.database.upserts import Writer
 from lambdas.models.rows import EnrichedWishlistRow, MatchStatus
-from lambdas.sql.dialect import Spec, records_param
+from lambdas.sql.dialect import Spec
 from lambdas.state.placement import (
     WISHLIST,
     has_wishlist_state,
@@ -162,7 +163,7 @@ def _promote(w: Writer, owned_items: list[Record]) -> int:
             placed.user_id == w.owner,
             placed.library_item_id.in_(select(ids.c.id)),
         ),
-        _param([{"id": item_id} for item_id in promoted], "ids"),
+        _param(w, [{"id": item_id} for item_id in promoted], "ids"),
     )
     return len(promoted)
 
@@ -249,7 +250,7 @@ def _insert_items(
         .from_select(["status", "updatedAt", "platform", "userId", "gameId"], source)
         .returning(item.c.id, item.c.gameId)
     )
-    made = w.connection.execute(stmt, _param([{"gameId": gid} for gid in game_ids], "g"))
+    made = w.connection.execute(stmt, _param(w, [{"gameId": gid} for gid in game_ids], "g"))
     return {row.gameId: int(row.id) for row in made}
 
 
@@ -283,7 +284,7 @@ def _record_placed(w: Writer, placed_now: list[Record]) -> None:
     stmt = stmt.on_conflict_do_nothing(
         index_elements=[placement_table.c.user_id, placement_table.c.app_id]
     )
-    w.connection.execute(stmt, _param(placed_now, "p"))
+    w.connection.execute(stmt, _param(w, placed_now, "p"))
 
 
 def _record(w: Writer, wishes: Sequence[EnrichedWishlistRow], decisions: dict[int, str]) -> None:
@@ -311,7 +312,7 @@ def _record(w: Writer, wishes: Sequence[EnrichedWishlistRow], decisions: dict[in
                 literal(w.now, DateTime),
             ),
         ),
-        _param(records, "wl"),
+        _param(w, records, "wl"),
     )
 
 
@@ -325,8 +326,8 @@ def _decision(row: EnrichedWishlistRow, decisions: dict[int, str]) -> str:
     return decisions.get(row.appid, NOT_ADDED)
 
 
-def _param(records: list[Record], name: str) -> dict[str, str]:
-    return records_param(records, name=name)
+def _param(w: Writer, records: list[Record], name: str) -> dict[str, Any]:
+    return w.dialect.records_param(records, name=name)
 
 
 __all__ = ["WishlistWrite", "write_wishlist"]

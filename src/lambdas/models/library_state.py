@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from operator import attrgetter
 
 from lambdas.models.events import STATE_VERSION, LibraryState, ReuseWindows
@@ -79,8 +80,13 @@ def library_fingerprint(rows: Iterable[RawGameRow]) -> str:
 def fingerprint(keys: Iterable[tuple[str, ...]]) -> str:
     """`library_fingerprint` of the apps' keys (`app_key`, or `record_key` of stored cells)."""
     ordered = sorted(keys)  # app ids are unique: the first cells differ
-    # The repr of a tuple of str is unambiguous (every cell quoted and escaped).
-    return hashlib.sha256(repr(ordered).encode("utf-8", "surrogatepass")).hexdigest()
+    # The number of keys, then every cell, joined by NUL: unambiguous while no cell holds a NUL
+    # (stored text never does; counted, not assumed), as every key of one kind has the same
+    # number of cells. Else the repr of the tuples (every cell quoted and escaped), slower.
+    text = "\x00".join(chain((str(len(ordered)),), chain.from_iterable(ordered)))
+    if text.count("\x00") != sum(map(len, ordered)):
+        text = repr(ordered)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def wishlist_fingerprint(rows: Iterable[WishlistRow]) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lambdas.errors import InvalidSteamIdError
-from lambdas.models.text import clean_steam_text
+from lambdas.models.text import clean_steam_text, storable_text
 
 STEAM_ID64_BASE = 76561197960265728  # universe 1, type individual, instance 1, account 0
 MAX_ACCOUNT_ID = 2**32 - 1
@@ -140,6 +140,11 @@ def _storable(value: Any) -> Any:
 
 
 class OwnedGame(_SteamPayload):
+    """One owned app. Its text is checked for the whole answer at once (`OwnedGamesBody`), not
+    per game: a per-field validator called 40,000 times for a 20,000-app library."""
+
+    model_config = ConfigDict(cache_strings=False)  # see OwnedGamesResponse
+
     appid: int
     name: str = ""
     playtime_forever: int = 0
@@ -153,17 +158,41 @@ class OwnedGame(_SteamPayload):
     img_icon_url: str = ""
     has_community_visible_stats: bool = False
 
-    _clean = field_validator("name", "img_icon_url", mode="before")(_storable)
-
 
 class OwnedGamesBody(_SteamPayload):
     """`response` of GetOwnedGames; both fields absent means private or nonexistent."""
 
+    model_config = ConfigDict(cache_strings=False)  # see OwnedGamesResponse
+
     game_count: int | None = None
     games: list[OwnedGame] | None = None
 
+    @model_validator(mode="after")
+    def _storable_text(self) -> Self:
+        """Every game's name and icon as `_storable` makes them, checked on the joined text of
+        the whole list: only an answer that holds NUL or a lone surrogate is cleaned game by
+        game."""
+        games = self.games
+        if games and not storable_text(
+            "".join([game.name for game in games] + [game.img_icon_url for game in games])
+        ):
+            self.games = [
+                game.model_copy(
+                    update={
+                        "name": clean_steam_text(game.name),
+                        "img_icon_url": clean_steam_text(game.img_icon_url),
+                    }
+                )
+                for game in games
+            ]
+        return self
+
 
 class OwnedGamesResponse(_SteamPayload):
+    # The JSON is parsed under the outer model's config: names are mostly distinct, and
+    # caching them costs more than it saves.
+    model_config = ConfigDict(cache_strings=False)
+
     response: OwnedGamesBody = Field(default_factory=OwnedGamesBody)
 
 

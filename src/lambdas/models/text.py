@@ -41,9 +41,14 @@ def clean_text(value: str) -> str:
 def clean_steam_text(value: str) -> str:
     """Steam's own names, kept as close to verbatim as storage allows: only NUL is dropped and
     lone surrogates replaced (a CSV must encode it, PostgreSQL must store it)."""
-    if "\x00" not in value and not _SURROGATE.search(value):
+    if storable_text(value):
         return value
     return _SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+
+
+def storable_text(value: str) -> bool:
+    """Whether `clean_steam_text` keeps `value` as it is (one scan checks much text joined)."""
+    return "\x00" not in value and not _SURROGATE.search(value)
 
 
 def title_problem(value: str) -> str | None:

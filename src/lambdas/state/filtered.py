@@ -26,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
-from lambdas.sql.dialect import Dialect, Spec, records_param
+from lambdas.sql.dialect import Dialect, Spec
 from lambdas.state.schema import own_state_metadata, own_tables_exist
 
 log = structlog.get_logger()
@@ -138,7 +138,7 @@ def record_filtered_apps(
             delete(filtered_app_table).where(
                 table.user_id == user_id, table.app_id.in_(select(sent.c.app_id))
             ),
-            records_param([{"app_id": app_id} for app_id in only], name="sent"),
+            dialect.records_param([{"app_id": app_id} for app_id in only], name="sent"),
         )
     # One statement over a JSON record set, as the loader's: the count stays the same for 20 or
     # 20,000 filtered apps.
@@ -152,7 +152,7 @@ def record_filtered_apps(
                 literal(stamp, DateTime),
             ),
         ),
-        records_param(records),
+        dialect.records_param(records),
     )
     kept = app_override_table.c
     connection.execute(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 import httpx
@@ -39,8 +44,15 @@ from lambdas.models.library_state import (
     wishlist_input,
 )
 from lambdas.models.rows import INT4_MAX, INT4_MIN, UINT32_MAX, RawGameRow, WishlistRow
-from lambdas.models.steam import OwnedGame, PlayerSummary, SteamAccountRef, parse_steam_account
-from lambdas.models.text import clean_steam_text
+from lambdas.models.steam import (
+    OwnedGame,
+    PlayerSummary,
+    SteamAccountRef,
+    WishlistBody,
+    WishlistItem,
+    parse_steam_account,
+)
+from lambdas.models.text import clean_steam_text, storable_text
 
 log = structlog.get_logger()
 
@@ -52,6 +64,8 @@ class SteamLibrary:
     steam_id64: int
     profile: PlayerSummary
     games: list[OwnedGame]
+    #: `_library_key(games)`, when the fetch was asked to compute it.
+    fingerprint: str | None = None
 
 
 class WishlistOutcome(StrEnum):
@@ -93,6 +107,13 @@ async def fetch_library(
     steam: SteamClient, ref: SteamAccountRef, *, include_free_sub: bool = False
 ) -> SteamLibrary:
     """Resolve the account and fetch its games, telling private from missing from empty."""
+    steam_id64, profile = await _public_profile(steam, ref)
+    games = await _owned_games(steam, steam_id64, include_free_sub=include_free_sub)
+    return SteamLibrary(steam_id64=steam_id64, profile=profile, games=games)
+
+
+async def _public_profile(steam: SteamClient, ref: SteamAccountRef) -> tuple[int, PlayerSummary]:
+    """The account's SteamID64 and summary; PROFILE_NOT_FOUND or PRIVATE_PROFILE otherwise."""
     steam_id64 = ref.steam_id64
     if steam_id64 is None:
         assert ref.vanity is not None
@@ -105,14 +126,73 @@ async def fetch_library(
             f"the Steam profile {steam_id64} is private; set Profile and Game details to Public "
             "in Steam's privacy settings, then import again"
         )
+    return steam_id64, profile
+
+
+async def _owned_games(
+    steam: SteamClient, steam_id64: int, *, include_free_sub: bool
+) -> list[OwnedGame]:
+    """The public profile's owned apps, one per app id, in app id order."""
     owned = await steam.get_owned_games(steam_id64, include_free_sub=include_free_sub)
     if owned.game_count is None and owned.games is None:
         raise PrivateProfileError(
             f"the game details of Steam profile {steam_id64} are private; set Game details to "
             "Public in Steam's privacy settings, then import again"
         )
-    games = sorted(_unique_by_appid(owned.games or []), key=lambda game: game.appid)
-    return SteamLibrary(steam_id64=steam_id64, profile=profile, games=games)
+    return sorted(_unique_by_appid(owned.games or []), key=attrgetter("appid"))
+
+
+async def fetch_library_and_wishlist(
+    steam: SteamClient,
+    ref: SteamAccountRef,
+    *,
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    known_names: Callable[[], dict[int, str]] = dict,
+    fingerprint: bool = False,
+) -> tuple[SteamLibrary, WishlistFetch]:
+    """`fetch_library` and `fetch_wishlist` (when IMPORT_WISHLIST) at once: once the profile is
+    known to be public, the wishlist is asked for beside the owned games, and the store for
+    the names of the wishlisted apps `known_names` (the previous wishlist's) does not hold as
+    soon as the wishlist is in, while the owned games still arrive. The three answers cost
+    about one round trip, not three. With `fingerprint`, the library's `_library_key` is
+    computed too (`SteamLibrary.fingerprint`)."""
+    steam_id64, profile = await _public_profile(steam, ref)
+    async with AsyncExitStack() as clients:  # a store client is closed once all is in
+        wished = (
+            asyncio.ensure_future(
+                _wishlist_and_names(
+                    steam,
+                    steam_id64,
+                    settings=settings,
+                    transport=transport,
+                    known_names=known_names,
+                    clients=clients,
+                )
+            )
+            if settings.import_wishlist
+            else None
+        )
+        try:
+            games = await _owned_games(
+                steam, steam_id64, include_free_sub=settings.steam_include_free_sub
+            )
+            key = _library_key(games) if fingerprint else None
+        except BaseException:
+            if wished is not None:  # the owned import failed: its wishlist is not wanted
+                await _cancelled(wished)
+            raise
+        library = SteamLibrary(steam_id64=steam_id64, profile=profile, games=games, fingerprint=key)
+        if wished is None:
+            return library, WishlistFetch(WishlistOutcome.OFF)
+        answer, names, store_calls = await wished
+    return library, _wishlist_rows(answer, library, names, store_calls)
+
+
+async def _cancelled(task: asyncio.Future[Any]) -> None:
+    """Cancel `task` and wait for it to end (whatever it raises: its result is not wanted)."""
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def fetch_wishlist(
@@ -131,31 +211,80 @@ async def fetch_wishlist(
     fails after its retries (429, 5xx, an unreadable answer, …) is SKIPPED with its code and
     message.
     """
+    async with AsyncExitStack() as clients:
+        answer, names, store_calls = await _wishlist_and_names(
+            steam,
+            library.steam_id64,
+            settings=settings,
+            transport=transport,
+            known_names=lambda: known_names or {},
+            clients=clients,
+            owned=frozenset(game.appid for game in library.games),
+        )
+    return _wishlist_rows(answer, library, names, store_calls)
+
+
+@dataclass(frozen=True, slots=True)
+class _WishlistAnswer:
+    """GetWishlist's answer (None when the call failed: `failure` says why) and its requests."""
+
+    body: WishlistBody | None
+    requests: int
+    failure: str | None = None
+
+    def items(self) -> list[WishlistItem]:
+        """The wished apps, one per app id (in range), in Steam's order."""
+        if self.body is None:
+            return []
+        return list(
+            {
+                item.appid: item for item in self.body.items or () if 0 < item.appid <= UINT32_MAX
+            }.values()
+        )
+
+
+async def _wishlist_and_names(
+    steam: SteamClient,
+    steam_id64: int,
+    *,
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    known_names: Callable[[], dict[int, str]],
+    clients: AsyncExitStack,
+    owned: frozenset[int] = frozenset(),
+) -> tuple[_WishlistAnswer, dict[int, str], int]:
+    """GetWishlist's answer, the names of its apps (`known_names`, else the store's, asked for
+    the apps neither names nor `owned` holds) and the GetItems calls that took."""
     before = steam.keyless_requests_sent
     try:
-        body = await steam.get_wishlist(library.steam_id64)
+        body = await steam.get_wishlist(steam_id64)
     except PipelineError as exc:
         log.warning("steam.wishlist_skipped", error_code=exc.code, error=exc.message)
-        return WishlistFetch(
-            WishlistOutcome.SKIPPED,
-            reason=f"{exc.code}: {exc.message}",
-            requests=steam.keyless_requests_sent - before,
-        )
-    requests = steam.keyless_requests_sent - before
-    items = list(
-        {item.appid: item for item in body.items or () if 0 < item.appid <= UINT32_MAX}.values()
-    )
+        requests = steam.keyless_requests_sent - before
+        return _WishlistAnswer(None, requests, f"{exc.code}: {exc.message}"), {}, 0
+    answer = _WishlistAnswer(body, steam.keyless_requests_sent - before)
+    items = answer.items()
+    if not items:
+        return answer, {}, 0
+    known = known_names()
+    unnamed = [i.appid for i in items if i.appid not in owned and not known.get(i.appid)]
+    names, store_calls = await _store_names(unnamed, settings, transport, clients)
+    return answer, {**known, **names}, store_calls
+
+
+def _wishlist_rows(
+    answer: _WishlistAnswer, library: SteamLibrary, names: dict[int, str], store_calls: int
+) -> WishlistFetch:
+    """`fetch_wishlist`'s rows of GetWishlist's answer: an owned app has its library name."""
+    requests = answer.requests + store_calls
+    if answer.body is None:
+        return WishlistFetch(WishlistOutcome.SKIPPED, reason=answer.failure, requests=requests)
+    items = answer.items()
     if not items:
         outcome = WishlistOutcome.EMPTY if library.profile.is_public else WishlistOutcome.PRIVATE
         return WishlistFetch(outcome, requests=requests)
-    owned = {game.appid: game.name for game in library.games}
-    known = known_names or {}
-    names, store_calls = await _store_names(
-        [item.appid for item in items if item.appid not in owned and not known.get(item.appid)],
-        settings,
-        transport,
-    )
-    names = {**known, **names}
+    wished = {item.appid for item in items}
+    owned = {game.appid: game.name for game in library.games if game.appid in wished}
     rows = [
         WishlistRow(
             appid=item.appid,
@@ -166,19 +295,24 @@ async def fetch_wishlist(
         )
         for item in sorted(items, key=lambda item: (item.priority, item.appid))
     ]
-    return WishlistFetch(WishlistOutcome.IMPORTED, rows, requests=requests + store_calls)
+    return WishlistFetch(WishlistOutcome.IMPORTED, rows, requests=requests)
 
 
 async def _store_names(
-    app_ids: list[int], settings: Settings, transport: httpx.AsyncBaseTransport | None
+    app_ids: list[int],
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    clients: AsyncExitStack,
 ) -> tuple[dict[int, str], int]:
-    """The store's names of `app_ids` and the GetItems calls it took; none when it fails."""
+    """The store's names of `app_ids` and the GetItems calls it took; none when it fails. Its
+    client is closed with `clients` (once every answer of the fetch is in: a transport shared
+    with a request still under way is not closed under it)."""
     if not app_ids:
         return {}, 0
     store = SteamStoreClient.from_settings(settings, transport=transport)
     try:
-        async with store:
-            found = await store.get_app_types(app_ids)
+        await clients.enter_async_context(store)
+        found = await store.get_app_types(app_ids)
     except PipelineError as exc:
         log.warning("steam.wishlist_names_missing", error_code=exc.code, error=exc.message)
         return {}, store.calls_sent
@@ -186,8 +320,9 @@ async def _store_names(
 
 
 def _previous_names(storage: Storage, user_id: str) -> dict[int, str]:
-    """The names of the user's latest stored wishlist, so a re-import asks the store only about
-    apps wishlisted since; none when there is no readable one."""
+    """The names of the user's latest stored wishlist (an owned app's is its library name), so
+    a re-import asks the store only about apps wishlisted since; none when there is no
+    readable one."""
     stored = sorted(
         key for key in storage.list_keys(user_prefix(user_id)) if key.endswith(_WISHLIST_SUFFIX)
     )
@@ -202,7 +337,7 @@ def _previous_names(storage: Storage, user_id: str) -> dict[int, str]:
     except (MalformedCsvError, LocationNotFoundError) as exc:
         log.warning("steam.previous_wishlist_unusable", key=stored[-1], error=exc.message)
         return {}
-    return {row.appid: row.name for row in rows if row.name and not row.owned}
+    return {row.appid: row.name for row in rows if row.name}
 
 
 def _unique_by_appid(games: list[OwnedGame]) -> list[OwnedGame]:
@@ -210,8 +345,9 @@ def _unique_by_appid(games: list[OwnedGame]) -> list[OwnedGame]:
 
 
 def to_raw_row(game: OwnedGame) -> RawGameRow:
-    """The stored row of one owned app; Steam's text loses NUL characters (no CSV reader or
-    PostgreSQL text column takes them) and its numbers are clamped to what the columns hold."""
+    """The stored row of one owned app; Steam's text loses NUL characters and lone surrogates
+    (no CSV reader or PostgreSQL text column takes them) and its numbers are clamped to what
+    the columns hold."""
     return RawGameRow(**_raw_values(game))
 
 
@@ -219,7 +355,7 @@ def _raw_values(game: OwnedGame) -> dict[str, Any]:
     """`to_raw_row`'s values, before the row model checks them (they are in range by now)."""
     return dict(
         appid=game.appid,
-        name=game.name.replace("\x00", ""),
+        name=clean_steam_text(game.name),
         playtime_forever=_minutes(game.playtime_forever),
         playtime_2weeks=_minutes(game.playtime_2weeks),
         playtime_windows_forever=_minutes(game.playtime_windows_forever),
@@ -228,16 +364,58 @@ def _raw_values(game: OwnedGame) -> dict[str, Any]:
         playtime_deck_forever=_minutes(game.playtime_deck_forever),
         playtime_disconnected=_minutes(game.playtime_disconnected),
         rtime_last_played=game.rtime_last_played if 0 < game.rtime_last_played <= UINT32_MAX else 0,
-        img_icon_url=game.img_icon_url.replace("\x00", ""),
+        img_icon_url=clean_steam_text(game.img_icon_url),
         has_community_visible_stats=game.has_community_visible_stats,
     )
 
 
+#: An owned game's compared values, in COMPARED_COLUMNS' order (`_library_key` unpacks them).
+_compared_of_game = attrgetter(*COMPARED_COLUMNS)
+assert COMPARED_COLUMNS == (
+    "appid",
+    "name",
+    "playtime_forever",
+    "playtime_windows_forever",
+    "playtime_mac_forever",
+    "playtime_linux_forever",
+    "playtime_deck_forever",
+    "rtime_last_played",
+    "img_icon_url",
+)
+
+
 def _library_key(games: list[OwnedGame]) -> str:
-    """`library_fingerprint` of the rows `to_raw_row` makes of `games`, without making them."""
+    """`library_fingerprint` of the rows `to_raw_row` makes of `games`, without making them.
+
+    When every number is already within what its column holds and no text needs cleaning
+    (Steam's answers, as `OwnedGamesBody` cleans them, always), the cells are the values as
+    sent: the per-game work is one tuple of strings.
+    """
+    values = list(map(_compared_of_game, games))
+    if not _stored_as_sent(values):
+        return fingerprint(
+            tuple(str(cells[column]) for column in COMPARED_COLUMNS)
+            for cells in map(_raw_values, games)
+        )
     return fingerprint(
-        tuple(str(values[column]) for column in COMPARED_COLUMNS)
-        for values in map(_raw_values, games)
+        (str(app), name, str(p1), str(p2), str(p3), str(p4), str(p5), str(last), icon)
+        for app, name, p1, p2, p3, p4, p5, last, icon in values
+    )
+
+
+def _stored_as_sent(values: list[tuple[Any, ...]]) -> bool:
+    """Whether `_raw_values` keeps every compared value of `values` (`_compared_of_game`
+    tuples) as it is: no number clamped, no text cleaned. Column by column: the smallest and
+    largest number against the range, the text joined."""
+    if not values:
+        return True
+    columns = list(zip(*values, strict=True))
+    playtimes, last = columns[2:7], columns[7]
+    return (
+        all(min(column) >= 0 and max(column) <= INT4_MAX for column in playtimes)
+        and min(last) >= 0
+        and max(last) <= UINT32_MAX
+        and storable_text("".join(columns[1] + columns[8]))
     )
 
 
@@ -252,7 +430,7 @@ def reuse_windows(settings: Settings) -> ReuseWindows:
 
 def _unchanged(
     state: LibraryState,
-    games: list[OwnedGame],
+    library: SteamLibrary,
     wishlist: WishlistFetch,
     settings: Settings,
     now: datetime,
@@ -260,7 +438,7 @@ def _unchanged(
     """Whether the library, the wishlist and the mode are as committed and nothing is due. A
     wishlist not fetched (skipped, off) counts as the committed one, never as an empty one."""
     inputs = current_inputs(
-        _library_key(games),
+        library.fingerprint or _library_key(library.games),
         mode=settings.import_mode,
         wishlist=wishlist_input(wishlist.outcome.value, wishlist.rows, state),
     )
@@ -289,25 +467,62 @@ async def import_steam_library(
     (a refresh never is). Input is checked before anything else, so a bad user id or Steam id never
     reaches the network.
     """
+    with _cyclic_gc_paused():
+        return await _import_library(
+            user_id=user_id,
+            account=account,
+            settings=settings,
+            storage=storage,
+            now=now,
+            import_id=import_id,
+            transport=transport,
+            refresh_metadata=refresh_metadata,
+        )
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Stage 1 makes a few objects per owned app (a model, its strings, a key or a row), none
+    of them in a reference cycle. Their sheer number (20,000 apps) keeps triggering Python's
+    cyclic collector, whose older generations walk the whole heap each time: a third of the
+    decoding and fingerprint time, for nothing. Paused meanwhile (reference counting still
+    frees everything), resumed after; left alone when someone else paused it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+async def _import_library(
+    *,
+    user_id: str,
+    account: str,
+    settings: Settings,
+    storage: Storage,
+    now: datetime,
+    import_id: str,
+    transport: httpx.AsyncBaseTransport | None,
+    refresh_metadata: bool,
+) -> SteamImportResult:
     validate_user_id(user_id)
     ref = parse_steam_account(account)
     started = time.perf_counter()
+    state = None if refresh_metadata else read_library_state(storage, user_id)
     async with SteamClient.from_settings(settings, transport=transport) as steam:
-        library = await fetch_library(steam, ref, include_free_sub=settings.steam_include_free_sub)
-        wishlist = (
-            await fetch_wishlist(
-                steam,
-                library,
-                settings=settings,
-                transport=transport,
-                known_names=_previous_names(storage, user_id),
-            )
-            if settings.import_wishlist
-            else WishlistFetch(WishlistOutcome.OFF)
+        library, wishlist = await fetch_library_and_wishlist(
+            steam,
+            ref,
+            settings=settings,
+            transport=transport,
+            known_names=lambda: _previous_names(storage, user_id),
+            fingerprint=state is not None,  # compared with the state's
         )
     steam_requests = steam.requests_sent
-    state = None if refresh_metadata else read_library_state(storage, user_id)
-    if state is not None and _unchanged(state, library.games, wishlist, settings, now):
+    if state is not None and _unchanged(state, library, wishlist, settings, now):
         log.info(
             "stage.finished",
             stage="steam_import",

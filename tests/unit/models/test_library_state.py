@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from lambdas.models.csv_codec import encode_rows, header_of, iter_records
 from lambdas.models.events import EnrichmentStats, LibraryState, ReuseWindows
 from lambdas.models.library_state import (
@@ -15,7 +17,7 @@ from lambdas.models.library_state import (
     record_key,
 )
 from lambdas.models.rows import RawGameRow
-from lambdas.models.steam import OwnedGame
+from lambdas.models.steam import OwnedGame, OwnedGamesResponse
 from lambdas.steam.library import _library_key, to_raw_row
 
 GAMES = [
@@ -23,19 +25,28 @@ GAMES = [
     OwnedGame(appid=10, name="Nul\x00led\nname ™ 日本", playtime_forever=2**40),
     OwnedGame(appid=440, name="Team Fortress 2", rtime_last_played=2**33, img_icon_url="e3f"),
 ]
+#: Every value as its column stores it: `_library_key` takes its direct path.
+PLAIN_GAMES = [
+    OwnedGame(
+        appid=730, name='Counter-Strike 2, "CS2"', playtime_forever=5, playtime_deck_forever=1
+    ),
+    OwnedGame(appid=10, name="Line\nname ™ 日本", rtime_last_played=2**32 - 1, img_icon_url="a"),
+    OwnedGame(appid=440, name="", playtime_forever=2**31 - 1, playtime_mac_forever=1),
+]
 NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
 WINDOWS = ReuseWindows.of(reuse_days=30, recheck_hours=24, type_ttl_days=7)
 
 
-def test_stage_1_and_stage_2_compute_the_same_fingerprint() -> None:
-    rows = [to_raw_row(game) for game in GAMES]
+@pytest.mark.parametrize("games", [GAMES, PLAIN_GAMES, []], ids=["clamped", "as-sent", "empty"])
+def test_stage_1_and_stage_2_compute_the_same_fingerprint(games: list[OwnedGame]) -> None:
+    rows = [to_raw_row(game) for game in games]
     data = encode_rows(sorted(rows, key=lambda row: row.appid), RawGameRow)
     header = header_of(RawGameRow)
     indexes = [header.index(column) for column in COMPARED_COLUMNS]
     from_cells = fingerprint(
         record_key(record, indexes) for _, record in iter_records(data, RawGameRow)
     )
-    assert _library_key(GAMES) == library_fingerprint(rows) == from_cells
+    assert _library_key(games) == library_fingerprint(rows) == from_cells
 
 
 def test_what_the_database_stores_changes_it_and_the_two_week_playtime_does_not() -> None:
@@ -68,3 +79,23 @@ def test_a_state_is_unchanged_only_with_the_same_inputs_inside_every_window() ->
     assert not state.model_copy(update={"recheck": True}).unchanged_for(inputs, NOW, WINDOWS)
     reused = state.reused_stats()
     assert reused.reused == 2 and reused.processed == 3
+
+
+def test_cells_holding_nul_are_never_taken_for_other_cells() -> None:
+    """The cells are joined by NUL; a cell that holds one must not make two keys alike."""
+    assert fingerprint([("1", "a\x00b", "c")]) != fingerprint([("1", "a", "b\x00c")])
+    assert fingerprint([("1", "a", "")]) != fingerprint([("1", "", "a")])
+    assert fingerprint([]) != fingerprint([("",)])
+
+
+def test_steam_text_is_cleaned_for_the_whole_answer_at_once() -> None:
+    """NUL (sent as \\u0000) is dropped from every name and icon of an answer that holds one;
+    the other games are kept as sent."""
+    answer = (
+        b'{"response": {"game_count": 2, "games": ['
+        b'{"appid": 10, "name": "Nul\\u0000led", "img_icon_url": "a\\u0000b"},'
+        b'{"appid": 20, "name": "Plain \\u00e9", "playtime_forever": 3}]}}'
+    )
+    games = OwnedGamesResponse.model_validate_json(answer).response.games or []
+    assert [(game.name, game.img_icon_url) for game in games] == [("Nulled", "ab"), ("Plain é", "")]
+    assert games[1].playtime_forever == 3
