@@ -109,13 +109,15 @@ class SilentAfterProxy(_Server):
                 sink.sendall(data)
 
 
-def _read_request(client: socket.socket) -> None:
+def _read_request(client: socket.socket) -> str:
+    """The request's head; its first line is what `HttpFault.requests` records."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = client.recv(65536)
         if not chunk:
-            return
+            break
         data += chunk
+    return data.split(b"\r\n", 1)[0].decode("latin-1")
 
 
 class HttpFault(_Server):
@@ -123,10 +125,12 @@ class HttpFault(_Server):
 
     def __init__(self, behaviour: Callable[[HttpFault, socket.socket], None]) -> None:
         self._behaviour = behaviour
+        #: Each request's line (method, path and query), in the order they came.
+        self.requests: list[str] = []
         super().__init__()
 
     def serve(self, client: socket.socket) -> None:
-        _read_request(client)
+        self.requests.append(_read_request(client))
         self._behaviour(self, client)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -114,10 +114,18 @@ async def fetch_library(
 
 async def _public_profile(steam: SteamClient, ref: SteamAccountRef) -> tuple[int, PlayerSummary]:
     """The account's SteamID64 and summary; PROFILE_NOT_FOUND or PRIVATE_PROFILE otherwise."""
-    steam_id64 = ref.steam_id64
-    if steam_id64 is None:
-        assert ref.vanity is not None
-        steam_id64 = await steam.resolve_vanity(ref.vanity)
+    steam_id64 = await _steam_id64(steam, ref)
+    return steam_id64, await _public_summary(steam, steam_id64)
+
+
+async def _steam_id64(steam: SteamClient, ref: SteamAccountRef) -> int:
+    if ref.steam_id64 is not None:
+        return ref.steam_id64
+    assert ref.vanity is not None
+    return await steam.resolve_vanity(ref.vanity)
+
+
+async def _public_summary(steam: SteamClient, steam_id64: int) -> PlayerSummary:
     profile = (await steam.get_player_summaries([steam_id64])).get(steam_id64)
     if profile is None:
         raise ProfileNotFoundError(f"no Steam account has the id {steam_id64}")
@@ -126,7 +134,7 @@ async def _public_profile(steam: SteamClient, ref: SteamAccountRef) -> tuple[int
             f"the Steam profile {steam_id64} is private; set Profile and Game details to Public "
             "in Steam's privacy settings, then import again"
         )
-    return steam_id64, profile
+    return profile
 
 
 async def _owned_games(
@@ -155,9 +163,27 @@ async def fetch_library_and_wishlist(
     known to be public, the wishlist is asked for beside the owned games, and the store for
     the names of the wishlisted apps `known_names` (the previous wishlist's) does not hold as
     soon as the wishlist is in, while the owned games still arrive. The three answers cost
-    about one round trip, not three. With `fingerprint`, the library's `_library_key` is
-    computed too (`SteamLibrary.fingerprint`)."""
-    steam_id64, profile = await _public_profile(steam, ref)
+    about one round trip, not three. The owned games and the wishlist are even asked for beside
+    the summary that says whether the profile is public: a private or missing profile answers
+    them empty, and the summary's verdict is the one raised (their answers are then dropped
+    unread). With `fingerprint`, the library's `_library_key` is computed too
+    (`SteamLibrary.fingerprint`)."""
+    steam_id64 = await _steam_id64(steam, ref)
+    owned = asyncio.ensure_future(
+        _owned_games(steam, steam_id64, include_free_sub=settings.steam_include_free_sub)
+    )
+    wish_answer = (
+        asyncio.ensure_future(_ask_wishlist(steam, steam_id64))
+        if settings.import_wishlist
+        else None
+    )
+    try:
+        profile = await _public_summary(steam, steam_id64)
+    except BaseException:
+        await _cancelled(owned)
+        if wish_answer is not None:
+            await _cancelled(wish_answer)
+        raise
     async with AsyncExitStack() as clients:  # a store client is closed once all is in
         wished = (
             asyncio.ensure_future(
@@ -168,15 +194,14 @@ async def fetch_library_and_wishlist(
                     transport=transport,
                     known_names=known_names,
                     clients=clients,
+                    answer=wish_answer,
                 )
             )
-            if settings.import_wishlist
+            if wish_answer is not None
             else None
         )
         try:
-            games = await _owned_games(
-                steam, steam_id64, include_free_sub=settings.steam_include_free_sub
-            )
+            games = await owned
             key = _library_key(games) if fingerprint else None
         except BaseException:
             if wished is not None:  # the owned import failed: its wishlist is not wanted
@@ -231,6 +256,7 @@ class _WishlistAnswer:
     body: WishlistBody | None
     requests: int
     failure: str | None = None
+    code: str | None = None
 
     def items(self) -> list[WishlistItem]:
         """The wished apps, one per app id (in range), in Steam's order."""
@@ -252,24 +278,34 @@ async def _wishlist_and_names(
     known_names: Callable[[], dict[int, str]],
     clients: AsyncExitStack,
     owned: frozenset[int] = frozenset(),
+    answer: Awaitable[_WishlistAnswer] | None = None,
 ) -> tuple[_WishlistAnswer, dict[int, str], int]:
-    """GetWishlist's answer, the names of its apps (`known_names`, else the store's, asked for
-    the apps neither names nor `owned` holds) and the GetItems calls that took."""
+    """GetWishlist's answer (`answer`, asked already, else asked now), the names of its apps
+    (`known_names`, else the store's, asked for the apps neither names nor `owned` holds) and
+    the GetItems calls that took."""
+    answered = await (answer if answer is not None else _ask_wishlist(steam, steam_id64))
+    if answered.body is None:
+        log.warning("steam.wishlist_skipped", error_code=answered.code, error=answered.failure)
+        return answered, {}, 0
+    items = answered.items()
+    if not items:
+        return answered, {}, 0
+    known = known_names()
+    unnamed = [i.appid for i in items if i.appid not in owned and not known.get(i.appid)]
+    names, store_calls = await _store_names(unnamed, settings, transport, clients)
+    return answered, {**known, **names}, store_calls
+
+
+async def _ask_wishlist(steam: SteamClient, steam_id64: int) -> _WishlistAnswer:
+    """GetWishlist's answer, or why there is none (never raises for Steam's sake); the
+    client's keyless requests are GetWishlist's alone, so their count is this call's."""
     before = steam.keyless_requests_sent
     try:
         body = await steam.get_wishlist(steam_id64)
     except PipelineError as exc:
-        log.warning("steam.wishlist_skipped", error_code=exc.code, error=exc.message)
         requests = steam.keyless_requests_sent - before
-        return _WishlistAnswer(None, requests, f"{exc.code}: {exc.message}"), {}, 0
-    answer = _WishlistAnswer(body, steam.keyless_requests_sent - before)
-    items = answer.items()
-    if not items:
-        return answer, {}, 0
-    known = known_names()
-    unnamed = [i.appid for i in items if i.appid not in owned and not known.get(i.appid)]
-    names, store_calls = await _store_names(unnamed, settings, transport, clients)
-    return answer, {**known, **names}, store_calls
+        return _WishlistAnswer(None, requests, f"{exc.code}: {exc.message}", exc.code)
+    return _WishlistAnswer(body, steam.keyless_requests_sent - before)
 
 
 def _wishlist_rows(
