@@ -281,12 +281,12 @@ def test_twitch_token_endpoint_down(
         ("steam: 429 persistent", {"burst_429_rate": 1.0}, {"STEAM_RATE_LIMITED"}),
         (
             "steam: timeouts (100%)",
-            {"hang_probability": 1.0, "hang_seconds": 6.0},
+            {"hang_probability": 1.0, "hang_seconds": 3.0},
             TRANSIENT_UPSTREAM,
         ),
         (
             "steam: timeouts (50%)",
-            {"hang_probability": 0.5, "hang_seconds": 6.0},
+            {"hang_probability": 0.5, "hang_seconds": 3.0},
             TRANSIENT_UPSTREAM,
         ),
     ],
@@ -301,10 +301,11 @@ def test_steam_errors(
     reliability: Figures,
 ) -> None:
     with reliability.fault(name):
-        # A read timeout well under the hang, yet long enough that stage 2's own calls to a
-        # loaded machine's emulator never reach it: only Steam's hangs may end the run.
+        # A read timeout well under the hang (3 s), yet long enough that stage 2's own calls to a
+        # loaded machine's emulator never reach it: only Steam's hangs may end the run. Each hang
+        # costs the run this timeout, so it is no longer than that needs.
         hangs = "hang_seconds" in knobs
-        context = harness.context(http_read_timeout=2.0) if hangs else harness.context()
+        context = harness.context(http_read_timeout=1.0) if hangs else harness.context()
         before = harness.snapshot()
         harness.sandbox.set_knobs(steam=knobs)
         result = harness.run(context=context)
@@ -594,7 +595,7 @@ def test_postgres_silent_after_the_handshake_ends_by_the_watchdog(
             **harness.sandbox.env(),
             "DATA_DIR": str(harness.settings.data_dir),
             "DATABASE_URL": proxied,
-            "DATABASE_STATEMENT_TIMEOUT": "2",
+            "DATABASE_STATEMENT_TIMEOUT": "1",
             "DATABASE_KEEPALIVE_SECONDS": "5",
         }
         before = harness.snapshot()
@@ -609,5 +610,5 @@ def test_postgres_silent_after_the_handshake_ends_by_the_watchdog(
         body = json.loads(finished[0].stdout)
         assert finished[0].exit_code == 75, finished[0].output
         assert body["error_code"] == "DATABASE_UNAVAILABLE", body
-        assert "no answer within 7 s" in body["error"], body  # the watchdog, not libpq, ended it
+        assert "no answer within 6 s" in body["error"], body  # the watchdog, not libpq, ended it
         assert harness.snapshot() == before

@@ -45,6 +45,10 @@ class TtlCache(Generic[K, V]):
         self.hits += 1
         return True, entry[1]
 
+    def holds(self, key: K) -> bool:
+        """Whether a fresh value is stored for `key` (not counted as a hit or a miss)."""
+        return key in self._entries
+
     def put(self, key: K, value: V, *, ttl: float | None = None) -> None:
         """Store `value` for `ttl` seconds (the cache's own when None); 0 or less stores nothing
         and forgets an earlier value."""

@@ -159,6 +159,11 @@ class IgdbClient(PooledClient):
     async def _opened(self) -> None:
         self._token_lock = asyncio.Lock()
 
+    async def warm_up(self) -> None:
+        """Get the app token now (one request unless cached), so a look-up soon after does not
+        wait for it: for callers that know they will ask IGDB."""
+        await self._token()
+
     # -- public lookups ------------------------------------------------------------------------
 
     async def lookup_steam_apps(

@@ -15,10 +15,11 @@ from typing import Any
 
 import structlog
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic_core import from_json
 
 from lambdas.clients import apicalypse as q
 from lambdas.errors import UpstreamUnavailableError
-from lambdas.models.igdb import ExternalGame, IgdbGame, MultiqueryResult
+from lambdas.models.igdb import ExternalGame, IgdbGame, IgdbGenre, IgdbPlatform, MultiqueryResult
 
 log = structlog.get_logger()
 
@@ -127,21 +128,40 @@ def _typed_answers(endpoints: tuple[str, ...]) -> TypeAdapter[tuple[Any, ...]]:
     return TypeAdapter(tuple[kinds])  # type: ignore[valid-type]
 
 
-def _lean(row: Any, shared: dict[Any, Any]) -> Any:
-    """`row` (an ExternalGame or IgdbGame) with equal genres and platforms as one instance each.
+def _shared(items: Any, model: type[BaseModel], shared: dict[Any, Any]) -> Any:
+    """`items` (a reference list of one game) with each object seen before replaced by the one
+    model validated for it: a library's thousands of games name a few dozen genres and
+    platforms, so each is validated once and the games (and the process cache) share them."""
+    if not isinstance(items, list):
+        return items
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, dict):
+            try:
+                key = (model, *item.items())
+                found = shared.get(key)
+            except TypeError:  # a value that is not hashable: left to the game's validation
+                out.append(item)
+                continue
+            if found is None:
+                try:
+                    found = shared[key] = model.model_validate(item)
+                except ValidationError:
+                    out.append(item)  # the game's validation reports it, as before
+                    continue
+            out.append(found)
+        else:
+            out.append(item)
+    return out
 
-    A library's thousands of games name a few dozen genres and platforms; sharing these frozen
-    models makes the games a large lookup holds (and the process cache keeps) far smaller.
-    """
-    if isinstance(row, ExternalGame):
-        return row if row.game is None else row.model_copy(update={"game": _lean(row.game, shared)})
-    game: IgdbGame = row
-    return game.model_copy(
-        update={
-            "genres": [shared.setdefault(genre, genre) for genre in game.genres],
-            "platforms": [shared.setdefault(platform, platform) for platform in game.platforms],
-        }
-    )
+
+def _share_references(game: Any, shared: dict[Any, Any]) -> None:
+    """Replace a game object's genre and platform objects by shared models, in place."""
+    if isinstance(game, dict):
+        if "genres" in game:
+            game["genres"] = _shared(game["genres"], IgdbGenre, shared)
+        if "platforms" in game:
+            game["platforms"] = _shared(game["platforms"], IgdbPlatform, shared)
 
 
 def collect_external(row: Any, into: dict[int, list[IgdbGame]]) -> None:
@@ -161,17 +181,26 @@ def collect_external(row: Any, into: dict[int, list[IgdbGame]]) -> None:
 def read_answers(batch: Sequence[SubQuery], content: bytes) -> list[list[Any]]:
     """The rows of each sub-query's answer, in `batch` order; unreadable answers are transient."""
     try:
-        # Fast path: the answer parsed straight into row models, no dicts in between (a
-        # large library's answers would otherwise exist twice in memory, as JSON objects and
-        # as models). Rows are then models, which model_validate passes through unchanged.
-        parsed = _typed_answers(tuple(sub.endpoint for sub in batch)).validate_json(content)
-    except ValidationError:
-        pass  # anything unusual (a malformed row, a missing answer): the row-by-row path
-    else:
+        # Fast path: the JSON decoded once (in Rust), each distinct genre and platform validated
+        # once and shared, then every answer typed in one call (row models, no dicts kept).
+        decoded = from_json(content)
+    except ValueError as exc:
+        raise UpstreamUnavailableError("IGDB sent an unreadable multiquery answer") from exc
+    if isinstance(decoded, list) and len(decoded) == len(batch):
         shared: dict[Any, Any] = {}
-        return [[_lean(row, shared) for row in answer.result or ()] for answer in parsed]
+        for answer in decoded:
+            rows = answer.get("result") if isinstance(answer, dict) else None
+            for row in rows if isinstance(rows, list) else ():
+                if isinstance(row, dict):
+                    _share_references(row.get("game") if "game" in row else row, shared)
+        try:
+            parsed = _typed_answers(tuple(sub.endpoint for sub in batch)).validate_python(decoded)
+        except ValidationError:
+            pass  # anything unusual (a malformed row, a missing answer): the row-by-row path
+        else:
+            return [list(answer.result or ()) for answer in parsed]
     try:
-        results = _results.validate_json(content)
+        results = _results.validate_python(decoded)
     except ValidationError as exc:
         raise UpstreamUnavailableError("IGDB sent an unreadable multiquery answer") from exc
     if len(results) != len(batch):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import httpx
@@ -107,14 +107,30 @@ class SteamStoreClient(PooledClient):
     async def _opened(self) -> None:
         self._slots = asyncio.Semaphore(self._max_in_flight)
 
-    async def get_app_types(self, app_ids: Iterable[int]) -> dict[int, StoreType]:
-        """Steam's type of every app id; an id the store does not know has `app_type` None."""
+    async def get_app_types(
+        self,
+        app_ids: Iterable[int],
+        *,
+        on_batch: Callable[[dict[int, StoreType]], None] | None = None,
+    ) -> dict[int, StoreType]:
+        """Steam's type of every app id; an id the store does not know has `app_type` None.
+
+        `on_batch` sees each batch's types as soon as they arrive, so a caller can start work
+        that depends on them while later batches are still in flight.
+        """
         unique = list(dict.fromkeys(int(app_id) for app_id in app_ids))
         batches = [
             unique[start : start + self._batch_size]
             for start in range(0, len(unique), self._batch_size)
         ]
-        answers = await asyncio.gather(*(self._batch(batch, split=True) for batch in batches))
+
+        async def answered(batch: Sequence[int]) -> dict[int, StoreType]:
+            types = await self._batch(batch, split=True)
+            if on_batch is not None:
+                on_batch(types)
+            return types
+
+        answers = await asyncio.gather(*(answered(batch) for batch in batches))
         found: dict[int, StoreType] = {}
         for answer in answers:
             found.update(answer)

@@ -52,6 +52,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from lambdas.models.igdb import GameType as IgdbGameType
@@ -345,6 +346,7 @@ def normalize_name(name: str) -> str:
     return _normalize(name)
 
 
+@lru_cache(maxsize=16_384)  # stage 2 reads a name again for each source it weighs
 def _normalize(name: str) -> str:
     text = unicodedata.normalize("NFKC", _MARKS.sub("", name))
     text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
+from operator import itemgetter
+from typing import Any, NamedTuple, TypeVar
 
 import httpx
 import structlog
 
 from lambdas.clients.budget import budget_share
-from lambdas.clients.igdb import IgdbClient
+from lambdas.clients.igdb import IgdbClient, SteamLookup, process_caches
+from lambdas.clients.igdb_multiquery import MAX_KEYS_PER_SUBQUERY, MAX_SUBQUERIES
 from lambdas.clients.s3 import (
     Storage,
     enriched_key_for,
@@ -44,10 +51,12 @@ from lambdas.errors import (
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.csv_codec import (
     RowEncoder,
+    cells_of,
     decode_rows,
     encode_line,
     encode_rows,
     header_of,
+    iter_lines,
     iter_records,
     iter_rows,
     parse_record,
@@ -65,7 +74,6 @@ from lambdas.models.library_state import (
     WISHLIST,
     current_inputs,
     fingerprint,
-    record_key,
     wishlist_input,
 )
 from lambdas.models.rows import (
@@ -81,6 +89,8 @@ from lambdas.models.rows import (
 from lambdas.models.steam_store import StoreType
 
 log = structlog.get_logger()
+
+T = TypeVar("T")
 
 Progress = Callable[[str, int, int], None]
 
@@ -200,13 +210,17 @@ async def enrich_library(
     owned_wishes = {item.appid for item in wishlist if item.appid in raw.records}
     tally = base.tally if base is not None else _Tally()
     if base is not None:
-        reused, passthrough = base.reused, base.lines
-        pending = [raw.row(app) for app in raw.apps if app not in reused and app not in passthrough]
+        reused, passthrough, revised = base.reused, base.lines, base.revised
+        pending = [
+            raw.row(app)
+            for app in raw.apps
+            if app not in reused and app not in passthrough and app not in revised
+        ]
         wishlist_same = state is not None and state.inputs.get(WISHLIST) == inputs.get(WISHLIST)
-        if not pending and not reused and state is not None and wishlist_same:
+        if not pending and not reused and not revised and state is not None and wishlist_same:
             return _unchanged(state, base, started)
     else:
-        passthrough = {}
+        passthrough, revised = {}, {}
         everyone = {row.appid: row for row in (raw.row(app) for app in raw.apps)}
         reused = (
             {}
@@ -220,22 +234,45 @@ async def enrich_library(
     raw.forget_records()  # every row needed is parsed: only the app order is kept
     asked = [*pending, *wished]
     costs = _Costs()
-    types, unsure = await _store_types(
-        asked, settings, app_cache, costs, now=now, transport=transport
-    )
-    progress("classified", len(raw.apps), len(raw.apps))
-    settled = _settle(asked, types, kept)
-    answers = await _igdb_answers(
+    # Rows go straight into the CSV encoders and are counted on the way: the enriched rows of a
+    # large library never all sit in memory at once. Apps as committed pass through as lines.
+    full = RowEncoder(EnrichedGameRow)
+    sent = RowEncoder(EnrichedGameRow) if base is not None else None
+    by_app = {row.appid: row for row in pending}
+    # Apps whose row no later answer can change (a non-game by its store type) are decided and
+    # encoded while GetItems and IGDB are still answering. Their lines are short (no IGDB
+    # metadata); games' rows wait, or their lines would sit beside the IGDB answers' peak.
+    ahead: dict[int, tuple[bytes, _Counted]] = {}
+
+    def ready(app: int, store: StoreType, settled: Decision) -> None:
+        row = by_app.get(app)
+        if row is None or app in owned_wishes:
+            return
+        enriched = _enrich(
+            row,
+            store,
+            None,  # IGDB is not asked about an app the store files
+            settled,
+            kept=app in kept,
+            fallback=settings.title_fallback,
+            now=now,
+        )
+        ahead[app] = (full.encoded(enriched), _Tally.summary(enriched))
+
+    types, unsure, settled, answers = await _look_up(
         asked,
-        types,
-        settled,
         settings,
         app_cache,
         costs,
+        kept=kept,
         now=now,
         transport=transport,
         use_cached=not refresh_metadata,
+        progress=lambda: progress("classified", len(raw.apps), len(raw.apps)),
+        ready=ready,
     )
+    if unsure:
+        ahead.clear()  # decided with store types that GetItems' failure discards
     progress("matched", len(pending), len(pending))
 
     def decided(row: RawGameRow) -> EnrichedGameRow:
@@ -250,11 +287,6 @@ async def enrich_library(
             store_unavailable=row.appid in unsure,
         )
 
-    # Rows go straight into the CSV encoders and are counted on the way: the enriched rows of a
-    # large library never all sit in memory at once. Apps as committed pass through as lines.
-    full = RowEncoder(EnrichedGameRow)
-    sent = RowEncoder(EnrichedGameRow) if base is not None else None
-    by_app = {row.appid: row for row in pending}
     decided_owned: dict[int, EnrichedGameRow] = {}
     for app in raw.apps:
         line = passthrough.get(app)
@@ -262,6 +294,24 @@ async def enrich_library(
             full.line(line)
             if app in owned_wishes:  # a wishlisted app the user owns: its owned row's decision
                 decided_owned[app] = _decode_line(line)
+            continue
+        cells_and_line = revised.get(app)
+        if cells_and_line is not None:  # changed, with its committed decision: sent as a line
+            cells, line = cells_and_line
+            tally.count_cells(cells)
+            full.line(line)
+            if sent is not None:
+                sent.line(line)
+            if app in owned_wishes:
+                decided_owned[app] = _decode_line(line)
+            continue
+        encoded = ahead.pop(app, None)
+        if encoded is not None:
+            line, summary = encoded
+            tally.count_summary(summary)
+            full.line(line)
+            if sent is not None:
+                sent.line(line)
             continue
         enriched = reused.get(app) or decided(by_app[app])
         tally.count(enriched)
@@ -278,7 +328,7 @@ async def enrich_library(
     ]
     stats = tally.stats().model_copy(
         update={
-            "reused": len(reused) + tally.passed_games,
+            "reused": len(reused) + tally.passed_games,  # revised rows are counted as passed
             **costs.as_stats(),
             **_wishlist_counts(wishes),
         }
@@ -384,6 +434,8 @@ class _Base:
     lines: dict[int, bytes]
     #: Changed apps whose committed decision is still fresh: the decision with today's values.
     reused: dict[int, EnrichedGameRow]
+    #: The same as cells and their line, for apps whose committed decision is not due.
+    revised: dict[int, tuple[list[str], bytes]]
     changes: LibraryChanges
     #: When every filtered app passed through was decided (None: they were all decided today).
     filtered_since: datetime | None
@@ -395,6 +447,8 @@ _COLUMNS = header_of(EnrichedGameRow)
 _INDEX = {name: index for index, name in enumerate(_COLUMNS)}
 _RAW_COLUMNS = header_of(RawGameRow)
 _COMPARED = tuple(_INDEX[name] for name in COMPARED_COLUMNS)
+#: `record_key(record, _COMPARED)` in one C call: the compared cells of a record, as a tuple.
+_compared_cells: Callable[[Sequence[str]], tuple[str, ...]] = itemgetter(*_COMPARED)
 # The enriched CSV starts with the raw CSV's columns: the compared cells sit at the same places.
 assert _COLUMNS[: len(_RAW_COLUMNS)] == _RAW_COLUMNS
 
@@ -418,7 +472,7 @@ class _RawLibrary:
         self._json_cells: dict[str, object] = {}
 
     def key(self, app: int) -> tuple[str, ...]:
-        return record_key(self.records[app][1], _COMPARED)
+        return _compared_cells(self.records[app][1])
 
     def row(self, app: int) -> RawGameRow:
         line_number, record = self.records[app]
@@ -471,6 +525,7 @@ def _committed_base(
     tally = _Tally()
     passed_filtered = False
     reused: dict[int, EnrichedGameRow] = {}
+    revised: dict[int, tuple[list[str], bytes]] = {}
     seen: set[int] = set()
     changed = due = dropped = 0
     due_records: dict[int, tuple[int, list[str]]] = {}
@@ -482,26 +537,33 @@ def _committed_base(
         if verdict is not Verdict.VERIFIED:  # its rows would be passed on, signed again
             log.warning("enrichment.committed_unverified", signature=verdict)
             return None
-        for line_number, record in iter_records(data, EnrichedGameRow, what=what):
+        for line_number, record, stored in iter_lines(data, EnrichedGameRow, what=what):
             appid = _appid_of(record, line_number, what, len(_COLUMNS))
             if appid not in today.records or appid in seen:
                 dropped += appid not in today.records
                 continue
             seen.add(appid)
-            same = record_key(record, _COMPARED) == today.key(appid)
+            same = _compared_cells(record) == today.key(appid)
             status = record[_INDEX["match_status"]]
-            if _record_due(record, status, now, windows, filtered_due, appid in kept):
+            is_due = _record_due(record, status, now, windows, filtered_due, appid in kept)
+            if is_due:
                 due += same
                 if same:
                     due_records[appid] = (line_number, record)
             elif same:
-                lines[appid] = encode_line(record)
+                lines[appid] = stored  # its bytes as committed (this codec wrote them)
                 tally.count_cells(record)
                 passed_filtered = passed_filtered or status == MatchStatus.FILTERED.value
                 continue
             changed += not same
             if status == MatchStatus.FILTERED.value:
                 continue  # decided again, as every filtered app of a full import is
+            if not is_due:
+                # Changed, its decision still fresh (not due says so): today's raw cells on the
+                # committed decision's cells, as `_reuse` would write them, without decoding it.
+                cells = [*cells_of(today.row(appid), _RAW_COLUMNS), *record[len(_RAW_COLUMNS) :]]
+                revised[appid] = (cells, encode_line(cells))
+                continue
             previous = parse_record(
                 record, EnrichedGameRow, line_number, what=what, json_cells=json_cells
             )
@@ -527,6 +589,7 @@ def _committed_base(
         tally=tally,
         lines=lines,
         reused=reused,
+        revised=revised,
         changes=changes,
         filtered_since=state.filtered_since if passed_filtered and not filtered_due else None,
         due=due_records,
@@ -586,6 +649,7 @@ def _record_due(
     return True
 
 
+@lru_cache(maxsize=1024)  # a library's decisions share a few moments (one per run)
 def _moment(cell: str) -> datetime | None:
     try:
         return datetime.fromisoformat(cell) if cell else None
@@ -645,15 +709,12 @@ async def prefetch_shared(
     """
     unique = list({row.appid: row for row in rows}.values())
     costs = _Costs()
-    types, _ = await _store_types(unique, settings, app_cache, costs, now=now, transport=transport)
-    settled = _settle(unique, types, frozenset())
-    await _igdb_answers(
+    await _look_up(
         unique,
-        types,
-        settled,
         settings,
         app_cache,
         costs,
+        kept=frozenset(),
         now=now,
         transport=transport,
         use_cached=True,
@@ -661,6 +722,222 @@ async def prefetch_shared(
     stats = EnrichmentStats(processed=len(unique), **costs.as_stats())
     log.info("enrichment.prefetched", **stats.model_dump(exclude_defaults=True))
     return stats
+
+
+async def _look_up(
+    asked: Sequence[RawGameRow],
+    settings: Settings,
+    app_cache: AppCache,
+    costs: _Costs,
+    *,
+    kept: frozenset[int],
+    now: datetime,
+    transport: httpx.AsyncBaseTransport | None,
+    use_cached: bool,
+    progress: Callable[[], None] = lambda: None,
+    ready: _Ready | None = None,
+) -> tuple[dict[int, StoreType], frozenset[int], dict[int, Decision], dict[int, IgdbAnswer]]:
+    """Steam's store types of `asked`, the decisions they settle, the apps GetItems could not
+    answer, and IGDB's answers; IGDB is asked by Steam uid while GetItems is still answering.
+
+    `ready` is told each app whose row no later answer can change (the store files it as a
+    non-game), as soon as its type is known, with its store type and decision. Its calls are
+    void when GetItems fails (`unsure` then holds apps).
+    """
+    app_ids = [row.appid for row in asked]
+    cached = (
+        app_cache.get_igdb(
+            app_ids,
+            now=now,
+            positive_ttl=timedelta(days=settings.enrichment_reuse_days),
+            negative_ttl=timedelta(hours=settings.unmatched_recheck_hours),
+        )
+        if use_cached and app_ids
+        else {}
+    )
+    feed = _IgdbFeed(asked, settings, transport, kept=kept, cached=cached, ready=ready)
+    # The store's client stays open until IGDB's look-ups are done: a client closes its
+    # transport, and a transport passed in (tests, the bench) serves both at once.
+    async with AsyncExitStack() as clients:
+        return await _looked_up(
+            asked,
+            settings,
+            app_cache,
+            costs,
+            feed,
+            clients,
+            kept=kept,
+            now=now,
+            transport=transport,
+            use_cached=use_cached,
+            cached=cached,
+            progress=progress,
+        )
+
+
+async def _looked_up(
+    asked: Sequence[RawGameRow],
+    settings: Settings,
+    app_cache: AppCache,
+    costs: _Costs,
+    feed: _IgdbFeed,
+    clients: AsyncExitStack,
+    *,
+    kept: frozenset[int],
+    now: datetime,
+    transport: httpx.AsyncBaseTransport | None,
+    use_cached: bool,
+    cached: Mapping[int, IgdbAnswer],
+    progress: Callable[[], None],
+) -> tuple[dict[int, StoreType], frozenset[int], dict[int, Decision], dict[int, IgdbAnswer]]:
+    try:
+        types, unsure = await _store_types(
+            asked,
+            settings,
+            app_cache,
+            costs,
+            now=now,
+            transport=transport,
+            clients=clients,
+            on_types=feed.settle,
+        )
+        progress()
+        # Decided as each batch arrived, unless GetItems failed (then without its types).
+        early = feed.decisions if not unsure else {}
+        settled = {
+            row.appid: early.get(row.appid)
+            or decide(
+                name=row.name,
+                store=types.get(row.appid),
+                igdb_entry=None,
+                kept=row.appid in kept,
+            )
+            for row in asked
+        }
+        answers = await _igdb_answers(
+            asked,
+            types,
+            settled,
+            settings,
+            app_cache,
+            costs,
+            now=now,
+            feed=feed,
+            cached=cached,
+            use_cached=use_cached,
+        )
+    finally:
+        costs.igdb_requests += await feed.close()
+    return types, unsure, settled, answers
+
+
+#: Told of an app the store files as a non-game: (app id, store type, decision).
+_Ready = Callable[[int, StoreType, Decision], None]
+
+#: Steam uids one full IGDB request asks (10 sub-queries of 450): the look-ups started while
+#: GetItems is answering are this size, so they add up to the requests of one bulk look-up.
+_FULL_REQUEST = MAX_SUBQUERIES * MAX_KEYS_PER_SUBQUERY
+
+
+class _IgdbFeed:
+    """IGDB's look-ups by Steam uid, started while GetItems is still answering.
+
+    An app the store's answer (or the shared cache's type) leaves open, and whose IGDB answer
+    neither cache holds, is queued the moment its batch arrives. The token is asked as soon as
+    the first one is known, and each full request's worth of uids is sent at once; the rest go
+    with the titles in `_igdb_answers`. The client opens only when IGDB is to be asked.
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[RawGameRow],
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None,
+        *,
+        kept: frozenset[int],
+        cached: Mapping[int, IgdbAnswer],
+        ready: _Ready | None = None,
+    ) -> None:
+        self._names = {row.appid: row.name for row in rows}
+        self._ready = ready
+        self._settings = settings
+        self._transport = transport
+        self._kept = kept
+        self._cached = cached
+        self._in_process = process_caches(settings.igdb_cache_ttl_seconds).apps
+        #: Each app's decision before IGDB, made as its store type arrived.
+        self.decisions: dict[int, Decision] = {}
+        self._queued: list[int] = []
+        self._seen: set[int] = set()
+        self._client: asyncio.Task[IgdbClient] | None = None
+        self._lookups: list[asyncio.Task[SteamLookup]] = []
+        self._stack = AsyncExitStack()
+        # Captured here, outside GetItems' share of the budget: IGDB gets the stage's own.
+        self._context = contextvars.copy_context()
+
+    def settle(self, types: Mapping[int, StoreType]) -> None:
+        for app, store in types.items():
+            name = self._names.get(app)
+            if name is None:
+                continue
+            decision = decide(name=name, store=store, igdb_entry=None, kept=app in self._kept)
+            self.decisions[app] = decision
+            if not _is_open(decision, store):
+                if self._ready is not None:
+                    self._ready(app, store, decision)
+            elif (
+                app not in self._cached
+                and app not in self._seen
+                and not self._in_process.holds(app)
+            ):
+                self._seen.add(app)
+                self._queued.append(app)
+        if self._queued and self._client is None:
+            self._client = self._task(self._open())
+        while len(self._queued) >= _FULL_REQUEST:
+            chunk = self._queued[:_FULL_REQUEST]
+            del self._queued[:_FULL_REQUEST]
+            self._lookups.append(self._task(self._lookup(chunk)))
+
+    def _task(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        return asyncio.get_running_loop().create_task(work, context=self._context.copy())
+
+    async def _open(self) -> IgdbClient:
+        igdb = await self._stack.enter_async_context(
+            IgdbClient.from_settings(self._settings, transport=self._transport)
+        )
+        await igdb.warm_up()
+        return igdb
+
+    async def _lookup(self, app_ids: list[int]) -> SteamLookup:
+        igdb = await self.client()
+        return await igdb.lookup_steam_apps(app_ids)
+
+    async def client(self) -> IgdbClient:
+        """The IGDB client, opened (and its token asked) now if no app opened it yet."""
+        if self._client is None:
+            self._client = self._task(self._open())
+        return await self._client
+
+    async def found(self) -> dict[int, list[IgdbGame]]:
+        """What the look-ups started early found, per Steam app id."""
+        found: dict[int, list[IgdbGame]] = {}
+        for lookup in await asyncio.gather(*self._lookups):
+            found.update(lookup.by_app_id)
+        return found
+
+    async def close(self) -> int:
+        """Stop what is still running (a failed stage), close the client; its request count."""
+        tasks = [task for task in (self._client, *self._lookups) if task is not None]
+        for task in tasks:
+            task.cancel()  # a done task ignores it
+        await asyncio.gather(*tasks, return_exceptions=True)
+        sent = 0
+        client = self._client
+        if client is not None and not client.cancelled() and client.exception() is None:
+            sent = client.result().requests_sent
+        await self._stack.aclose()
+        return sent
 
 
 async def _store_types(
@@ -671,6 +948,8 @@ async def _store_types(
     *,
     now: datetime,
     transport: httpx.AsyncBaseTransport | None,
+    clients: AsyncExitStack,
+    on_types: Callable[[Mapping[int, StoreType]], None] = lambda types: None,
 ) -> tuple[dict[int, StoreType], frozenset[int]]:
     """Steam's type of each app, from the shared cache when fresh, else from GetItems; and the
     apps GetItems could not answer (429, 5xx, an unreadable or stalled answer after retries).
@@ -687,15 +966,18 @@ async def _store_types(
     missing = [app_id for app_id in app_ids if app_id not in types]
     costs.store_type_cache_hits += len(app_ids) - len(missing)
     costs.store_type_cache_misses += len(missing)
+    on_types(types)
     if not missing:
         return types, frozenset()
     try:
         with budget_share(STORE_BUDGET_SHARE):
-            async with SteamStoreClient.from_settings(settings, transport=transport) as store:
-                try:
-                    fetched = await store.get_app_types(missing)
-                finally:
-                    costs.steam_store_calls += store.calls_sent
+            store = await clients.enter_async_context(
+                SteamStoreClient.from_settings(settings, transport=transport)
+            )
+            try:
+                fetched = await store.get_app_types(missing, on_batch=on_types)
+            finally:
+                costs.steam_store_calls += store.calls_sent
     except (SteamRateLimitedError, UpstreamUnavailableError) as exc:
         log.warning(
             "steam_store.unavailable",
@@ -709,18 +991,6 @@ async def _store_types(
     app_cache.put_types(fetched.values(), now=now)
     types.update(fetched)
     return types, frozenset()
-
-
-def _settle(
-    rows: Sequence[RawGameRow], types: dict[int, StoreType], kept: frozenset[int]
-) -> dict[int, Decision]:
-    """Each app's decision before IGDB: final for apps the store files as non-games."""
-    return {
-        row.appid: decide(
-            name=row.name, store=types.get(row.appid), igdb_entry=None, kept=row.appid in kept
-        )
-        for row in rows
-    }
 
 
 def _is_open(decision: Decision, store: StoreType | None) -> bool:
@@ -738,7 +1008,8 @@ async def _igdb_answers(
     costs: _Costs,
     *,
     now: datetime,
-    transport: httpx.AsyncBaseTransport | None,
+    feed: _IgdbFeed,
+    cached: Mapping[int, IgdbAnswer],
     use_cached: bool,
 ) -> dict[int, IgdbAnswer]:
     """IGDB's answer for every app the store does not already file as a non-game (whatever its
@@ -754,16 +1025,7 @@ async def _igdb_answers(
         if _is_open(decision, types.get(appid))
     }
     app_ids = list(open_apps)
-    answers = (
-        app_cache.get_igdb(
-            app_ids,
-            now=now,
-            positive_ttl=timedelta(days=settings.enrichment_reuse_days),
-            negative_ttl=timedelta(hours=settings.unmatched_recheck_hours),
-        )
-        if use_cached and app_ids
-        else {}
-    )
+    answers = {app: cached[app] for app in app_ids if app in cached}
     if use_cached:  # a refresh does not look the cache up at all
         costs.igdb_cache_hits += len(answers)
         costs.igdb_cache_misses += len(app_ids) - len(answers)
@@ -780,32 +1042,35 @@ async def _igdb_answers(
     if not ask_ids and not need_titles:
         return answers
     changed: dict[int, IgdbAnswer] = {}
-    async with IgdbClient.from_settings(settings, transport=transport) as igdb:
-        lookup = await igdb.lookup_steam_apps(
-            [row.appid for row in ask_ids],
-            titles=[variant for row in need_titles for variant in title_variants(row.name)],
-            titles_if_free=True,
+    variants = {row.appid: title_variants(row.name) for row in need_titles}
+    igdb = await feed.client()
+    early = await feed.found()  # the ids asked while GetItems was answering
+    lookup = await igdb.lookup_steam_apps(
+        [row.appid for row in ask_ids if row.appid not in early],
+        titles=[variant for row in need_titles for variant in variants[row.appid]],
+        titles_if_free=True,
+    )
+    lookup.by_app_id.update(early)
+    for row in ask_ids:
+        changed[row.appid] = IgdbAnswer(games=tuple(lookup.by_app_id.get(row.appid, ())))
+    answers.update(changed)
+    still = [
+        row
+        for row in need_titles
+        if open_apps[row.appid]
+        and not answers[row.appid].games
+        and not all(variant in lookup.by_title for variant in variants[row.appid])
+    ]
+    if still:
+        more = await igdb.lookup_steam_apps(
+            [], titles=[variant for row in still for variant in variants[row.appid]]
         )
-        for row in ask_ids:
-            changed[row.appid] = IgdbAnswer(games=tuple(lookup.by_app_id.get(row.appid, ())))
-        answers.update(changed)
-        still = [
-            row
-            for row in need_titles
-            if open_apps[row.appid]
-            and not answers[row.appid].games
-            and not all(variant in lookup.by_title for variant in title_variants(row.name))
-        ]
-        if still:
-            more = await igdb.lookup_steam_apps(
-                [], titles=[variant for row in still for variant in title_variants(row.name)]
-            )
-            lookup.by_title.update(more.by_title)
-        costs.igdb_requests += igdb.requests_sent
+        lookup.by_title.update(more.by_title)
     for row in need_titles:
-        variants = title_variants(row.name)
-        if all(variant in lookup.by_title for variant in variants):
-            found = tuple(game for variant in variants for game in lookup.by_title[variant])
+        if all(variant in lookup.by_title for variant in variants[row.appid]):
+            found = tuple(
+                game for variant in variants[row.appid] for game in lookup.by_title[variant]
+            )
             answer = answers[row.appid]
             changed[row.appid] = IgdbAnswer(answer.games, title_name=row.name, title_games=found)
     answers.update(changed)
@@ -938,6 +1203,14 @@ def summarize(rows: Iterable[EnrichedGameRow]) -> EnrichmentStats:
     return tally.stats()
 
 
+class _Counted(NamedTuple):
+    status: MatchStatus
+    method: MatchMethod
+    kind: str
+    reason: str
+    enriched_at: datetime | None
+
+
 class _Tally:
     """The counts behind `summarize`, taken one row at a time."""
 
@@ -952,15 +1225,29 @@ class _Tally:
         self.oldest: dict[MatchStatus, datetime] = {}
 
     def count(self, row: EnrichedGameRow) -> EnrichedGameRow:
-        self.statuses[row.match_status] += 1
-        if row.match_status is MatchStatus.MATCHED and row.match_method is MatchMethod.TITLE:
-            self.by_title += 1
-        if row.match_status is MatchStatus.FILTERED:
-            self.filtered_by_kind[row.kind.value] += 1
-            self.filtered_by_reason[row.reason or row.classifier_rule] += 1
-        elif row.enriched_at is not None:
-            self._decided(row.match_status, row.enriched_at)
+        self.count_summary(self.summary(row))
         return row
+
+    @staticmethod
+    def summary(row: EnrichedGameRow) -> _Counted:
+        """What `count` reads of a row (kept instead of the row for a row encoded ahead)."""
+        return _Counted(
+            row.match_status,
+            row.match_method,
+            row.kind.value,
+            row.reason or row.classifier_rule,
+            row.enriched_at,
+        )
+
+    def count_summary(self, row: _Counted) -> None:
+        self.statuses[row.status] += 1
+        if row.status is MatchStatus.MATCHED and row.method is MatchMethod.TITLE:
+            self.by_title += 1
+        if row.status is MatchStatus.FILTERED:
+            self.filtered_by_kind[row.kind] += 1
+            self.filtered_by_reason[row.reason] += 1
+        elif row.enriched_at is not None:
+            self._decided(row.status, row.enriched_at)
 
     def count_cells(self, cells: list[str]) -> None:
         """Count a row passed through as the cells of a committed enriched CSV."""

@@ -18,10 +18,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from lambdas.enrichment.classifier import Classification, refine_with_igdb_game_type
 from lambdas.enrichment.ranking import entry_rank
-from lambdas.models.igdb import IgdbGame
+from lambdas.models.igdb import IgdbGame, IgdbGenre, IgdbPlatform
 from lambdas.models.rows import (
     AppKind,
     Candidate,
@@ -90,20 +91,26 @@ def decide_title_match(
     return (safe[0] if len(safe) == 1 else None), candidates
 
 
+# A library's games share a few dozen genres and platforms (frozen, hashable models, shared by
+# the IGDB client): each is converted to its row reference once.
+@lru_cache(maxsize=4096)
+def _genre_ref(genre: IgdbGenre) -> GenreRef:
+    return GenreRef.model_validate(genre.model_dump())
+
+
+@lru_cache(maxsize=4096)
+def _platform_ref(platform: IgdbPlatform) -> PlatformRef:
+    return PlatformRef.model_validate(platform.model_dump())
+
+
 def _genres(game: IgdbGame) -> list[GenreRef]:
     # Never invent names: a genre or platform IGDB sent without a name or slug is left out.
-    return [
-        GenreRef.model_validate(genre.model_dump())
-        for genre in game.genres
-        if genre.name and genre.slug
-    ]
+    return [_genre_ref(genre) for genre in game.genres if genre.name and genre.slug]
 
 
 def _platforms(game: IgdbGame) -> list[PlatformRef]:
     return [
-        PlatformRef.model_validate(platform.model_dump())
-        for platform in game.platforms
-        if platform.name and platform.slug
+        _platform_ref(platform) for platform in game.platforms if platform.name and platform.slug
     ]
 
 

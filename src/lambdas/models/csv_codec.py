@@ -105,6 +105,17 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _of_frozen_models(annotation: Any) -> bool:
+    """Whether a column is a list of frozen models (whose written text never changes)."""
+    args = get_args(annotation)
+    item = args[0] if get_origin(annotation) is list and args else None
+    return (
+        isinstance(item, type)
+        and issubclass(item, BaseModel)
+        and bool(item.model_config.get("frozen"))
+    )
+
+
 class _Utf8Chunks:
     """A write-only text sink that keeps UTF-8 bytes per write, so no whole-file str is built."""
 
@@ -128,19 +139,59 @@ class RowEncoder:
         self._values = attrgetter(*self._columns)
         # List columns are written by their validator's own JSON serializer (compact, UTF-8 as
         # is: the same text as json.dumps of the dumped models), not dumped to dicts first.
-        self._json = [
-            (index, kind.adapter)
-            for index, kind in enumerate(_column_kinds(model).values())
+        self._json: list[
+            tuple[int, TypeAdapter[Any], dict[tuple[int, ...], tuple[tuple[Any, ...], str]] | None]
+        ] = [
+            (index, kind.adapter, {} if _of_frozen_models(field.annotation) else None)
+            for index, (kind, field) in enumerate(
+                zip(_column_kinds(model).values(), model.model_fields.values(), strict=True)
+            )
             if kind.adapter is not None
         ]
 
     def row(self, row: BaseModel) -> None:
+        self._writer.writerow(self._cells(row))
+
+    def encoded(self, row: BaseModel) -> bytes:
+        """The line `row` would write (for `line`, when rows are encoded ahead of their turn)."""
+        return encode_line(self._cells(row))
+
+    def _cells(self, row: BaseModel) -> list[str]:
         values = self._values(row)
-        cells = [_cell(value) if type(value) is not list else "" for value in values]
-        for index, adapter in self._json:
+        # The common cells inline (exact str, int, None), no call; list cells are set below.
+        cells = [
+            value
+            if (kind := type(value)) is str
+            else str(value)
+            if kind is int
+            else ""
+            if value is None or kind is list
+            else _cell(value)
+            for value in values
+        ]
+        for index, adapter, written in self._json:
             value = values[index]
-            cells[index] = "" if value is None else adapter.dump_json(value).decode()
-        self._writer.writerow(cells)
+            if value is None:
+                cells[index] = ""
+            elif not value:
+                cells[index] = "[]"  # what the serializer writes for an empty list
+            else:
+                # Rows share their genre and platform models (frozen): a list of the very same
+                # objects has the same text. The entry keeps them alive, so no other object
+                # can have their ids while it is there.
+                if written is None:
+                    cells[index] = adapter.dump_json(value).decode()
+                    continue
+                key = tuple(map(id, value))
+                found = written.get(key)
+                if found is None:
+                    text = adapter.dump_json(value).decode()
+                    if len(written) < MAX_CACHED_JSON_CELLS:
+                        written[key] = (tuple(value), text)
+                    cells[index] = text
+                else:
+                    cells[index] = found[1]
+        return cells
 
     def cells(self, cells: Sequence[str]) -> None:
         self._writer.writerow(cells)
@@ -231,6 +282,45 @@ def iter_records(
             raise MalformedCsvError(f"the {what} is empty: no header row")
         _check_header(header, expected, what)
         yield from enumerate(reader, start=2)
+    except csv.Error as exc:
+        raise MalformedCsvError(
+            f"the {what} is not valid CSV near line {reader.line_num}: {exc}"
+        ) from exc
+
+
+def iter_lines(
+    data: bytes, model: type[BaseModel], *, what: str = "CSV"
+) -> Iterator[tuple[int, list[str], bytes]]:
+    """`iter_records` with each record's own bytes as stored (line ending included), checked
+    the same way: a caller that passes a row on unchanged keeps its bytes instead of encoding
+    its cells again (equal to `encode_line(cells)` for a file this module wrote)."""
+    _check_text(data, what)
+    if csv.field_size_limit() <= MAX_FIELD_BYTES:
+        csv.field_size_limit(MAX_FIELD_BYTES + 1)
+    consumed: list[bytes] = []
+
+    def lines() -> Iterator[str]:
+        # Split as the text reader of `iter_records` splits (CR, LF or CRLF, kept); the reader
+        # asks for one more line only while a quoted cell is open, so `consumed` is one record.
+        physical = data.splitlines(keepends=True)
+        if physical and physical[0].startswith(codecs.BOM_UTF8):
+            consumed.append(physical[0][: len(codecs.BOM_UTF8)])
+            physical[0] = physical[0][len(codecs.BOM_UTF8) :]
+        for line in physical:
+            consumed.append(line)
+            yield line.decode("utf-8")
+
+    reader = csv.reader(lines(), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise MalformedCsvError(f"the {what} is empty: no header row")
+        _check_header(header, header_of(model), what)
+        consumed.clear()
+        for line_number, record in enumerate(reader, start=2):
+            raw = consumed[0] if len(consumed) == 1 else b"".join(consumed)
+            consumed.clear()
+            yield line_number, record, raw
     except csv.Error as exc:
         raise MalformedCsvError(
             f"the {what} is not valid CSV near line {reader.line_num}: {exc}"
