@@ -243,6 +243,7 @@ async def enrich_library(
     # encoded while GetItems and IGDB are still answering. Their lines are short (no IGDB
     # metadata); games' rows wait, or their lines would sit beside the IGDB answers' peak.
     ahead: dict[int, tuple[bytes, _Counted]] = {}
+    unsent: set[int] = set()  # apps encoded ahead that were decided as committed
 
     def ready(app: int, store: StoreType, settled: Decision) -> None:
         row = by_app.get(app)
@@ -258,6 +259,8 @@ async def enrich_library(
             now=now,
         )
         ahead[app] = (full.encoded(enriched), _Tally.summary(enriched))
+        if _as_committed(enriched, base, app):
+            unsent.add(app)
 
     types, unsure, settled, answers = await _look_up(
         asked,
@@ -310,7 +313,7 @@ async def enrich_library(
             line, summary = encoded
             tally.count_summary(summary)
             full.line(line)
-            if sent is not None:
+            if sent is not None and app not in unsent:
                 sent.line(line)
             continue
         enriched = reused.get(app) or decided(by_app[app])

@@ -143,3 +143,29 @@ def test_an_unmatched_game_igdb_now_matches_is_sent_and_written(
     assert stored(engine)[str(lost.appid)]["igdbMatchStatus"] == "MATCHED"
     state = read_library_state(context.storage, USER)
     assert state is not None and state.import_id == "imp-2"
+
+
+def test_every_window_passed_and_nothing_changed_upstream_sends_nothing(
+    fresh_sandbox: Sandbox, context: StageContext, engine: Engine
+) -> None:
+    # Non-games (decided from the store type, ahead of IGDB's answers) are due again too.
+    first = run(context, fresh_sandbox, "imp-1")
+    stats = first.response(Stage.ENRICH).stats
+    assert stats.filtered > 0 and stats.matched > 0
+    before = stored(engine)
+    settings = context.settings
+    days = max(settings.enrichment_reuse_days, settings.steam_type_ttl_days) + 1
+    later = datetime.now(UTC) + timedelta(days=days)
+    reset_process_caches()
+    later_context = replace(context, now=lambda: later)
+
+    enriched = stages_1_and_2(later_context, fresh_sandbox, "imp-2")
+
+    changes = enriched.response(Stage.ENRICH).changes
+    assert changes.due == stats.processed and changes.new == changes.changed == 0
+    assert sent_rows(later_context, enriched) == []
+    loaded, statements = stage_3(later_context, engine, enriched)
+    assert loaded.success and statements == []
+    assert stored(engine) == before
+    state = read_library_state(context.storage, USER)
+    assert state is not None and state.import_id == "imp-2" and state.filtered_since == later
