@@ -72,13 +72,22 @@ class SteamLookup:
     by_title: dict[str, list[IgdbGame]] = field(default_factory=dict)
 
 
+#: Answers a process keeps per kind (apps, titles). The shared app cache in the database holds
+#: every answer for every user; this layer only saves that read when an app comes back soon, so
+#: it stays small: unbounded, a whale's 20,000 apps (about 1.5 KB each) stayed resident beside
+#: the next stage's or the next invocation's work, and a warm container grew user after user.
+PROCESS_CACHE_ENTRIES = 2_048
+
+
 class ProcessCaches:
     """Caches shared by every client of a process (warm Lambda containers, `sync` runs)."""
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, *, max_entries: int = PROCESS_CACHE_ENTRIES) -> None:
         self.tokens: TtlCache[tuple[str, str], str] = TtlCache(ttl=0)
-        self.apps: TtlCache[int, tuple[IgdbGame, ...]] = TtlCache(ttl=ttl)
-        self.titles: TtlCache[str, tuple[IgdbGame, ...]] = TtlCache(ttl=ttl)
+        self.apps: TtlCache[int, tuple[IgdbGame, ...]] = TtlCache(ttl=ttl, max_entries=max_entries)
+        self.titles: TtlCache[str, tuple[IgdbGame, ...]] = TtlCache(
+            ttl=ttl, max_entries=max_entries
+        )
 
 
 _process_caches: dict[float, ProcessCaches] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lambdas.clients.cache import TtlCache
+from lambdas.clients.igdb import PROCESS_CACHE_ENTRIES, ProcessCaches
 
 
 class Clock:
@@ -59,3 +60,15 @@ def test_a_full_cache_of_100000_entries_drops_expired_then_least_recent() -> Non
     assert len(cache) == size
     assert cache.get(size) == (False, None)  # the least recently used went first
     assert cache.get(2 * size + size // 2 - 1) == (True, 2 * size + size // 2 - 1)
+
+
+def test_a_process_keeps_a_bounded_number_of_igdb_answers() -> None:
+    """A warm container that served a whale keeps only the most recent answers, not 20,000."""
+    caches = ProcessCaches(ttl=3600)
+    for app_id in range(PROCESS_CACHE_ENTRIES + 3_000):
+        caches.apps.put(app_id, ())
+        caches.titles.put(f"title {app_id}", ())
+
+    assert len(caches.apps) == len(caches.titles) == PROCESS_CACHE_ENTRIES
+    assert caches.apps.get(PROCESS_CACHE_ENTRIES + 2_999) == (True, ())
+    assert caches.apps.get(0) == (False, None)
