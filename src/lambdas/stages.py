@@ -34,6 +34,7 @@ from lambdas.models.events import (
     EnrichmentStats,
     IgdbEnrichmentEvent,
     IgdbEnrichmentResponse,
+    ImportStats,
     Stage,
     StageEvent,
     StageResponse,
@@ -260,6 +261,31 @@ async def database_stage(
             location=location,
             effect="only the user's own rows are written; no Game, Genre or Platform",
         )
+    wishes = _wishlist_beside(context.storage, event.s3_enriched_location, event.user_id, signer)
+    options = replace(
+        LoadOptions.from_settings(context.settings),
+        catalogue_verified=verdict is Verdict.VERIFIED,
+    )
+    if (
+        partial
+        and verdict is Verdict.VERIFIED
+        and _holds_no_row(data)
+        and not _wishlist_to_write(event, context, wishes, signer)
+    ):
+        # Stage 2 sent no row (each app is in the database as committed) and the wishlist is
+        # as committed: no statement is run, and the state moves on (enriched_at and all).
+        _commit_state(event, context, mode=options.mode.value)
+        log.info(
+            "stage.finished",
+            stage=Stage.LOAD.handler_name,
+            rows=0,
+            partial=partial,
+            nothing_to_write=True,
+            duration_s=round(time.perf_counter() - started, 3),
+        )
+        return DatabaseImportResponse(
+            success=True, user_id=event.user_id, import_id=event.import_id, stats=ImportStats()
+        )
     read = 0
     # The CSV's bytes are handed to the row stream and dropped here, so they are freed once
     # the payload is built, before the statements run (20 MB for 20,000 games).
@@ -274,10 +300,6 @@ async def database_stage(
             read += 1
             yield row
 
-    options = replace(
-        LoadOptions.from_settings(context.settings),
-        catalogue_verified=verdict is Verdict.VERIFIED,
-    )
     library = event.stats
     stats = import_rows(
         context.database(),
@@ -286,7 +308,7 @@ async def database_stage(
         options=options,
         partial=partial,
         library_games=library.matched + library.unmatched if library is not None else None,
-        wishes=_wishlist_beside(context.storage, event.s3_enriched_location, event.user_id, signer),
+        wishes=wishes,
     )
     if options.catalogue_verified:  # an unverified file wrote only part of what it holds
         _commit_state(event, context, mode=options.mode.value)
@@ -300,6 +322,40 @@ async def database_stage(
     )
     return DatabaseImportResponse(
         success=True, user_id=event.user_id, import_id=event.import_id, stats=stats
+    )
+
+
+def _holds_no_row(data: bytes) -> bool:
+    """Whether an enriched CSV holds its header and no row (a malformed one is left to the
+    import, which says so)."""
+    from lambdas.errors import MalformedCsvError
+    from lambdas.models.csv_codec import iter_records
+
+    try:
+        return next(iter_records(data, EnrichedGameRow, what="enriched CSV"), None) is None
+    except MalformedCsvError:
+        return False
+
+
+def _wishlist_to_write(
+    event: DatabaseImportEvent,
+    context: StageContext,
+    wishes: Sequence[EnrichedWishlistRow],
+    signer: CsvSigner,
+) -> bool:
+    """Whether an import sending no row still has the wishlist to write: it has one, and it is
+    not the committed import's in everything stage 3 stores (as when that import's files were
+    stored over, or there is no committed import)."""
+    from lambdas.models.rows import stored_alike
+
+    if not wishes:
+        return False  # an import without wishlist rows writes nothing of the wishlist
+    committed = read_library_state(context.storage, event.user_id)
+    if committed is None or committed.enriched_location == event.s3_enriched_location:
+        return True
+    before = _wishlist_beside(context.storage, committed.enriched_location, event.user_id, signer)
+    return len(before) != len(wishes) or not all(
+        stored_alike(old, new) for old, new in zip(before, wishes, strict=True)
     )
 
 

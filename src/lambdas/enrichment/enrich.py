@@ -84,6 +84,7 @@ from lambdas.models.rows import (
     MatchStatus,
     RawGameRow,
     WishlistRow,
+    stored_alike,
 )
 from lambdas.models.steam_store import StoreType
 
@@ -242,6 +243,7 @@ async def enrich_library(
     # encoded while GetItems and IGDB are still answering. Their lines are short (no IGDB
     # metadata); games' rows wait, or their lines would sit beside the IGDB answers' peak.
     ahead: dict[int, tuple[bytes, _Counted]] = {}
+    unsent: set[int] = set()  # apps encoded ahead that were decided as committed
 
     def ready(app: int, store: StoreType, settled: Decision) -> None:
         row = by_app.get(app)
@@ -257,6 +259,8 @@ async def enrich_library(
             now=now,
         )
         ahead[app] = (full.encoded(enriched), _Tally.summary(enriched))
+        if _as_committed(enriched, base, app):
+            unsent.add(app)
 
     types, unsure, settled, answers = await _look_up(
         asked,
@@ -309,13 +313,13 @@ async def enrich_library(
             line, summary = encoded
             tally.count_summary(summary)
             full.line(line)
-            if sent is not None:
+            if sent is not None and app not in unsent:
                 sent.line(line)
             continue
         enriched = reused.get(app) or decided(by_app[app])
         tally.count(enriched)
         full.row(enriched)
-        if sent is not None:
+        if sent is not None and not _as_committed(enriched, base, app):
             sent.row(enriched)
         if app in owned_wishes:
             decided_owned[app] = enriched
@@ -438,6 +442,8 @@ class _Base:
     changes: LibraryChanges
     #: When every filtered app passed through was decided (None: they were all decided today).
     filtered_since: datetime | None
+    #: Unchanged apps decided again (their window passed): their committed record, by line.
+    due: dict[int, tuple[int, list[str]]] = field(default_factory=dict)
 
 
 _COLUMNS = header_of(EnrichedGameRow)
@@ -525,6 +531,7 @@ def _committed_base(
     revised: dict[int, tuple[list[str], bytes]] = {}
     seen: set[int] = set()
     changed = due = dropped = 0
+    due_records: dict[int, tuple[int, list[str]]] = {}
     json_cells: dict[str, object] = {}
     try:
         data, verdict = read_verified(
@@ -544,6 +551,8 @@ def _committed_base(
             is_due = _record_due(record, status, now, windows, filtered_due, appid in kept)
             if is_due:
                 due += same
+                if same:
+                    due_records[appid] = (line_number, record)
             elif same:
                 lines[appid] = stored  # its bytes as committed (this codec wrote them)
                 tally.count_cells(record)
@@ -586,7 +595,23 @@ def _committed_base(
         revised=revised,
         changes=changes,
         filtered_since=state.filtered_since if passed_filtered and not filtered_due else None,
+        due=due_records,
     )
+
+
+def _as_committed(row: EnrichedGameRow, base: _Base | None, app: int) -> bool:
+    """Whether an unchanged app decided again was decided as committed, in everything stage 3
+    stores: then the database holds its row already and it is not sent (the enriched CSV has
+    it, with its new `enriched_at`, so it is not due again tomorrow)."""
+    committed = base.due.get(app) if base is not None else None
+    if committed is None:
+        return False
+    line_number, record = committed
+    try:
+        previous = parse_record(record, EnrichedGameRow, line_number, what="committed enriched CSV")
+    except MalformedCsvError:
+        return False  # sent: stage 3 writes what today's decision says
+    return stored_alike(previous, row)
 
 
 def _appid_of(record: list[str], line_number: int, what: str, columns: int) -> int:

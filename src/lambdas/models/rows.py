@@ -194,6 +194,23 @@ class EnrichedGameRow(RawGameRow):
     _valid_cover_url = field_validator("cover_url")(_cover_url)
 
 
+#: The EnrichedGameRow fields stage 3 never stores: the app's tables (`database.payloads`), the
+#: filtered list (`state.filtered`) and the wishlist state (`database.wishlist`) take every other
+#: field (the raw ones, `kind`, `classifier_rule`, `reason`, `steam_type`, `match_status` and the
+#: IGDB values written), none of these.
+UNSTORED_FIELDS: frozenset[str] = frozenset(
+    {"match_method", "igdb_game_type", "igdb_cover_image_id", "candidates", "enriched_at"}
+)
+
+
+def stored_alike(row: EnrichedGameRow, other: EnrichedGameRow) -> bool:
+    """Whether stage 3 would store the same for both rows (they differ in no stored field)."""
+    unstored = set(UNSTORED_FIELDS)
+    return type(row) is type(other) and row.model_dump(exclude=unstored) == other.model_dump(
+        exclude=unstored
+    )
+
+
 class WishlistRow(_Row):
     """One wishlisted app as stage 1 stored it, in the raw CSV's sibling (`wishlist_key_for`).
 

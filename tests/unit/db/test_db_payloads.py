@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -17,7 +18,7 @@ from lambdas.database.payloads import (
 )
 from lambdas.database.profiles import StatusRule
 from lambdas.errors import MalformedCsvError
-from lambdas.models.rows import GenreRef, MatchStatus
+from lambdas.models.rows import GenreRef, MatchStatus, RawGameRow
 
 
 def payload(rows: list, **statuses: str) -> ImportPayload:  # type: ignore[type-arg]
@@ -131,3 +132,30 @@ def test_genres_are_unique_by_id_name_and_slug() -> None:
 )
 def test_unix_seconds_become_naive_utc_text(seconds: int | None, text: str | None) -> None:
     assert unix_to_timestamp(seconds) == text
+
+
+def test_the_fields_called_unstored_change_nothing_stage_3_writes() -> None:
+    from lambdas.models.rows import Candidate, MatchMethod, stored_alike
+
+    for status in MatchStatus:
+        committed = row(7, status=status)
+        redecided = committed.model_copy(
+            update={
+                "match_method": MatchMethod.TITLE,
+                "igdb_game_type": 8,
+                "igdb_cover_image_id": "co9zzz",
+                "candidates": [Candidate(igdb_id=5, name="Another")],
+                "enriched_at": datetime(2030, 1, 1),
+            }
+        )
+        assert redecided.model_dump() != committed.model_dump()
+        # The records, and the non-game rows' values the filtered list takes (state.filtered)
+        written, before = payload([redecided]), payload([committed])
+        assert replace(written, non_games=[]) == replace(before, non_games=[])
+        filtered = {"kind", "reason", "classifier_rule", "steam_type", *RawGameRow.model_fields}
+        assert [r.model_dump(include=filtered) for r in written.non_games] == [
+            r.model_dump(include=filtered) for r in before.non_games
+        ]
+        assert stored_alike(redecided, committed)
+        assert not stored_alike(committed.model_copy(update={"reason": "other"}), committed)
+        assert not stored_alike(committed.model_copy(update={"name": "Renamed"}), committed)
