@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from operator import attrgetter
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import httpx
 import structlog
@@ -55,6 +56,9 @@ from lambdas.models.steam import (
 from lambdas.models.text import clean_steam_text, storable_text
 
 log = structlog.get_logger()
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 _WISHLIST_SUFFIX = "-raw-wishlist.csv"
 
@@ -405,19 +409,8 @@ def _raw_values(game: OwnedGame) -> dict[str, Any]:
     )
 
 
-#: An owned game's compared values, in COMPARED_COLUMNS' order (`_library_key` unpacks them).
+#: An owned game's compared values, in COMPARED_COLUMNS' order.
 _compared_of_game = attrgetter(*COMPARED_COLUMNS)
-assert COMPARED_COLUMNS == (
-    "appid",
-    "name",
-    "playtime_forever",
-    "playtime_windows_forever",
-    "playtime_mac_forever",
-    "playtime_linux_forever",
-    "playtime_deck_forever",
-    "rtime_last_played",
-    "img_icon_url",
-)
 
 
 def _library_key(games: list[OwnedGame]) -> str:
@@ -433,10 +426,7 @@ def _library_key(games: list[OwnedGame]) -> str:
             tuple(str(cells[column]) for column in COMPARED_COLUMNS)
             for cells in map(_raw_values, games)
         )
-    return fingerprint(
-        (str(app), name, str(p1), str(p2), str(p3), str(p4), str(p5), str(last), icon)
-        for app, name, p1, p2, p3, p4, p5, last, icon in values
-    )
+    return fingerprint(tuple(map(str, cells)) for cells in values)
 
 
 def _stored_as_sent(values: list[tuple[Any, ...]]) -> bool:
@@ -485,6 +475,27 @@ def _minutes(value: int) -> int:
     return min(max(value, 0), INT4_MAX)
 
 
+def _cyclic_gc_paused(work: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Stage 1 makes a few objects per owned app (a model, its strings, a key or a row), none
+    of them in a reference cycle. Their sheer number (20,000 apps) keeps triggering Python's
+    cyclic collector, whose older generations walk the whole heap each time: a third of the
+    decoding and fingerprint time, for nothing. Paused while `work` runs (reference counting
+    still frees everything), resumed after; left alone when someone else paused it."""
+
+    @functools.wraps(work)
+    async def paused(*args: P.args, **kwargs: P.kwargs) -> T:
+        if not gc.isenabled():
+            return await work(*args, **kwargs)
+        gc.disable()
+        try:
+            return await work(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
+
+
+@_cyclic_gc_paused
 async def import_steam_library(
     *,
     user_id: str,
@@ -503,47 +514,6 @@ async def import_steam_library(
     (a refresh never is). Input is checked before anything else, so a bad user id or Steam id never
     reaches the network.
     """
-    with _cyclic_gc_paused():
-        return await _import_library(
-            user_id=user_id,
-            account=account,
-            settings=settings,
-            storage=storage,
-            now=now,
-            import_id=import_id,
-            transport=transport,
-            refresh_metadata=refresh_metadata,
-        )
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Stage 1 makes a few objects per owned app (a model, its strings, a key or a row), none
-    of them in a reference cycle. Their sheer number (20,000 apps) keeps triggering Python's
-    cyclic collector, whose older generations walk the whole heap each time: a third of the
-    decoding and fingerprint time, for nothing. Paused meanwhile (reference counting still
-    frees everything), resumed after; left alone when someone else paused it."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-async def _import_library(
-    *,
-    user_id: str,
-    account: str,
-    settings: Settings,
-    storage: Storage,
-    now: datetime,
-    import_id: str,
-    transport: httpx.AsyncBaseTransport | None,
-    refresh_metadata: bool,
-) -> SteamImportResult:
     validate_user_id(user_id)
     ref = parse_steam_account(account)
     started = time.perf_counter()
