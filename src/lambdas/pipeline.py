@@ -97,13 +97,16 @@ async def run_pipeline(
     from_stage: Stage = Stage.STEAM,
     until: Stage = Stage.LOAD,
     on_stage: Callable[[Stage], None] | None = None,
+    announce: bool = True,
 ) -> PipelineResult:
     """Run the stages from `from_stage` on; `first_event` is that stage's event.
 
     From `steam`: `{user_id, steam_id64}`; from `enrich`: `{user_id, s3_location}`; from `load`:
     `{user_id, s3_enriched_location}` (the same events the Lambda handlers take). A stage whose
     event says `unchanged` (the previous stage found nothing to do) is skipped, as the state
-    machine's Choice skips it: its answer is `skipped_response`.
+    machine's Choice skips it: its answer is `skipped_response`. A caller that runs one import
+    in parts passes `announce=False` and calls `announce_finished` once the import has ended,
+    so the log says `pipeline.finished` once per import, not once per part.
     """
     user_id = str(first_event.get("user_id", ""))
     result = PipelineResult(user_id=user_id, import_id=import_id)
@@ -130,8 +133,15 @@ async def run_pipeline(
                 )
                 break
             payload = run.response.model_dump(mode="json")
-        log.info("pipeline.finished", success=result.success, stages=len(result.runs))
+    if announce:
+        announce_finished(result)
     return result
+
+
+def announce_finished(result: PipelineResult) -> None:
+    """The import's one `pipeline.finished` line."""
+    with bound_run(import_id=result.import_id, user_id=result.user_id):
+        log.info("pipeline.finished", success=result.success, stages=len(result.runs))
 
 
 async def _run_stage(
@@ -200,6 +210,7 @@ async def import_user_library(
         raise
     if created and not result.success:
         forget_user(engine, user_id=user_id)  # nothing was imported: no user left behind
+    announce_finished(result)
     return result
 
 
@@ -234,6 +245,7 @@ async def _import_checked_user(
         import_id=import_id,
         until=Stage.STEAM,
         on_stage=on_stage,
+        announce=False,
     )
     steam = result.response(Stage.STEAM)
     if not result.success or steam is None:
@@ -248,6 +260,7 @@ async def _import_checked_user(
         import_id=import_id,
         from_stage=Stage.ENRICH,
         on_stage=on_stage,
+        announce=False,
     )
     result.runs.extend(rest.runs)
     if result.success and steam.steam_id64:

@@ -12,7 +12,7 @@ from lambdas.config import Settings
 from lambdas.database.users import connected_users
 from lambdas.errors import PipelineError
 from lambdas.models.events import EnrichmentStats, SteamImportEvent
-from lambdas.pipeline import PipelineResult, Stage, run_pipeline
+from lambdas.pipeline import PipelineResult, Stage, announce_finished, run_pipeline
 from lambdas.sql.engine import DatabaseTimeouts
 from lambdas.stages import StageContext, engine_for, prefetch_shared_cache
 
@@ -81,6 +81,7 @@ async def _sync_batch(
                 context=context,
                 import_id=new_import_id(),
                 until=Stage.STEAM,
+                announce=False,
             )
         )
     responses = [result.response(Stage.STEAM) for result in fetched if result.success]
@@ -98,6 +99,8 @@ async def _sync_batch(
                 context=context,
                 import_id=result.import_id,
                 from_stage=Stage.ENRICH,
+                announce=False,
             )
             result.runs.extend(rest.runs)
+        announce_finished(result)
         summary.results.append(result)

@@ -311,3 +311,20 @@ def test_a_wishlist_not_fetched_keeps_the_committed_one(
     assert steam.wishlist == "skipped"  # not fetched: not an empty wishlist
     assert again.success and again.unchanged and steam.unchanged
     assert read_library_state(context.storage, USER) == committed
+
+
+def test_an_import_run_in_parts_says_it_finished_once(
+    fresh_sandbox: Sandbox, context: StageContext, captured_logs: list[dict[str, Any]]
+) -> None:
+    """`import_user_library` runs stage 1 apart from stages 2 and 3 (to refuse a changed Steam
+    account first); its log still says `pipeline.finished` once, after the last stage, with
+    every stage counted, for a first import and for an unchanged one."""
+    first = run(context, fresh_sandbox, "imp-1")
+    again = run(context, fresh_sandbox, "imp-2")
+
+    finished = [i for i, event in enumerate(captured_logs) if event["event"] == "pipeline.finished"]
+    said = [(captured_logs[i]["success"], captured_logs[i]["stages"]) for i in finished]
+    assert said == [(True, 3), (True, 3)]
+    assert first.success and again.unchanged
+    stages = [i for i, event in enumerate(captured_logs) if event["event"] == "stage.finished"]
+    assert finished[-1] > stages[-1]  # after the second import's stage 1, its only stage run
