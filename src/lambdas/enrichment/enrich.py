@@ -762,75 +762,44 @@ async def _look_up(
     # The store's client stays open until IGDB's look-ups are done: a client closes its
     # transport, and a transport passed in (tests, the bench) serves both at once.
     async with AsyncExitStack() as clients:
-        return await _looked_up(
-            asked,
-            settings,
-            app_cache,
-            costs,
-            feed,
-            clients,
-            kept=kept,
-            now=now,
-            transport=transport,
-            use_cached=use_cached,
-            cached=cached,
-            progress=progress,
-        )
-
-
-async def _looked_up(
-    asked: Sequence[RawGameRow],
-    settings: Settings,
-    app_cache: AppCache,
-    costs: _Costs,
-    feed: _IgdbFeed,
-    clients: AsyncExitStack,
-    *,
-    kept: frozenset[int],
-    now: datetime,
-    transport: httpx.AsyncBaseTransport | None,
-    use_cached: bool,
-    cached: Mapping[int, IgdbAnswer],
-    progress: Callable[[], None],
-) -> tuple[dict[int, StoreType], frozenset[int], dict[int, Decision], dict[int, IgdbAnswer]]:
-    try:
-        types, unsure = await _store_types(
-            asked,
-            settings,
-            app_cache,
-            costs,
-            now=now,
-            transport=transport,
-            clients=clients,
-            on_types=feed.settle,
-        )
-        progress()
-        # Decided as each batch arrived, unless GetItems failed (then without its types).
-        early = feed.decisions if not unsure else {}
-        settled = {
-            row.appid: early.get(row.appid)
-            or decide(
-                name=row.name,
-                store=types.get(row.appid),
-                igdb_entry=None,
-                kept=row.appid in kept,
+        try:
+            types, unsure = await _store_types(
+                asked,
+                settings,
+                app_cache,
+                costs,
+                now=now,
+                transport=transport,
+                clients=clients,
+                on_types=feed.settle,
             )
-            for row in asked
-        }
-        answers = await _igdb_answers(
-            asked,
-            types,
-            settled,
-            settings,
-            app_cache,
-            costs,
-            now=now,
-            feed=feed,
-            cached=cached,
-            use_cached=use_cached,
-        )
-    finally:
-        costs.igdb_requests += await feed.close()
+            progress()
+            # Decided as each batch arrived, unless GetItems failed (then without its types).
+            early = feed.decisions if not unsure else {}
+            settled = {
+                row.appid: early.get(row.appid)
+                or decide(
+                    name=row.name,
+                    store=types.get(row.appid),
+                    igdb_entry=None,
+                    kept=row.appid in kept,
+                )
+                for row in asked
+            }
+            answers = await _igdb_answers(
+                asked,
+                types,
+                settled,
+                settings,
+                app_cache,
+                costs,
+                now=now,
+                feed=feed,
+                cached=cached,
+                use_cached=use_cached,
+            )
+        finally:
+            costs.igdb_requests += await feed.close()
     return types, unsure, settled, answers
 
 

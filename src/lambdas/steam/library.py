@@ -111,15 +111,10 @@ async def fetch_library(
     steam: SteamClient, ref: SteamAccountRef, *, include_free_sub: bool = False
 ) -> SteamLibrary:
     """Resolve the account and fetch its games, telling private from missing from empty."""
-    steam_id64, profile = await _public_profile(steam, ref)
+    steam_id64 = await _steam_id64(steam, ref)
+    profile = await _public_summary(steam, steam_id64)
     games = await _owned_games(steam, steam_id64, include_free_sub=include_free_sub)
     return SteamLibrary(steam_id64=steam_id64, profile=profile, games=games)
-
-
-async def _public_profile(steam: SteamClient, ref: SteamAccountRef) -> tuple[int, PlayerSummary]:
-    """The account's SteamID64 and summary; PROFILE_NOT_FOUND or PRIVATE_PROFILE otherwise."""
-    steam_id64 = await _steam_id64(steam, ref)
-    return steam_id64, await _public_summary(steam, steam_id64)
 
 
 async def _steam_id64(steam: SteamClient, ref: SteamAccountRef) -> int:
@@ -130,6 +125,7 @@ async def _steam_id64(steam: SteamClient, ref: SteamAccountRef) -> int:
 
 
 async def _public_summary(steam: SteamClient, steam_id64: int) -> PlayerSummary:
+    """The account's summary; PROFILE_NOT_FOUND or PRIVATE_PROFILE when it cannot be read."""
     profile = (await steam.get_player_summaries([steam_id64])).get(steam_id64)
     if profile is None:
         raise ProfileNotFoundError(f"no Steam account has the id {steam_id64}")
@@ -163,14 +159,13 @@ async def fetch_library_and_wishlist(
     known_names: Callable[[], dict[int, str]] = dict,
     fingerprint: bool = False,
 ) -> tuple[SteamLibrary, WishlistFetch]:
-    """`fetch_library` and `fetch_wishlist` (when IMPORT_WISHLIST) at once: once the profile is
-    known to be public, the wishlist is asked for beside the owned games, and the store for
-    the names of the wishlisted apps `known_names` (the previous wishlist's) does not hold as
-    soon as the wishlist is in, while the owned games still arrive. The three answers cost
-    about one round trip, not three. The owned games and the wishlist are even asked for beside
-    the summary that says whether the profile is public: a private or missing profile answers
-    them empty, and the summary's verdict is the one raised (their answers are then dropped
-    unread). With `fingerprint`, the library's `_library_key` is computed too
+    """`fetch_library` and `fetch_wishlist` (when IMPORT_WISHLIST) at once. The owned games and
+    the wishlist are asked for beside the summary that says whether the profile is public: a
+    private or missing profile answers them empty, and the summary's verdict is the one raised
+    (their answers are then dropped unread). Once the profile is known to be public, the store
+    is asked for the names of the wishlisted apps `known_names` (the previous wishlist's) does
+    not hold, while the owned games still arrive. The answers cost about one round trip, not
+    three. With `fingerprint`, the library's `_library_key` is computed too
     (`SteamLibrary.fingerprint`)."""
     steam_id64 = await _steam_id64(steam, ref)
     owned = asyncio.ensure_future(
@@ -411,6 +406,8 @@ def _raw_values(game: OwnedGame) -> dict[str, Any]:
 
 #: An owned game's compared values, in COMPARED_COLUMNS' order.
 _compared_of_game = attrgetter(*COMPARED_COLUMNS)
+#: Where each compared column sits in those values.
+_AT = {name: index for index, name in enumerate(COMPARED_COLUMNS)}
 
 
 def _library_key(games: list[OwnedGame]) -> str:
@@ -436,12 +433,13 @@ def _stored_as_sent(values: list[tuple[Any, ...]]) -> bool:
     if not values:
         return True
     columns = list(zip(*values, strict=True))
-    playtimes, last = columns[2:7], columns[7]
+    playtimes = [columns[at] for name, at in _AT.items() if name.startswith("playtime_")]
+    last = columns[_AT["rtime_last_played"]]
     return (
         all(min(column) >= 0 and max(column) <= INT4_MAX for column in playtimes)
         and min(last) >= 0
         and max(last) <= UINT32_MAX
-        and storable_text("".join(columns[1] + columns[8]))
+        and storable_text("".join(columns[_AT["name"]] + columns[_AT["img_icon_url"]]))
     )
 
 
