@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from tests.integration.stages.steam_stage import run_stage1 as run
 
 from lambdas.clients.s3 import LocalStorage
 from lambdas.config import Settings
@@ -21,25 +20,7 @@ from lambdas.errors import (
 )
 from lambdas.models.csv_codec import decode_rows
 from lambdas.models.rows import RawGameRow
-from lambdas.steam.library import SteamImportResult, import_steam_library
 from steam_sandbox import Sandbox
-
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-def run(
-    settings: Settings, storage: LocalStorage, account: str, **overrides: Any
-) -> SteamImportResult:
-    return asyncio.run(
-        import_steam_library(
-            user_id="user-1",
-            account=account,
-            settings=Settings(**{**settings.model_dump(), **overrides}),
-            storage=storage,
-            now=NOW,
-            import_id="run1",
-        )
-    )
 
 
 @pytest.mark.parametrize("kind", ["small", "medium", "large", "huge"])

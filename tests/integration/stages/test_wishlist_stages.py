@@ -5,10 +5,10 @@ GetOwnedGames asked so that no owned app is hidden."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
-from typing import Any
 
 import pytest
+from tests.integration.stages.steam_stage import NOW
+from tests.integration.stages.steam_stage import run_stage1 as stage1
 
 from lambdas.clients.s3 import LocalStorage, wishlist_key_for
 from lambdas.clients.steam import SteamClient
@@ -22,26 +22,8 @@ from lambdas.steam.library import (
     SteamLibrary,
     WishlistOutcome,
     fetch_wishlist,
-    import_steam_library,
 )
 from steam_sandbox import AppKind, Sandbox
-
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-def stage1(
-    settings: Settings, storage: LocalStorage, account: str, **overrides: Any
-) -> SteamImportResult:
-    return asyncio.run(
-        import_steam_library(
-            user_id="user-1",
-            account=account,
-            settings=Settings(**{**settings.model_dump(), **overrides}),
-            storage=storage,
-            now=NOW,
-            import_id="run1",
-        )
-    )
 
 
 def stored_wishlist(storage: LocalStorage, result: SteamImportResult) -> list[WishlistRow]:
