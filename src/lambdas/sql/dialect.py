@@ -3,6 +3,7 @@ object: stage 3's loader and own state's filtered list both use it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -121,6 +122,8 @@ class Dialect:
 
 def records_param(records: list[Record], *, name: str = "r") -> dict[str, str]:
     """The execution parameter of the `recordset` called `name`: `records` as a JSON array."""
-    # pydantic-core's serializer (Rust): the same compact JSON as json.dumps, several times faster
-    # for the ~100,000 records of a 20,000-game import.
-    return {f"{name}_records": pydantic_core.to_json(records).decode()}
+    # ASCII JSON (`\uXXXX` escapes, which json_extract decodes): a str of one byte a character,
+    # which sqlite3 binds without a UTF-8 copy. The UTF-8 text decoded into a str took four bytes
+    # a character as soon as one name held an emoji (16 MB for 4 MB of ImportedGame records),
+    # plus the UTF-8 copy sqlite3 keeps beside it, at the import's memory peak.
+    return {f"{name}_records": json.dumps(records, separators=(",", ":"))}
