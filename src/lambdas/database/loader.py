@@ -32,7 +32,7 @@ from lambdas.models.rows import (
     MatchStatus,
     PlatformRef,
 )
-from lambdas.sql.dialect import Dialect
+from lambdas.sql.dialect import Dialect, Record
 from lambdas.sql.engine import create_engine, database_errors
 from lambdas.state.filtered import record_filtered_apps
 from lambdas.state.placement import has_placements, has_wishlist_state
@@ -186,7 +186,7 @@ def import_rows(
         only = None
         if partial:
             only = {int(record["storefrontGameId"]) for record in payload.imported_games}
-            only.update(row.appid for row in payload.non_games)
+            only.update(int(record["app_id"]) for record in payload.non_games)
         stats = _write(
             writer, payload, options, library_games if partial else None, recorded=recorded
         )
@@ -297,13 +297,13 @@ def _write_catalogue(
 
 
 def record_non_games(
-    w: upserts.Writer, rows: list[EnrichedGameRow], *, only: set[int] | None = None
+    w: upserts.Writer, records: list[Record], *, only: set[int] | None = None
 ) -> None:
-    """The one place the enriched CSV's non-game rows reach, inside the import's transaction and
-    after the app's tables are written. They never go into the app's tables; this project's own
+    """The one place the enriched CSV's non-game rows (as `ImportPayload.non_games` records)
+    reach, inside the import's transaction and after the app's tables are written. They never go into the app's tables; this project's own
     state (filtered apps per user, in the `steam_import` schema) records them here (for the
     apps in `only` when the import sent only those)."""
-    record_filtered_apps(w.connection, w.user_id, rows, now=w.now, only=only)
+    record_filtered_apps(w.connection, w.user_id, records, now=w.now, only=only)
 
 
 # Single-row wrappers: the same set-based statements as an import, for callers that handle one

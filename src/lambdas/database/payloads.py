@@ -12,6 +12,7 @@ from lambdas.database.profiles import ImportMode, StatusRule
 from lambdas.errors import MalformedCsvError
 from lambdas.models.app_enums import IgdbMatchStatus
 from lambdas.models.rows import INT4_MAX, EnrichedGameRow, GenreRef, MatchStatus, PlatformRef
+from lambdas.state.filtered import filtered_record
 
 #: LibraryItem.platform for each Steam playtime counter, in tie-breaking order.
 STEAM_PLATFORMS: tuple[tuple[str, str], ...] = (
@@ -47,8 +48,9 @@ class ImportPayload:
     #: The matched wishlisted games the user does not own ({igdbId, storefrontGameId}); their
     #: Game rows are among `games`, they have no ImportedGame.
     wishlist_items: list[Record] = field(default_factory=list)
-    #: The non-game rows (FILTERED), for this project's own state; never the app's tables.
-    non_games: list[EnrichedGameRow] = field(default_factory=list)
+    #: The non-game rows (FILTERED) as this project's filtered list records them
+    #: (`state.filtered.filtered_record`); never the app's tables.
+    non_games: list[Record] = field(default_factory=list)
 
     @property
     def game_genres(self) -> list[Record]:
@@ -116,10 +118,10 @@ def build_payload(
     games: dict[int, list[_MatchedApp]] = {}
     shared: dict[Any, Any] = {}
     unmatchable: int | None = None
-    non_games: list[EnrichedGameRow] = []
+    non_games: list[Record] = []
     for row in rows:
         if row.match_status is MatchStatus.FILTERED:
-            non_games.append(row)
+            non_games.append(filtered_record(row))
             continue
         if row.appid in kept:
             continue

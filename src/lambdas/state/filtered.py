@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import (
@@ -32,6 +33,7 @@ from lambdas.state.schema import own_state_metadata, own_tables_exist
 log = structlog.get_logger()
 
 KEEP = "keep"
+_RAW_FIELDS = frozenset(RawGameRow.model_fields)
 _FILTERED_SPEC: Spec = [
     ("app_id", BigInteger()),
     ("name", Text()),
@@ -93,16 +95,32 @@ def has_own_tables(connection: Connection) -> bool:
     return own_tables_exist(connection, [filtered_app_table])
 
 
+def filtered_record(row: EnrichedGameRow) -> dict[str, Any]:
+    """The filtered-list entry of one FILTERED row, as `record_filtered_apps` writes it: made
+    as the rows stream in, so a library's thousands of non-game rows are not kept as models
+    (3.7 kB each, 23 MB for 6,000) until the end of the import."""
+    return {
+        "app_id": row.appid,
+        "name": row.name,
+        "kind": row.kind.value,
+        "reason": row.reason or row.classifier_rule,
+        "steam_type": row.steam_type,
+        # The row's own serializer for the fields it shares with RawGameRow (the same text
+        # as a RawGameRow of them, which `list_filtered` reads back, without validating again).
+        "raw": row.model_dump_json(include=_RAW_FIELDS),
+    }
+
+
 def record_filtered_apps(
     connection: Connection,
     user_id: str,
-    rows: Iterable[EnrichedGameRow],
+    records: list[dict[str, Any]],
     *,
     now: datetime | None = None,
     only: Iterable[int] | None = None,
 ) -> int:
-    """Record this import's FILTERED rows as the user's filtered apps, in the caller's
-    transaction; how many were recorded.
+    """Record this import's FILTERED rows (their `filtered_record`s) as the user's filtered
+    apps, in the caller's transaction; how many were recorded.
 
     The list is replaced by today's (an app that is a game now is no longer listed), minus the
     apps the user kept. With `only` (the apps of an import that sent only what changed), just
@@ -114,20 +132,6 @@ def record_filtered_apps(
         log.warning("database.filtered_not_recorded", reason="own-state tables missing")
         return 0
     stamp = (now or datetime.now(UTC)).replace(tzinfo=None)
-    records = [
-        {
-            "app_id": row.appid,
-            "name": row.name,
-            "kind": row.kind.value,
-            "reason": row.reason or row.classifier_rule,
-            "steam_type": row.steam_type,
-            "raw": RawGameRow.model_validate(
-                row.model_dump(include=set(RawGameRow.model_fields))
-            ).model_dump_json(),
-        }
-        for row in rows
-        if row.match_status is MatchStatus.FILTERED
-    ]
     table = filtered_app_table.c
     dialect = Dialect.for_connection(connection)
     if only is None:
