@@ -249,7 +249,9 @@ def _write(
     library = len(payload.imported_games) if library_games is None else library_games
     stored, kept = upserts.count_backwards(w, payload.imported_games)
     placed = placement.already_placed(w, payload.library_items, recorded=recorded)
-    created, updated = upserts.upsert_imported_games(w, payload.imported_games)
+    created, updated = upserts.upsert_imported_games(
+        w, payload.imported_games, any_stored=stored > 0
+    )
     # The largest record sets are let go once written, so the later statements' records and
     # JSON reuse their memory instead of adding to the peak.
     payload.imported_games.clear()

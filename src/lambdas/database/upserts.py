@@ -167,7 +167,9 @@ def count_backwards(w: Writer, records: list[Record]) -> tuple[int, int]:
     return int(found[0]), int(found[1])
 
 
-def upsert_imported_games(w: Writer, records: list[Record]) -> tuple[list[str], list[str]]:
+def upsert_imported_games(
+    w: Writer, records: list[Record], *, any_stored: bool = True
+) -> tuple[list[str], list[str]]:
     """Update the user's live Steam ImportedGame rows, then insert the apps the user has no row
     for; returns (created ids, updated ids).
 
@@ -175,10 +177,14 @@ def upsert_imported_games(w: Writer, records: list[Record]) -> tuple[list[str], 
     it), rows whose values would not change, and apps whose name the user blocklisted. Kept:
     IGNORED stays IGNORED and MATCHED stays MATCHED (a manual link survives a run that could not
     match); playtimes and last-played never move backwards; a NULL icon never erases one.
+
+    `any_stored` False (`count_backwards` found no live Steam row of the user, under the
+    import's lock): the UPDATE has no row to touch, so it runs over an empty record set instead
+    of unpacking every record for nothing (a first import: 14,000 records, 4 MB of JSON).
     """
     spec = _imported_spec(w.tables)
     names = [name for name, _ in spec]
-    updated = _update_imported(w, records, names)
+    updated = _update_imported(w, records if any_stored else [], names)
     created = _insert_imported(w, records, w.dialect.recordset(spec), names)
     return created, updated
 
