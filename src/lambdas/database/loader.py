@@ -302,9 +302,10 @@ def record_non_games(
     w: upserts.Writer, records: list[Record], *, only: set[int] | None = None
 ) -> None:
     """The one place the enriched CSV's non-game rows (as `ImportPayload.non_games` records)
-    reach, inside the import's transaction and after the app's tables are written. They never go into the app's tables; this project's own
-    state (filtered apps per user, in the `steam_import` schema) records them here (for the
-    apps in `only` when the import sent only those)."""
+    reach, inside the import's transaction and after the app's tables are written. They never
+    go into the app's tables; this project's own state (filtered apps per user, in the
+    `steam_import` schema) records them here (for the apps in `only` when the import sent only
+    those)."""
     record_filtered_apps(w.connection, w.user_id, records, now=w.now, only=only)
 
 

@@ -56,11 +56,9 @@ class Writer:
     def stamp(self) -> ColumnElement[datetime]:
         return literal(self.now, TIMESTAMP3)
 
-    def run(self, statement: Any, records: list[Record], **more: list[Record]) -> Any:
-        params = self.dialect.records_param(records)
-        for name, extra in more.items():
-            params.update(self.dialect.records_param(extra, name=name))
-        return self.connection.execute(statement, params)
+    def run(self, statement: Any, source: FromClause, records: list[Record]) -> Any:
+        """Execute `statement` with `records` as the rows of its record set `source`."""
+        return self.connection.execute(statement, self.dialect.records_param(records, source))
 
 
 def _changed(table: Table, values: dict[str, ColumnElement[Any]]) -> ColumnElement[bool]:
@@ -163,7 +161,7 @@ def count_backwards(w: Writer, records: list[Record]) -> tuple[int, int]:
         .where(lower)
         .scalar_subquery()
     )
-    found = w.run(select(stored, lowered), records).one()
+    found = w.run(select(stored, lowered), r, records).one()
     return int(found[0]), int(found[1])
 
 
@@ -212,7 +210,7 @@ def _update_imported(w: Writer, records: list[Record], names: list[str]) -> list
         )
         .returning(imported.c.id)
     )
-    return list(w.run(stmt, records).scalars())
+    return list(w.run(stmt, r, records).scalars())
 
 
 def _insert_imported(
@@ -243,7 +241,7 @@ def _insert_imported(
         .from_select([*names, "storefront", "userId", "createdAt", "updatedAt"], source)
         .returning(imported.c.id)
     )
-    return list(w.run(stmt, records).scalars())
+    return list(w.run(stmt, r, records).scalars())
 
 
 _GENRE_SPEC: Spec = [
@@ -299,7 +297,7 @@ def _upsert_catalogue(w: Writer, table: Table, spec: Spec, records: list[Record]
         set_={**values, "updatedAt": new.updatedAt},
         where=_changed(table, values),
     )
-    w.run(stmt, records)
+    w.run(stmt, r, records)
 
 
 _GAME_SPEC: Spec = [
@@ -356,7 +354,7 @@ def upsert_games(w: Writer, records: list[Record], *, refresh: bool) -> list[str
         set_={**values, "updatedAt": new.updatedAt},
         where=_changed(game, values),
     ).returning(game.c.id)
-    return list(w.run(stmt, records).scalars())
+    return list(w.run(stmt, r, records).scalars())
 
 
 def link_genres(w: Writer, records: list[Record]) -> None:
@@ -387,7 +385,7 @@ def _link(
         .from_select(["gameId", target_column], source)
         .on_conflict_do_nothing(index_elements=["gameId", target_column])
     )
-    w.run(stmt, records)
+    w.run(stmt, r, records)
 
 
 _ITEM_SPEC: Spec = [
@@ -447,7 +445,7 @@ def create_library_items(w: Writer, records: list[Record]) -> int:
         .from_select(["status", "updatedAt", "platform", "userId", "gameId"], source)
         .returning(item.c.id)
     )
-    return len(w.run(stmt, records).scalars().all())
+    return len(w.run(stmt, r, records).scalars().all())
 
 
 def count_games_without_item(w: Writer, records: list[Record]) -> int:
@@ -455,7 +453,7 @@ def count_games_without_item(w: Writer, records: list[Record]) -> int:
     statement, writing nothing (the games an import leaves out because the user removed them)."""
     r = w.dialect.recordset(_ITEM_SPEC)
     games = _games_without_item(w, r, w.tables.game.c.id).subquery()
-    return int(w.run(select(func.count()).select_from(games), records).scalar_one())
+    return int(w.run(select(func.count()).select_from(games), r, records).scalar_one())
 
 
 __all__: Sequence[str] = [

@@ -33,7 +33,7 @@ from lambdas.state.schema import own_state_metadata, own_tables_exist
 log = structlog.get_logger()
 
 KEEP = "keep"
-_RAW_FIELDS = frozenset(RawGameRow.model_fields)
+_RAW_FIELDS: set[str] = set(RawGameRow.model_fields)  # never changed
 _FILTERED_SPEC: Spec = [
     ("app_id", BigInteger()),
     ("name", Text()),
@@ -142,7 +142,7 @@ def record_filtered_apps(
             delete(filtered_app_table).where(
                 table.user_id == user_id, table.app_id.in_(select(sent.c.app_id))
             ),
-            dialect.records_param([{"app_id": app_id} for app_id in only], name="sent"),
+            dialect.records_param([{"app_id": app_id} for app_id in only], sent),
         )
     # One statement over a JSON record set, as the loader's: the count stays the same for 20 or
     # 20,000 filtered apps.
@@ -156,7 +156,7 @@ def record_filtered_apps(
                 literal(stamp, DateTime),
             ),
         ),
-        dialect.records_param(records),
+        dialect.records_param(records, r),
     )
     kept = app_override_table.c
     connection.execute(
