@@ -3,7 +3,7 @@ tables): what stage 3 left out, with kind and reason, and the apps the user made
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from lambdas.models.rows import EnrichedGameRow, MatchStatus, RawGameRow
+from lambdas.models.rows import EnrichedGameRow, RawGameRow
 from lambdas.sql.dialect import Dialect, Spec
 from lambdas.state.schema import own_state_metadata, own_tables_exist
 
@@ -77,17 +77,6 @@ class FilteredApp:
     steam_type: int | None
     raw: RawGameRow
     recorded_at: datetime
-
-
-def collect_filtered(
-    rows: Iterable[EnrichedGameRow], into: list[EnrichedGameRow]
-) -> Iterator[EnrichedGameRow]:
-    """Pass `rows` through unchanged, keeping the FILTERED ones in `into` for
-    `record_filtered_apps` (the loader streams rows into its payload, which drops them)."""
-    for row in rows:
-        if row.match_status is MatchStatus.FILTERED:
-            into.append(row)
-        yield row
 
 
 def has_own_tables(connection: Connection) -> bool:
