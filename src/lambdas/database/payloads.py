@@ -12,6 +12,7 @@ from lambdas.database.profiles import ImportMode, StatusRule
 from lambdas.errors import MalformedCsvError
 from lambdas.models.app_enums import IgdbMatchStatus
 from lambdas.models.rows import INT4_MAX, EnrichedGameRow, GenreRef, MatchStatus, PlatformRef
+from lambdas.state.filtered import filtered_record
 
 #: LibraryItem.platform for each Steam playtime counter, in tie-breaking order.
 STEAM_PLATFORMS: tuple[tuple[str, str], ...] = (
@@ -47,8 +48,9 @@ class ImportPayload:
     #: The matched wishlisted games the user does not own ({igdbId, storefrontGameId}); their
     #: Game rows are among `games`, they have no ImportedGame.
     wishlist_items: list[Record] = field(default_factory=list)
-    #: The non-game rows (FILTERED), for this project's own state; never the app's tables.
-    non_games: list[EnrichedGameRow] = field(default_factory=list)
+    #: The non-game rows (FILTERED) as this project's filtered list records them
+    #: (`state.filtered.filtered_record`); never the app's tables.
+    non_games: list[Record] = field(default_factory=list)
 
     @property
     def game_genres(self) -> list[Record]:
@@ -69,6 +71,10 @@ def format_timestamp(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
+    if value.year >= 1000:
+        # The same text as TIMESTAMP_FORMAT at a sixth of strftime's cost (1 µs against 6 µs,
+        # for the ~26,000 timestamps of a 20,000-game import); strftime pads no year below 1000.
+        return value.isoformat(" ", "microseconds")
     return value.strftime(TIMESTAMP_FORMAT)
 
 
@@ -116,10 +122,10 @@ def build_payload(
     games: dict[int, list[_MatchedApp]] = {}
     shared: dict[Any, Any] = {}
     unmatchable: int | None = None
-    non_games: list[EnrichedGameRow] = []
+    non_games: list[Record] = []
     for row in rows:
         if row.match_status is MatchStatus.FILTERED:
-            non_games.append(row)
+            non_games.append(filtered_record(row))
             continue
         if row.appid in kept:
             continue
@@ -140,7 +146,10 @@ def build_payload(
         wishlist_items.append({"igdbId": row.igdb_id, "storefrontGameId": str(row.appid)})
     for values in kept.values():  # ids in place: a copy of 20,000 records would stay as RSS
         values["id"] = new_id()
-    by_game = {igdb: sorted(apps, key=lambda r: r.appid) for igdb, apps in sorted(games.items())}
+    by_game = {
+        igdb: apps if len(apps) == 1 else sorted(apps, key=lambda r: r.appid)
+        for igdb, apps in sorted(games.items())
+    }
     matched = [row for apps in by_game.values() for row in apps]
     genres = _unique_refs(ref for row in matched for ref in row.genres)
     platforms = _unique_refs(ref for row in matched for ref in row.platforms)

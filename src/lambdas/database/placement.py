@@ -58,7 +58,7 @@ def already_placed(w: Writer, records: list[Record], *, recorded: bool) -> froze
             )
         )
     apps = [{"storefrontGameId": record["storefrontGameId"]} for record in records]
-    found = w.connection.execute(stmt, w.dialect.records_param(apps, name="sent")).scalars()
+    found = w.run(stmt, r, apps).scalars()
     return frozenset(app for app in found if app is not None)
 
 
@@ -80,7 +80,7 @@ def record_owned(w: Writer, records: list[Record]) -> None:
         set_={"source": OWNED},
         where=placement_table.c.source == WISHLIST,
     )
-    w.run(stmt, apps)
+    w.run(stmt, r, apps)
 
 
 def wishlist_placements(w: Writer, app_ids: list[int]) -> dict[int, tuple[str, int | None]]:
@@ -92,7 +92,7 @@ def wishlist_placements(w: Writer, app_ids: list[int]) -> dict[int, tuple[str, i
         .select_from(r)
         .join(placement_table, and_(placed.user_id == w.owner, placed.app_id == r.c.app_id))
     )
-    found = w.run(stmt, [{"app_id": app_id} for app_id in app_ids])
+    found = w.run(stmt, r, [{"app_id": app_id} for app_id in app_ids])
     return {int(row.app_id): (row.source, row.library_item_id) for row in found}
 
 

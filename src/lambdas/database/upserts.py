@@ -56,11 +56,9 @@ class Writer:
     def stamp(self) -> ColumnElement[datetime]:
         return literal(self.now, TIMESTAMP3)
 
-    def run(self, statement: Any, records: list[Record], **more: list[Record]) -> Any:
-        params = self.dialect.records_param(records)
-        for name, extra in more.items():
-            params.update(self.dialect.records_param(extra, name=name))
-        return self.connection.execute(statement, params)
+    def run(self, statement: Any, source: FromClause, records: list[Record]) -> Any:
+        """Execute `statement` with `records` as the rows of its record set `source`."""
+        return self.connection.execute(statement, self.dialect.records_param(records, source))
 
 
 def _changed(table: Table, values: dict[str, ColumnElement[Any]]) -> ColumnElement[bool]:
@@ -163,11 +161,13 @@ def count_backwards(w: Writer, records: list[Record]) -> tuple[int, int]:
         .where(lower)
         .scalar_subquery()
     )
-    found = w.run(select(stored, lowered), records).one()
+    found = w.run(select(stored, lowered), r, records).one()
     return int(found[0]), int(found[1])
 
 
-def upsert_imported_games(w: Writer, records: list[Record]) -> tuple[list[str], list[str]]:
+def upsert_imported_games(
+    w: Writer, records: list[Record], *, any_stored: bool = True
+) -> tuple[list[str], list[str]]:
     """Update the user's live Steam ImportedGame rows, then insert the apps the user has no row
     for; returns (created ids, updated ids).
 
@@ -175,10 +175,14 @@ def upsert_imported_games(w: Writer, records: list[Record]) -> tuple[list[str], 
     it), rows whose values would not change, and apps whose name the user blocklisted. Kept:
     IGNORED stays IGNORED and MATCHED stays MATCHED (a manual link survives a run that could not
     match); playtimes and last-played never move backwards; a NULL icon never erases one.
+
+    `any_stored` False (`count_backwards` found no live Steam row of the user, under the
+    import's lock): the UPDATE has no row to touch, so it runs over an empty record set instead
+    of unpacking every record for nothing (a first import: 14,000 records, 4 MB of JSON).
     """
     spec = _imported_spec(w.tables)
     names = [name for name, _ in spec]
-    updated = _update_imported(w, records, names)
+    updated = _update_imported(w, records if any_stored else [], names)
     created = _insert_imported(w, records, w.dialect.recordset(spec), names)
     return created, updated
 
@@ -206,7 +210,7 @@ def _update_imported(w: Writer, records: list[Record], names: list[str]) -> list
         )
         .returning(imported.c.id)
     )
-    return list(w.run(stmt, records).scalars())
+    return list(w.run(stmt, r, records).scalars())
 
 
 def _insert_imported(
@@ -237,7 +241,7 @@ def _insert_imported(
         .from_select([*names, "storefront", "userId", "createdAt", "updatedAt"], source)
         .returning(imported.c.id)
     )
-    return list(w.run(stmt, records).scalars())
+    return list(w.run(stmt, r, records).scalars())
 
 
 _GENRE_SPEC: Spec = [
@@ -293,7 +297,7 @@ def _upsert_catalogue(w: Writer, table: Table, spec: Spec, records: list[Record]
         set_={**values, "updatedAt": new.updatedAt},
         where=_changed(table, values),
     )
-    w.run(stmt, records)
+    w.run(stmt, r, records)
 
 
 _GAME_SPEC: Spec = [
@@ -350,7 +354,7 @@ def upsert_games(w: Writer, records: list[Record], *, refresh: bool) -> list[str
         set_={**values, "updatedAt": new.updatedAt},
         where=_changed(game, values),
     ).returning(game.c.id)
-    return list(w.run(stmt, records).scalars())
+    return list(w.run(stmt, r, records).scalars())
 
 
 def link_genres(w: Writer, records: list[Record]) -> None:
@@ -381,7 +385,7 @@ def _link(
         .from_select(["gameId", target_column], source)
         .on_conflict_do_nothing(index_elements=["gameId", target_column])
     )
-    w.run(stmt, records)
+    w.run(stmt, r, records)
 
 
 _ITEM_SPEC: Spec = [
@@ -441,7 +445,7 @@ def create_library_items(w: Writer, records: list[Record]) -> int:
         .from_select(["status", "updatedAt", "platform", "userId", "gameId"], source)
         .returning(item.c.id)
     )
-    return len(w.run(stmt, records).scalars().all())
+    return len(w.run(stmt, r, records).scalars().all())
 
 
 def count_games_without_item(w: Writer, records: list[Record]) -> int:
@@ -449,7 +453,7 @@ def count_games_without_item(w: Writer, records: list[Record]) -> int:
     statement, writing nothing (the games an import leaves out because the user removed them)."""
     r = w.dialect.recordset(_ITEM_SPEC)
     games = _games_without_item(w, r, w.tables.game.c.id).subquery()
-    return int(w.run(select(func.count()).select_from(games), records).scalar_one())
+    return int(w.run(select(func.count()).select_from(games), r, records).scalar_one())
 
 
 __all__: Sequence[str] = [

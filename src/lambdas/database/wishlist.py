@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import structlog
 from sqlalchemy import (
@@ -153,17 +152,18 @@ def _promote(w: Writer, owned_items: list[Record]) -> int:
         {"storefrontGameId": record["storefrontGameId"], "status": record["status"]}
         for record in owned_items
     ]
-    promoted = sorted(set(w.run(stmt, records).scalars()))
+    promoted = sorted(set(w.run(stmt, r, records).scalars()))
     id_spec: Spec = [("id", Integer())]
     ids = w.dialect.recordset(id_spec, name="ids")
-    w.connection.execute(
+    w.run(
         update(placement_table)
         .values(source="owned", item_updated_at=w.stamp())
         .where(
             placed.user_id == w.owner,
             placed.library_item_id.in_(select(ids.c.id)),
         ),
-        _param(w, [{"id": item_id} for item_id in promoted], "ids"),
+        ids,
+        [{"id": item_id} for item_id in promoted],
     )
     return len(promoted)
 
@@ -186,6 +186,7 @@ def _place(
         .select_from(r)
         .join(game, game.c.igdbId == r.c.igdbId)
         .outerjoin(item, and_(item.c.userId == w.owner, item.c.gameId == game.c.id)),
+        r,
         [{"igdbId": igdb, "storefrontGameId": str(app)} for app, igdb in apps.items()],
     ).all()
     games: dict[int, str] = {}
@@ -250,7 +251,7 @@ def _insert_items(
         .from_select(["status", "updatedAt", "platform", "userId", "gameId"], source)
         .returning(item.c.id, item.c.gameId)
     )
-    made = w.connection.execute(stmt, _param(w, [{"gameId": gid} for gid in game_ids], "g"))
+    made = w.run(stmt, g, [{"gameId": gid} for gid in game_ids])
     return {row.gameId: int(row.id) for row in made}
 
 
@@ -284,7 +285,7 @@ def _record_placed(w: Writer, placed_now: list[Record]) -> None:
     stmt = stmt.on_conflict_do_nothing(
         index_elements=[placement_table.c.user_id, placement_table.c.app_id]
     )
-    w.connection.execute(stmt, _param(w, placed_now, "p"))
+    w.run(stmt, p, placed_now)
 
 
 def _record(w: Writer, wishes: Sequence[EnrichedWishlistRow], decisions: dict[int, str]) -> None:
@@ -303,7 +304,7 @@ def _record(w: Writer, wishes: Sequence[EnrichedWishlistRow], decisions: dict[in
         for row in {row.appid: row for row in wishes}.values()
     ]
     r = w.dialect.recordset(_ROW_SPEC, name="wl")
-    w.connection.execute(
+    w.run(
         insert(wishlist_app_table).from_select(
             ["user_id", *(name for name, _ in _ROW_SPEC), "recorded_at"],
             select(
@@ -312,7 +313,8 @@ def _record(w: Writer, wishes: Sequence[EnrichedWishlistRow], decisions: dict[in
                 literal(w.now, DateTime),
             ),
         ),
-        _param(w, records, "wl"),
+        r,
+        records,
     )
 
 
@@ -324,10 +326,6 @@ def _decision(row: EnrichedWishlistRow, decisions: dict[int, str]) -> str:
     if row.match_status is MatchStatus.UNMATCHED:
         return UNMATCHED
     return decisions.get(row.appid, NOT_ADDED)
-
-
-def _param(w: Writer, records: list[Record], name: str) -> dict[str, Any]:
-    return w.dialect.records_param(records, name=name)
 
 
 __all__ = ["WishlistWrite", "write_wishlist"]
