@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -239,20 +239,22 @@ async def enrich_library(
     full = RowEncoder(EnrichedGameRow)
     sent = RowEncoder(EnrichedGameRow) if base is not None else None
     by_app = {row.appid: row for row in pending}
-    # Apps whose row no later answer can change (a non-game by its store type) are decided and
-    # encoded while GetItems and IGDB are still answering. Their lines are short (no IGDB
-    # metadata); games' rows wait, or their lines would sit beside the IGDB answers' peak.
+    # Apps whose row no later answer can change (a non-game by its store type, a game IGDB's
+    # early look-ups found) are decided and encoded while GetItems and IGDB are still
+    # answering, in the waits between their answers (`_Ahead`).
     ahead: dict[int, tuple[bytes, _Counted]] = {}
     unsent: set[int] = set()  # apps encoded ahead that were decided as committed
 
-    def ready(app: int, store: StoreType, settled: Decision) -> None:
+    def encode_ahead(
+        app: int, store: StoreType | None, answer: IgdbAnswer | None, settled: Decision
+    ) -> None:
         row = by_app.get(app)
         if row is None or app in owned_wishes:
             return
         enriched = _enrich(
             row,
             store,
-            None,  # IGDB is not asked about an app the store files
+            answer,  # None: IGDB is not asked about an app the store files
             settled,
             kept=app in kept,
             fallback=settings.title_fallback,
@@ -262,18 +264,24 @@ async def enrich_library(
         if _as_committed(enriched, base, app):
             unsent.add(app)
 
-    types, unsure, settled, answers = await _look_up(
-        asked,
-        settings,
-        app_cache,
-        costs,
-        kept=kept,
-        now=now,
-        transport=transport,
-        use_cached=not refresh_metadata,
-        progress=lambda: progress("classified", len(raw.apps), len(raw.apps)),
-        ready=ready,
-    )
+    encoder = _Ahead(encode_ahead)
+    try:
+        types, unsure, settled, answers = await _look_up(
+            asked,
+            settings,
+            app_cache,
+            costs,
+            kept=kept,
+            now=now,
+            transport=transport,
+            use_cached=not refresh_metadata,
+            progress=lambda: progress("classified", len(raw.apps), len(raw.apps)),
+            ready=encoder.add,
+        )
+    except BaseException:
+        await encoder.close(keep=False)
+        raise
+    await encoder.close(keep=not unsure)
     if unsure:
         ahead.clear()  # decided with store types that GetItems' failure discards
     progress("matched", len(pending), len(pending))
@@ -803,8 +811,56 @@ async def _look_up(
     return types, unsure, settled, answers
 
 
-#: Told of an app the store files as a non-game: (app id, store type, decision).
-_Ready = Callable[[int, StoreType, Decision], None]
+#: Told of an app whose row no later answer can change: (app id, store type, IGDB's answer,
+#: decision). The store files it as a non-game (no answer: IGDB is not asked), or IGDB's early
+#: look-up found entries for its uid (its row no longer depends on titles).
+_Ready = Callable[[int, StoreType | None, IgdbAnswer | None, Decision], None]
+
+#: Rows `_Ahead` builds before it lets the event loop read and send again (a few milliseconds).
+_AHEAD_SLICE = 32
+
+
+class _Ahead:
+    """Rows built and encoded ahead of the final pass, by a task that works in slices and
+    yields between them: the work fills the waits for GetItems and IGDB instead of holding up
+    the reading of their answers and the sending of the next requests."""
+
+    def __init__(self, encode: _Ready) -> None:
+        self._encode = encode
+        self._queue: deque[tuple[int, StoreType | None, IgdbAnswer | None, Decision]] = deque()
+        self._queued = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(
+        self, app: int, store: StoreType | None, answer: IgdbAnswer | None, decision: Decision
+    ) -> None:
+        self._queue.append((app, store, answer, decision))
+        self._queued.set()
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        queue = self._queue
+        while True:
+            await self._queued.wait()
+            self._queued.clear()
+            while queue:
+                for _ in range(min(_AHEAD_SLICE, len(queue))):
+                    self._encode(*queue.popleft())
+                await asyncio.sleep(0)
+
+    async def close(self, *, keep: bool) -> None:
+        """Stop the task; encode what is still queued (`keep`) or drop it."""
+        task = self._task
+        if task is not None:
+            task.cancel()  # it waits or yields between rows: no row is left half done
+            await asyncio.wait([task])
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        while keep and self._queue:
+            self._encode(*self._queue.popleft())
+        self._queue.clear()
+
 
 #: Steam uids one full IGDB request asks (10 sub-queries of 450): the look-ups started while
 #: GetItems is answering are this size, so they add up to the requests of one bulk look-up.
@@ -839,6 +895,7 @@ class _IgdbFeed:
         self._in_process = process_caches(settings.igdb_cache_ttl_seconds).apps
         #: Each app's decision before IGDB, made as its store type arrived.
         self.decisions: dict[int, Decision] = {}
+        self._stores: dict[int, StoreType] = {}
         self._queued: list[int] = []
         self._seen: set[int] = set()
         self._client: asyncio.Task[IgdbClient] | None = None
@@ -856,13 +913,14 @@ class _IgdbFeed:
             self.decisions[app] = decision
             if not _is_open(decision, store):
                 if self._ready is not None:
-                    self._ready(app, store, decision)
+                    self._ready(app, store, None, decision)
             elif (
                 app not in self._cached
                 and app not in self._seen
                 and not self._in_process.holds(app)
             ):
                 self._seen.add(app)
+                self._stores[app] = store
                 self._queued.append(app)
         if self._queued and self._client is None:
             self._client = self._task(self._open())
@@ -883,7 +941,17 @@ class _IgdbFeed:
 
     async def _lookup(self, app_ids: list[int]) -> SteamLookup:
         igdb = await self.client()
-        return await igdb.lookup_steam_apps(app_ids)
+        lookup = await igdb.lookup_steam_apps(app_ids)
+        if self._ready is not None:
+            # An app with entries gets its final row from them (`_enrich` reads titles only for
+            # an app without one), and `_igdb_answers` gives it the same answer.
+            for app in app_ids:
+                games = lookup.by_app_id.get(app)
+                if games:
+                    self._ready(
+                        app, self._stores[app], IgdbAnswer(games=tuple(games)), self.decisions[app]
+                    )
+        return lookup
 
     async def client(self) -> IgdbClient:
         """The IGDB client, opened (and its token asked) now if no app opened it yet."""
