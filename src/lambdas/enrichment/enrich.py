@@ -36,6 +36,7 @@ from lambdas.clients.signing import (
     store_signed,
 )
 from lambdas.clients.steam_store import SteamStoreClient
+from lambdas.collector import cyclic_gc_paused
 from lambdas.config import Settings
 from lambdas.enrichment.matching import build_row, decide_title_match, title_variants
 from lambdas.enrichment.precedence import Decision, decide
@@ -138,6 +139,7 @@ class _Costs:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
+@cyclic_gc_paused
 async def enrich_library(
     *,
     user_id: str,
@@ -239,22 +241,21 @@ async def enrich_library(
     full = RowEncoder(EnrichedGameRow)
     sent = RowEncoder(EnrichedGameRow) if base is not None else None
     by_app = {row.appid: row for row in pending}
-    # Apps whose row no later answer can change (a non-game by its store type, a game IGDB's
-    # early look-ups found) are decided and encoded while GetItems and IGDB are still
-    # answering, in the waits between their answers (`_Ahead`).
+    # Apps whose row no later answer can change (a non-game by its store type) are decided and
+    # encoded while GetItems and IGDB are still answering, in the waits between their answers
+    # (`_Ahead`). Their lines are short (no IGDB metadata); games' rows wait, or their lines
+    # would sit beside the IGDB answers' peak (a 20,000-app library: 209 -> 229 MB).
     ahead: dict[int, tuple[bytes, _Counted]] = {}
     unsent: set[int] = set()  # apps encoded ahead that were decided as committed
 
-    def encode_ahead(
-        app: int, store: StoreType | None, answer: IgdbAnswer | None, settled: Decision
-    ) -> None:
+    def encode_ahead(app: int, store: StoreType, settled: Decision) -> None:
         row = by_app.get(app)
         if row is None or app in owned_wishes:
             return
         enriched = _enrich(
             row,
             store,
-            answer,  # None: IGDB is not asked about an app the store files
+            None,  # IGDB is not asked about an app the store files
             settled,
             kept=app in kept,
             fallback=settings.title_fallback,
@@ -811,10 +812,8 @@ async def _look_up(
     return types, unsure, settled, answers
 
 
-#: Told of an app whose row no later answer can change: (app id, store type, IGDB's answer,
-#: decision). The store files it as a non-game (no answer: IGDB is not asked), or IGDB's early
-#: look-up found entries for its uid (its row no longer depends on titles).
-_Ready = Callable[[int, StoreType | None, IgdbAnswer | None, Decision], None]
+#: Told of an app the store files as a non-game: (app id, store type, decision).
+_Ready = Callable[[int, StoreType, Decision], None]
 
 #: Rows `_Ahead` builds before it lets the event loop read and send again (a few milliseconds).
 _AHEAD_SLICE = 32
@@ -827,36 +826,38 @@ class _Ahead:
 
     def __init__(self, encode: _Ready) -> None:
         self._encode = encode
-        self._queue: deque[tuple[int, StoreType | None, IgdbAnswer | None, Decision]] = deque()
+        self._queue: deque[tuple[int, StoreType, Decision]] = deque()
         self._queued = asyncio.Event()
+        self._closing = False
         self._task: asyncio.Task[None] | None = None
 
-    def add(
-        self, app: int, store: StoreType | None, answer: IgdbAnswer | None, decision: Decision
-    ) -> None:
-        self._queue.append((app, store, answer, decision))
+    def add(self, app: int, store: StoreType, decision: Decision) -> None:
+        self._queue.append((app, store, decision))
         self._queued.set()
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
         queue = self._queue
-        while True:
+        while not self._closing:
             await self._queued.wait()
             self._queued.clear()
-            while queue:
+            while queue and not self._closing:
                 for _ in range(min(_AHEAD_SLICE, len(queue))):
                     self._encode(*queue.popleft())
                 await asyncio.sleep(0)
 
     async def close(self, *, keep: bool) -> None:
-        """Stop the task; encode what is still queued (`keep`) or drop it."""
-        task = self._task
+        """Stop the task; encode what is still queued (`keep`) or drop it.
+
+        The task is told to end rather than cancelled: a cancellation's traceback would hold
+        its frame, so the task, this object and every row it can reach would wait for the
+        cyclic collector (which stage 2 pauses) instead of being freed on return."""
+        task, self._task = self._task, None
         if task is not None:
-            task.cancel()  # it waits or yields between rows: no row is left half done
-            await asyncio.wait([task])
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+            self._closing = True
+            self._queued.set()
+            await task  # it waits or yields between rows: no row is left half done
         while keep and self._queue:
             self._encode(*self._queue.popleft())
         self._queue.clear()
@@ -895,7 +896,6 @@ class _IgdbFeed:
         self._in_process = process_caches(settings.igdb_cache_ttl_seconds).apps
         #: Each app's decision before IGDB, made as its store type arrived.
         self.decisions: dict[int, Decision] = {}
-        self._stores: dict[int, StoreType] = {}
         self._queued: list[int] = []
         self._seen: set[int] = set()
         self._client: asyncio.Task[IgdbClient] | None = None
@@ -913,14 +913,13 @@ class _IgdbFeed:
             self.decisions[app] = decision
             if not _is_open(decision, store):
                 if self._ready is not None:
-                    self._ready(app, store, None, decision)
+                    self._ready(app, store, decision)
             elif (
                 app not in self._cached
                 and app not in self._seen
                 and not self._in_process.holds(app)
             ):
                 self._seen.add(app)
-                self._stores[app] = store
                 self._queued.append(app)
         if self._queued and self._client is None:
             self._client = self._task(self._open())
@@ -941,17 +940,7 @@ class _IgdbFeed:
 
     async def _lookup(self, app_ids: list[int]) -> SteamLookup:
         igdb = await self.client()
-        lookup = await igdb.lookup_steam_apps(app_ids)
-        if self._ready is not None:
-            # An app with entries gets its final row from them (`_enrich` reads titles only for
-            # an app without one), and `_igdb_answers` gives it the same answer.
-            for app in app_ids:
-                games = lookup.by_app_id.get(app)
-                if games:
-                    self._ready(
-                        app, self._stores[app], IgdbAnswer(games=tuple(games)), self.decisions[app]
-                    )
-        return lookup
+        return await igdb.lookup_steam_apps(app_ids)
 
     async def client(self) -> IgdbClient:
         """The IGDB client, opened (and its token asked) now if no app opened it yet."""
