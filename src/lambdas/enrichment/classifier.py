@@ -91,10 +91,11 @@ class _Rule:
     #: Every match holds one of these strings (empty: no such set is known): a name that holds
     #: none is passed without running the pattern, which is most names for most rules.
     needs: tuple[str, ...]
+    #: `needs` as one pattern of plain strings: one C call per name, not one per string.
+    gate: re.Pattern[str] | None
 
     def matches(self, text: str) -> bool:
-        needs = self.needs
-        if needs and not any(needed in text for needed in needs):
+        if self.gate is not None and self.gate.search(text) is None:
             return False
         return self.pattern.search(text) is not None
 
@@ -105,7 +106,9 @@ _sre: Any = import_module("re._parser")
 
 def _rule(name: str, kind: AppKind, *alternatives: str) -> _Rule:
     pattern = "|".join(f"(?:{a})" for a in alternatives)
-    return _Rule(name, kind, re.compile(pattern), required_strings(pattern))
+    needs = required_strings(pattern)
+    gate = re.compile("|".join(map(re.escape, needs))) if needs else None
+    return _Rule(name, kind, re.compile(pattern), needs, gate)
 
 
 def required_strings(pattern: str) -> tuple[str, ...]:
