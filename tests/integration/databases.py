@@ -157,15 +157,32 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _empty_tables(url: str) -> None:
-    engine = create_engine(url)
-    # The shared app cache and filtered lists too, so no test sees another's Steam/IGDB answers.
-    names = ", ".join(
-        [f'"{table.name}"' for table in metadata.sorted_tables]
-        + [f'"{table.schema}"."{table.name}"' for table in own_state_metadata.sorted_tables]
-    )
+# The app's tables and this project's own state: the shared app cache and filtered lists too, so
+# no test sees another's Steam/IGDB answers.
+_EMPTIED = [f'"{table.name}"' for table in metadata.sorted_tables] + [
+    f'"{table.schema}"."{table.name}"' for table in own_state_metadata.sorted_tables
+]
+
+
+def empty_tables(engine: Engine) -> None:
+    """Leave the PostgreSQL database as `TRUNCATE <every table> RESTART IDENTITY` would.
+
+    Only the tables holding rows are truncated: TRUNCATE gives each table new files, 10 to 20 ms
+    a table even when it is empty, and most tests leave most tables empty. Sequences go back to
+    their start either way."""
+    held = ", ".join(f"EXISTS (SELECT FROM {name})" for name in _EMPTIED)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        has_rows = connection.execute(text(f"SELECT {held}")).one()
+        holding = [name for name, full in zip(_EMPTIED, has_rows, strict=True) if full]
+        if holding:
+            connection.execute(text(f"TRUNCATE {', '.join(holding)} RESTART IDENTITY CASCADE"))
+        connection.execute(text("SELECT setval(seqrelid, seqstart, false) FROM pg_sequence"))
+
+
+def empty_tables_at(url: str) -> None:
+    """`empty_tables` on the database at `url`."""
+    engine = create_engine(url)
+    empty_tables(engine)
     engine.dispose()
 
 
@@ -177,7 +194,7 @@ def _fresh_url(
         shutil.copy(sqlite_template, path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("pg_migrated_url")
-    _empty_tables(url)
+    empty_tables_at(url)
     return url
 
 

@@ -15,17 +15,15 @@ from sqlalchemy.engine import Engine
 from tests.figures import FIGURES as FIGURES  # the suite's figures, for its tests
 from tests.figures import Figures as Figures
 from tests.integration.databases import PostgresServer
+from tests.integration.databases import empty_tables as empty_tables  # for the suite's tests
 
 from lambdas.clients.s3 import Storage
 from lambdas.config import Settings
 from lambdas.database.users import ensure_user
 from lambdas.errors import all_error_types
-from lambdas.models.db import metadata
 from lambdas.pipeline import PipelineResult, Stage, run_pipeline
 from lambdas.sql.engine import create_engine
 from lambdas.stages import StageContext
-from lambdas.state import app_cache, filtered  # noqa: F401 - declare the own-state tables
-from lambdas.state.schema import own_state_metadata
 from steam_sandbox import Sandbox
 
 USER = "rel-user-1"
@@ -37,21 +35,6 @@ LIBRARY = "medium"  # 500 apps: every kind of row, one IGDB multiquery
 # They live in tests/figures.py, imported above: the root conftest merges xdist workers' figures.
 
 PostgresDatabases = PostgresServer  # the reliability suite's name for the shared helper
-
-
-# -- PostgreSQL ----------------------------------------------------------------------------------
-
-
-def empty_tables(engine: Engine) -> None:
-    """The app's tables and this project's own state (the shared app cache included), so every
-    test really asks Steam and IGDB."""
-
-    names = ", ".join(
-        [f'"{table.name}"' for table in metadata.sorted_tables]
-        + [f'"{table.schema}"."{table.name}"' for table in own_state_metadata.sorted_tables]
-    )
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 # -- database snapshots --------------------------------------------------------------------------

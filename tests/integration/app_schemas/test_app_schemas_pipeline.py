@@ -5,7 +5,7 @@ changes nothing."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ def test_run_imports_into_the_apps_own_database_and_a_second_run_changes_nothing
         str(account.steamid64),
     )  # fmt: skip
     assert body["success"] is True, body
-    now = datetime.utcnow()
+    now = datetime.now(UTC).replace(tzinfo=None)  # the app's columns hold naive UTC
     engine = create_engine(url)
     try:
         games = {str(a.appid) for a in truth if a.status is not MatchStatus.FILTERED}

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.engine import Engine
 from tests.integration.app_schemas.conftest import NOW, PROFILES
 from tests.integration.databases import PostgresServer
@@ -72,7 +72,9 @@ def _database(kind: str, pg_server: PostgresServer, folder: Path) -> tuple[str, 
         extra = []
     with engine.begin() as connection:
         for user in (ALICE, MALLORY):
-            connection.execute(text(statement), {"id": user, "now": NOW})
+            # typed: SQLAlchemy formats the time, not sqlite3's adapter (deprecated since 3.12)
+            insert = text(statement).bindparams(bindparam("now", type_=DateTime()))
+            connection.execute(insert, {"id": user, "now": NOW})
     engine.dispose()
     return url, extra
 

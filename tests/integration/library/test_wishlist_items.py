@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import text
+from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.engine import Engine
 from tests.integration.app_schemas.conftest import USER, schema_dump
 from tests.integration.pipeline.conftest import sandbox_settings_for
@@ -104,7 +104,9 @@ def wishlist_items_follow_the_wishlist(
     bought, edited, removed = wished[0], wished[1], wished[2]
     with engine.begin() as connection:  # the user edits one item and removes another in the app
         connection.execute(
-            text('UPDATE "LibraryItem" SET platform = \'Mine\', "updatedAt" = :t WHERE id = :i'),
+            text(
+                'UPDATE "LibraryItem" SET platform = \'Mine\', "updatedAt" = :t WHERE id = :i'
+            ).bindparams(bindparam("t", type_=DateTime())),  # formatted by SQLAlchemy, not sqlite3
             {
                 "t": datetime(2030, 1, 1),
                 "i": items[edited.igdb_id or 0]["id"],

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
-from tests.integration.databases import _empty_tables
+from tests.integration.databases import empty_tables_at
 from tests.integration.db.helpers import count, one, rows
 from tests.integration.pipeline.conftest import sandbox_settings_for
 
@@ -72,7 +72,7 @@ def test_large_user_on_postgresql_and_s3(
     s3_bucket: str,
     tmp_path: Path,
 ) -> None:
-    _empty_tables(pg_migrated_url)
+    empty_tables_at(pg_migrated_url)
     engine = create_engine(pg_migrated_url)
     settings = sandbox_settings_for(
         fresh_sandbox,

@@ -22,7 +22,7 @@ import pytest
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-from tests.integration.databases import _empty_tables
+from tests.integration.databases import empty_tables_at
 from tests.integration.db.helpers import count
 
 from lambdas.database.users import ensure_user
@@ -121,7 +121,7 @@ def stage_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> str:
     """What the template gives the functions, pointed at the sandbox, moto's S3 and PostgreSQL."""
-    _empty_tables(pg_migrated_url)
+    empty_tables_at(pg_migrated_url)
     for name, value in fresh_sandbox.env().items():
         monkeypatch.setenv(name, value)
     for name, value in {
