@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 
-_FOUNDATION = {"errors", "config", "logging", "models"}
+_FOUNDATION = {"errors", "config", "logging", "models", "collector"}
 _STAGE = _FOUNDATION | {"clients"}
 
 #: Package (a subpackage or top-level module of `lambdas`, or the emulator) → what it may import.
@@ -26,6 +26,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "version": set(),  # lambdas/__init__.py
     "errors": set(),
     "logging": set(),
+    "collector": set(),
     "config": {"errors"},
     "models": {"errors"},
     "clients": {"errors", "config", "logging", "models"},

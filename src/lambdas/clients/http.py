@@ -311,6 +311,10 @@ class PooledClient:
                     await _read_capped(response, self._limits.max_response_bytes)
                 finally:
                     await response.aclose()
+                    # httpx binds the stream to its response and the response to the stream:
+                    # a reference cycle that would keep the body until the cyclic collector
+                    # runs, which the stages pause. The body is read: the stream is done.
+                    response.stream = _READ
         except TimeoutError as exc:
             if seconds < self._limits.attempt_timeout:
                 raise StageBudgetSpentError(seconds) from exc
@@ -349,6 +353,10 @@ class PooledClient:
         tb: TracebackType | None,
     ) -> None:
         await self._http.__aexit__(exc_type, exc, tb)
+
+
+#: The stream of an answer whose body was read (`_exchange`).
+_READ = httpx.ByteStream(b"")
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> None:

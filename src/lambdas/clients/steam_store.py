@@ -180,6 +180,10 @@ class SteamStoreClient(PooledClient):
                     if response.status_code == 403:
                         raise RetryableResponseError(429, parse_retry_after(response))
                     raise_if_retryable(response)
+        # Let the call waiting for this slot send its request before this answer is read (and
+        # `on_batch` runs): the next wave then travels while this one is worked on, instead of
+        # after every answer of a wave has been read.
+        await asyncio.sleep(0)
         if response.status_code == 404:
             raise ConfigurationError(
                 "Steam has no GetItems method (HTTP 404); check STEAM_API_BASE_URL"

@@ -53,7 +53,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
+from importlib import import_module
+from typing import Any, Final
 
 from lambdas.models.igdb import GameType as IgdbGameType
 from lambdas.models.rows import AppKind
@@ -87,10 +88,71 @@ class _Rule:
     name: str
     kind: AppKind
     pattern: re.Pattern[str]
+    #: Every match holds one of these strings (empty: no such set is known): a name that holds
+    #: none is passed without running the pattern, which is most names for most rules.
+    needs: tuple[str, ...]
+    #: `needs` as one pattern of plain strings: one C call per name, not one per string.
+    gate: re.Pattern[str] | None
+
+    def matches(self, text: str) -> bool:
+        if self.gate is not None and self.gate.search(text) is None:
+            return False
+        return self.pattern.search(text) is not None
+
+
+#: The parse `re.compile` reads (literal runs, branches, repeats); typeshed does not describe it.
+_sre: Any = import_module("re._parser")
 
 
 def _rule(name: str, kind: AppKind, *alternatives: str) -> _Rule:
-    return _Rule(name, kind, re.compile("|".join(f"(?:{a})" for a in alternatives)))
+    pattern = "|".join(f"(?:{a})" for a in alternatives)
+    needs = required_strings(pattern)
+    gate = re.compile("|".join(map(re.escape, needs))) if needs else None
+    return _Rule(name, kind, re.compile(pattern), needs, gate)
+
+
+def required_strings(pattern: str) -> tuple[str, ...]:
+    """Strings one of which every match of `pattern` holds, read from its parse; () when the
+    parse does not show such a set (an alternative with no required literal, a flag)."""
+    parsed = _sre.parse(pattern)
+    if parsed.state.flags & re.IGNORECASE:
+        return ()
+    found = _required(list(parsed))
+    if not found:
+        return ()
+    # A string that holds another of the set adds nothing: the shorter one is found anyway.
+    return tuple(sorted(a for a in found if not any(b != a and b in a for b in found)))
+
+
+def _required(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    """One set of strings a match of this sequence must hold (None: none found). Every element
+    of a sequence is matched, so each literal run, and each element's own set, is one."""
+    candidates: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, value in [*items, (None, None)]:
+        if op is _sre.LITERAL:
+            run.append(chr(value))
+            continue
+        if run:
+            candidates.append(frozenset({"".join(run)}))
+            run = []
+        inner: frozenset[str] | None = None
+        if op is _sre.SUBPATTERN:
+            _group, add_flags, _del_flags, sub = value
+            inner = None if add_flags else _required(list(sub))
+        elif op is _sre.BRANCH:
+            alternatives = [_required(list(sub)) for sub in value[1]]
+            if all(alternative is not None for alternative in alternatives):
+                inner = frozenset().union(*alternatives)  # type: ignore[arg-type]
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            low, _high, sub = value
+            inner = _required(list(sub)) if low >= 1 else None
+        if inner:
+            candidates.append(inner)
+    if not candidates:
+        return None
+    # The cheapest check: strings long enough to be rare (up to 4 characters), then few.
+    return min(candidates, key=lambda strings: (-min(4, *map(len, strings)), len(strings)))
 
 
 # Shared fragments. `_NS` = "not the first character", so a rule never fires on a title that
@@ -346,8 +408,16 @@ def normalize_name(name: str) -> str:
     return _normalize(name)
 
 
-@lru_cache(maxsize=16_384)  # stage 2 reads a name again for each source it weighs
 def _normalize(name: str) -> str:
+    if name.isascii() and name.isprintable():
+        # Every mark, invisible, dash, quote and control character the steps below change is
+        # outside printable ASCII, and NFKC leaves ASCII as it is: only case and spaces remain.
+        return " ".join(name.lower().split())
+    return _normalize_unicode(name)
+
+
+@lru_cache(maxsize=16_384)  # stage 2 reads a name again for each source it weighs
+def _normalize_unicode(name: str) -> str:
     text = unicodedata.normalize("NFKC", _MARKS.sub("", name))
     text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
     text = _QUOTES.sub("'", _DASHES.sub("-", text)).casefold()
@@ -364,7 +434,7 @@ def classify_steam_app(name: str) -> Classification:
     if not text:
         return _EMPTY
     for rule in _RULES:
-        if rule.pattern.search(text):
+        if rule.matches(text):
             return Classification(rule.kind, enrich=rule.kind is AppKind.GAME, rule=rule.name)
     return _DEFAULT
 

@@ -107,6 +107,10 @@ _OVER_IGDB: Final = (
         re.compile(r"(?<=.)\b(?:original |official )?(?:soundtrack|ost)$"),
     ),
 )
+#: The endings those patterns need (a normalized name has no trailing newline for `$`): a
+#: name ending otherwise is no evidence, without running a pattern.
+_ALWAYS_ENDINGS: Final = ("dedicated server", "playtest")
+_OVER_IGDB_ENDINGS: Final = (*_ALWAYS_ENDINGS, "demo", "soundtrack", "ost")
 
 
 def strong_name_evidence(name: str, *, over_igdb: bool = False) -> tuple[str, AppKind] | None:
@@ -116,6 +120,8 @@ def strong_name_evidence(name: str, *, over_igdb: bool = False) -> tuple[str, Ap
     does, because the product sold is the game.
     """
     text = _normalize(name)
+    if not text.endswith(_OVER_IGDB_ENDINGS if over_igdb else _ALWAYS_ENDINGS):
+        return None
     for rule, kind, pattern in _OVER_IGDB if over_igdb else _ALWAYS:
         if pattern.search(text) and not (rule == "soundtrack" and _BUNDLED.search(text)):
             return rule, kind

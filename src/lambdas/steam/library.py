@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import gc
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -12,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from operator import attrgetter
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import httpx
 import structlog
@@ -28,6 +26,7 @@ from lambdas.clients.s3 import (
 )
 from lambdas.clients.steam import SteamClient
 from lambdas.clients.steam_store import SteamStoreClient
+from lambdas.collector import cyclic_gc_paused
 from lambdas.config import Settings
 from lambdas.errors import (
     LocationNotFoundError,
@@ -57,8 +56,6 @@ from lambdas.models.text import clean_steam_text, storable_text
 
 log = structlog.get_logger()
 
-P = ParamSpec("P")
-T = TypeVar("T")
 
 _WISHLIST_SUFFIX = "-raw-wishlist.csv"
 
@@ -473,27 +470,7 @@ def _minutes(value: int) -> int:
     return min(max(value, 0), INT4_MAX)
 
 
-def _cyclic_gc_paused(work: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """Stage 1 makes a few objects per owned app (a model, its strings, a key or a row), none
-    of them in a reference cycle. Their sheer number (20,000 apps) keeps triggering Python's
-    cyclic collector, whose older generations walk the whole heap each time: a third of the
-    decoding and fingerprint time, for nothing. Paused while `work` runs (reference counting
-    still frees everything), resumed after; left alone when someone else paused it."""
-
-    @functools.wraps(work)
-    async def paused(*args: P.args, **kwargs: P.kwargs) -> T:
-        if not gc.isenabled():
-            return await work(*args, **kwargs)
-        gc.disable()
-        try:
-            return await work(*args, **kwargs)
-        finally:
-            gc.enable()
-
-    return paused
-
-
-@_cyclic_gc_paused
+@cyclic_gc_paused
 async def import_steam_library(
     *,
     user_id: str,

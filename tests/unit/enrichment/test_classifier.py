@@ -7,12 +7,15 @@ from bench.classifier_report import evaluate, load_labelled, render
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lambdas.enrichment import classifier
 from lambdas.enrichment.classifier import (
     RULE_NAMES,
     Classification,
     IgdbGameType,
     classify_steam_app,
+    normalize_name,
     refine_with_igdb_game_type,
+    required_strings,
 )
 from lambdas.models.rows import AppKind
 
@@ -203,6 +206,44 @@ def test_classify_is_total(name: str) -> None:
     assert isinstance(verdict.kind, AppKind)
     assert verdict.enrich is (verdict.kind is AppKind.GAME)
     assert verdict.rule in RULE_NAMES
+
+
+@pytest.mark.parametrize(
+    ("pattern", "strings"),
+    [
+        (r"(?<=.)\bsoundtracks?\b", ("soundtrack",)),
+        (r"(?:original |official )?(?:soundtrack|ost)$", ("ost", "soundtrack")),
+        (r"(?:a|b)?zed", ("zed",)),
+        (r"(?:foo|bar)(?: tool| kit)", ("bar", "foo")),  # the longer strings, then fewer
+        (r"x{2,3}", ("x",)),  # a repeat matched at least once holds its string
+        (r"(?:ab|[cd])", ()),  # an alternative without a literal: no set
+        (r"x*y?", ()),
+        (r"(?i)abc", ()),  # case-folded matching: the literals are not the text's
+        (r"(?i:abc)d", ("d",)),
+    ],
+)
+def test_required_strings_of_a_pattern(pattern: str, strings: tuple[str, ...]) -> None:
+    assert required_strings(pattern) == strings
+
+
+_FRAGMENTS = sorted(
+    {needed for rule in classifier._RULES for needed in rule.needs}
+    | {" ", " - ", ": ", "(", ")", "[", "]", "2", "ii", "vol. 3", "+", "&", "'s", "x", "the"}
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=8).map("".join))
+def test_a_rule_skipped_for_its_missing_strings_would_not_have_matched(text: str) -> None:
+    """The shortcut is exact: a rule passes a name without its strings only when its pattern
+    does not match the name either."""
+    text = normalize_name(text)
+    for rule in classifier._RULES:
+        assert rule.matches(text) is (rule.pattern.search(text) is not None), rule.name
+
+
+def test_every_rule_has_strings_to_look_for() -> None:
+    assert all(rule.needs for rule in classifier._RULES)
 
 
 def test_classification_rejects_inconsistent_enrich() -> None:
