@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,6 +57,64 @@ def test_other_seed_other_world() -> None:
     other = generate_catalogue(CatalogueConfig(seed=8, game_apps=600, igdb_only_games=60))
 
     assert other.apps != generate_catalogue(SMALL).apps
+
+
+TINY = CatalogueConfig(seed=9, game_apps=150, igdb_only_games=20)
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A cache folder of this test's own; the process's worlds forgotten before and after."""
+    monkeypatch.setenv("STEAM_SANDBOX_CACHE", str(tmp_path))
+    shared_catalogue.cache_clear()
+    yield tmp_path
+    shared_catalogue.cache_clear()
+
+
+def test_a_stored_world_is_read_back_equal_to_a_generated_one(cache: Path) -> None:
+    first = shared_catalogue(TINY)
+    (stored,) = cache.glob("catalogue-*.pickle")
+    shared_catalogue.cache_clear()
+
+    again = shared_catalogue(TINY)
+
+    assert again is not first
+    fresh = generate_catalogue(TINY)
+    assert (again.apps, again.tables, again.pools) == (fresh.apps, fresh.tables, fresh.pools)
+    assert list(cache.glob("catalogue-*.pickle")) == [stored]
+    # Read, not generated: a mark put into the stored world comes back.
+    marked = pickle.loads(stored.read_bytes())  # the test's own file
+    marked.pools["marked"] = [1]
+    stored.write_bytes(pickle.dumps(marked))
+    shared_catalogue.cache_clear()
+    assert shared_catalogue(TINY).pools["marked"] == [1]
+
+
+def test_an_unreadable_stored_world_is_generated_again_and_replaced(cache: Path) -> None:
+    shared_catalogue(TINY)
+    (stored,) = cache.glob("catalogue-*.pickle")
+    stored.write_bytes(b"not a pickle")
+    shared_catalogue.cache_clear()
+
+    world = shared_catalogue(TINY)
+
+    assert world.apps == generate_catalogue(TINY).apps
+    assert stored.read_bytes() != b"not a pickle"
+
+
+def test_worlds_of_other_code_are_removed_and_off_stores_nothing(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = cache / "catalogue-0000000000000000-0000000000000000.pickle"
+    old.write_bytes(b"a world of older code")
+    shared_catalogue(TINY)
+    assert not old.exists() and len(list(cache.glob("catalogue-*.pickle"))) == 1
+
+    monkeypatch.setenv("STEAM_SANDBOX_CACHE", "off")
+    shared_catalogue.cache_clear()
+    other = CatalogueConfig(seed=10, game_apps=150, igdb_only_games=20)
+    assert shared_catalogue(other).config == other
+    assert len(list(cache.glob("catalogue-*"))) == 1
 
 
 def test_every_app_kind_and_status_occurs(world: Catalogue) -> None:
