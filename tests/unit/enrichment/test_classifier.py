@@ -242,6 +242,14 @@ def test_a_rule_skipped_for_its_missing_strings_would_not_have_matched(text: str
         assert rule.matches(text) is (rule.pattern.search(text) is not None), rule.name
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=40))
+def test_the_ascii_shortcut_normalizes_as_the_unicode_steps_do(name: str) -> None:
+    """Printable ASCII takes the short path (case and spaces only); it must give what the
+    Unicode steps give, control characters and all other ASCII included."""
+    assert classifier._normalize(name) == classifier._normalize_unicode(name)
+
+
 def test_every_rule_has_strings_to_look_for() -> None:
     assert all(rule.needs for rule in classifier._RULES)
 
