@@ -26,7 +26,12 @@ from lambdas.clients.s3 import (
     write_library_state,
 )
 from lambdas.config import Settings
-from lambdas.errors import InvalidEventError, LocationNotFoundError, PipelineError
+from lambdas.errors import (
+    InvalidEventError,
+    LocationNotFoundError,
+    MalformedCsvError,
+    PipelineError,
+)
 from lambdas.models.csv_codec import header_of, iter_records, iter_rows, parse_record
 from lambdas.models.events import (
     DatabaseImportEvent,
@@ -42,7 +47,13 @@ from lambdas.models.events import (
     SteamImportResponse,
 )
 from lambdas.models.library_state import MODE
-from lambdas.models.rows import EnrichedGameRow, EnrichedWishlistRow, RawGameRow, WishlistRow
+from lambdas.models.rows import (
+    EnrichedGameRow,
+    EnrichedWishlistRow,
+    RawGameRow,
+    WishlistRow,
+    stored_alike,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -335,9 +346,6 @@ async def database_stage(
 def _holds_no_row(data: bytes) -> bool:
     """Whether an enriched CSV holds its header and no row (a malformed one is left to the
     import, which says so)."""
-    from lambdas.errors import MalformedCsvError
-    from lambdas.models.csv_codec import iter_records
-
     try:
         return next(iter_records(data, EnrichedGameRow, what="enriched CSV"), None) is None
     except MalformedCsvError:
@@ -353,8 +361,6 @@ def _wishlist_to_write(
     """Whether an import sending no row still has the wishlist to write: it has one, and it is
     not the committed import's in everything stage 3 stores (as when that import's files were
     stored over, or there is no committed import)."""
-    from lambdas.models.rows import stored_alike
-
     if not wishes:
         return False  # an import without wishlist rows writes nothing of the wishlist
     committed = read_library_state(context.storage, event.user_id)
