@@ -3,8 +3,9 @@
 - network: the fewest round trips the phase's requests need at the sandbox's latency and limits
   (Steam Web API calls one after another, GetItems 8 in flight, the Twitch token, IGDB at
   4 requests a second), computed from the sandbox's own request counts;
-- database: the rows the phase wrote, written again into an empty copy of the same tables with
-  PostgreSQL `COPY` (SQLite: one `executemany` transaction), timed;
+- database: the rows the phase wrote, written again into an empty copy of the same tables, with
+  their foreign keys checked, by PostgreSQL `COPY` (SQLite: one `executemany` transaction),
+  timed;
 - parse: the phase's upstream answers (recorded by `Recorder`) decoded by the fastest JSON
   decoder the lock file holds, timed.
 """
@@ -34,6 +35,8 @@ Rows = dict[str, tuple[list[str], list[tuple[Any, ...]]]]
 #: The sandbox's limits the network floor assumes (bench/runner.py sets the latency).
 GETITEMS_IN_FLIGHT = 8
 IGDB_PER_SECOND = 4
+#: Tables the written rows reference (their first column is the primary key).
+PARENTS = ("User", "Genre", "Platform", "Game")
 #: Tables an import writes, with the column that tells a row this phase wrote.
 WRITTEN: tuple[tuple[str, str | None], ...] = (
     ("Genre", "updatedAt"),
@@ -187,13 +190,23 @@ def written_rows(engine: Engine, since: datetime) -> Rows:
 
 
 def database_floor(engine: Engine, rows: Rows, work: Path) -> float:
-    """Seconds to write `rows` into an empty copy of their tables: PostgreSQL COPY in one
-    transaction, or one SQLite executemany transaction into a new file."""
+    """Seconds to write `rows` into an empty copy of their tables that checks the schema's
+    foreign keys: PostgreSQL COPY in one transaction, or one SQLite executemany transaction
+    into a new file (the rows they reference but the phase did not write put in first,
+    untimed)."""
     if not any(found for _, found in rows.values()):
         return 0.0
     if engine.dialect.name == "postgresql":
         return _copy_postgresql(engine, rows)
-    return _executemany_sqlite(rows, work / "floor.db")
+    return _executemany_sqlite(rows, _parents(engine, rows), work / "floor.db")
+
+
+#: A table's foreign keys as `ADD`-able definitions; a parent in `public` is named unqualified,
+#: which `public` on the search path resolves to the live table.
+_FOREIGN_KEYS = (
+    "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+    " WHERE contype = 'f' AND conrelid = %s::regclass"
+)
 
 
 def _copy_postgresql(engine: Engine, rows: Rows) -> float:
@@ -204,6 +217,12 @@ def _copy_postgresql(engine: Engine, rows: Rows) -> float:
         for name in rows:
             source = f'{OWN_SCHEMA}."{name}"' if name == "filtered_app" else f'public."{name}"'
             cursor.execute(f'CREATE TABLE bench_floor."{name}" (LIKE {source} INCLUDING ALL)')
+            # LIKE copies no foreign key; the schema's own are added, still referencing the
+            # live tables (every parent row is there), so COPY checks each row as the import's
+            # INSERTs must (GameGenre: two look-ups and row locks a link).
+            cursor.execute(_FOREIGN_KEYS, (source,))
+            for (definition,) in cursor.fetchall():
+                cursor.execute(f'ALTER TABLE bench_floor."{name}" ADD {definition}')
         raw.commit()
         started = time.perf_counter()
         for name, (columns, found) in rows.items():
@@ -220,7 +239,24 @@ def _copy_postgresql(engine: Engine, rows: Rows) -> float:
     return round(seconds, 4)
 
 
-def _executemany_sqlite(rows: Rows, path: Path) -> float:
+def _parents(engine: Engine, rows: Rows) -> Rows:
+    """The rows the written ones reference but the phase did not write (the user, and on a
+    re-import the games, genres and platforms stored before), so that a copy of the tables can
+    check its foreign keys."""
+    parents: Rows = {}
+    with engine.connect() as connection:
+        for name in PARENTS:
+            table = metadata.tables[name]
+            written = {row[0] for row in rows.get(name, ([], []))[1]}
+            found = [tuple(row) for row in connection.execute(select(table))]
+            parents[name] = (
+                [column.name for column in table.columns],
+                [row for row in found if row[0] not in written],
+            )
+    return parents
+
+
+def _executemany_sqlite(rows: Rows, parents: Rows, path: Path) -> float:
     import sqlite3
 
     from sqlalchemy import create_engine
@@ -232,16 +268,15 @@ def _executemany_sqlite(rows: Rows, path: Path) -> float:
     filtered_app_table.to_metadata(own, schema=None)
     own.create_all(copy)
     copy.dispose()
-    prepared = [
-        (
-            f'INSERT INTO "{name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) '
-            f"VALUES ({', '.join('?' for _ in columns)})",
-            [tuple(_sqlite_value(value) for value in row) for row in found],
-        )
-        for name, (columns, found) in rows.items()
-    ]
     connection = sqlite3.connect(path, isolation_level=None)
     try:
+        connection.execute("BEGIN")
+        for statement, values in _inserts(parents):
+            connection.executemany(statement, values)
+        connection.execute("COMMIT")
+        # As the pipeline's engine sets it (`lambdas.sql.engine`): each row's references checked.
+        connection.execute("PRAGMA foreign_keys = ON")
+        prepared = _inserts(rows)
         started = time.perf_counter()
         connection.execute("BEGIN")
         for statement, values in prepared:
@@ -252,6 +287,18 @@ def _executemany_sqlite(rows: Rows, path: Path) -> float:
         connection.close()
         path.unlink(missing_ok=True)
     return round(seconds, 4)
+
+
+def _inserts(rows: Rows) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """One SQLite INSERT and its rows per table of `rows`."""
+    return [
+        (
+            f'INSERT INTO "{name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) '
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            [tuple(_sqlite_value(value) for value in row) for row in found],
+        )
+        for name, (columns, found) in rows.items()
+    ]
 
 
 def _sqlite_value(value: Any) -> Any:
