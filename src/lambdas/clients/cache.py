@@ -8,7 +8,7 @@ recently used entries make room, in logarithmic time per put rather than by scan
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
 from cachetools import TLRUCache
@@ -53,6 +53,13 @@ class TtlCache(Generic[K, V]):
         """Store `value` for `ttl` seconds (the cache's own when None); 0 or less stores nothing
         and forgets an earlier value."""
         self._entries[key] = (self.ttl if ttl is None else ttl, value)
+
+    def put_many(self, items: Sequence[tuple[K, V]]) -> None:
+        """`put` each (key, value) in order, at the cache's own ttl. Only the last `max_entries`
+        are stored: each earlier one would be evicted by those after it (a whale's 17,000 IGDB
+        answers into 2,048 places: 15,000 puts and evictions saved)."""
+        for key, value in items[-self.max_entries :] if self.max_entries else ():
+            self._entries[key] = (self.ttl, value)
 
     def clear(self) -> None:
         self._entries.clear()

@@ -224,12 +224,14 @@ class IgdbClient(PooledClient):
                         games_by_title[game.name].append(game)
         for app_id, app_games in games_by_app.items():
             app_games.sort(key=lambda game: game.id)
-            self._caches.apps.put(app_id, tuple(app_games))
             result.by_app_id[app_id] = app_games
         for title, title_games in games_by_title.items():
             title_games.sort(key=lambda game: game.id)
-            self._caches.titles.put(title, tuple(title_games))
             result.by_title[title] = title_games
+        self._caches.apps.put_many([(app, tuple(found)) for app, found in games_by_app.items()])
+        self._caches.titles.put_many(
+            [(title, tuple(found)) for title, found in games_by_title.items()]
+        )
         return result
 
     async def get_games_by_ids(self, ids: Iterable[int]) -> dict[int, IgdbGame]:

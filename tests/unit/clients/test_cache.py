@@ -72,3 +72,31 @@ def test_a_process_keeps_a_bounded_number_of_igdb_answers() -> None:
     assert len(caches.apps) == len(caches.titles) == PROCESS_CACHE_ENTRIES
     assert caches.apps.get(PROCESS_CACHE_ENTRIES + 2_999) == (True, ())
     assert caches.apps.get(0) == (False, None)
+
+
+def test_put_many_leaves_what_puts_one_by_one_leave() -> None:
+    """Only the last `max_entries` of a batch are stored: the earlier ones would be evicted by
+    them, and what was cached before is evicted just the same."""
+    clock = Clock()
+    one_by_one: TtlCache[int, str] = TtlCache(ttl=10, max_entries=5, clock=clock)
+    batched: TtlCache[int, str] = TtlCache(ttl=10, max_entries=5, clock=clock)
+    for cache in (one_by_one, batched):
+        cache.put(-1, "before")
+    items = [(key, f"v{key}") for key in range(12)]
+    for key, value in items:
+        one_by_one.put(key, value)
+    batched.put_many(items)
+    for key in [-1, *range(12)]:
+        assert batched.get(key) == one_by_one.get(key)
+    assert [key for key in range(12) if batched.holds(key)] == [7, 8, 9, 10, 11]
+    clock.now += 10  # the cache's own ttl applies
+    assert not any(batched.holds(key) for key in range(12))
+
+
+def test_put_many_with_room_to_spare_keeps_everything_and_the_old_entries() -> None:
+    cache: TtlCache[int, str] = TtlCache(ttl=10, max_entries=100, clock=Clock())
+    cache.put(-1, "before")
+    cache.put_many([(key, "x") for key in range(3)])
+    assert len(cache) == 4
+    cache.put_many([])
+    assert len(cache) == 4
