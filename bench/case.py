@@ -81,6 +81,8 @@ class Case:
         self.latency = spec.get("latency_ms", 100) / 1000
         self.stage: str | None = None
         self.stage_peaks: dict[str, float] = {}
+        self.stage_cpu: dict[str, float] = {}
+        self._stage_cpu_from = 0.0
 
     def label(self, name: str) -> None:
         self.counter.label = name
@@ -90,9 +92,11 @@ class Case:
         self.stage_done()
         self.label(stage)
         self.stage = stage
+        self._stage_cpu_from = time.process_time()
 
     def stage_done(self) -> None:
         if self.stage is not None:
+            self.stage_cpu[self.stage] = round(time.process_time() - self._stage_cpu_from, 3)
             self.stage_peaks[self.stage] = peak_rss_mb()
             reset_peak_rss()
         self.stage = None
@@ -107,7 +111,7 @@ class Case:
         self.recorder.start()
         since = datetime.now(UTC).replace(tzinfo=None)
         reset_peak_rss()
-        self.stage_peaks = {}
+        self.stage_peaks, self.stage_cpu = {}, {}
         started, cpu = time.perf_counter(), time.process_time()
         result: PipelineResult = await run()
         total, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -130,6 +134,7 @@ class Case:
             "unchanged": result.unchanged,
             "peak_rss_mb": peak,
             "peak_rss_by_stage_mb": self.stage_peaks,
+            "cpu_by_stage": self.stage_cpu,
             "floor": self.floor(requests, since),
             "locations": {
                 "raw": getattr(result.response(Stage.STEAM), "s3_location", None),

@@ -45,6 +45,13 @@ ROWS: tuple[tuple[str, Getter], ...] = (
     ("stage 3 load (s)", _seconds("load")),
     ("total wall (s)", _seconds("total")),
     ("total CPU (s)", _seconds("cpu")),
+    (
+        "CPU by stage 1 / 2 / 3 (s)",
+        lambda phase: " / ".join(
+            str(phase.get("cpu_by_stage", {}).get(stage, "—"))
+            for stage in ("steam", "enrich", "load")
+        ),
+    ),
     ("sandbox CPU meanwhile (s)", lambda phase: phase.get("sandbox_cpu", "—")),
     ("floor: network / database / parse (s)", _floor_parts),
     ("floor total (s)", lambda phase: phase.get("floor", {}).get("total", "—")),
