@@ -38,7 +38,7 @@ from lambdas.config import Settings
 from lambdas.database.schema import upgrade
 from lambdas.models.csv_codec import decode_rows, encode_rows
 from lambdas.models.rows import EnrichedGameRow, MatchStatus
-from lambdas.pipeline import Stage, run_pipeline
+from lambdas.pipeline import PipelineResult, Stage, run_pipeline
 from lambdas.stages import StageContext
 from steam_sandbox import Sandbox
 
@@ -219,8 +219,23 @@ def run_stage3_alone(
     return figures | {"changed": again["changed"], "peak_rss_changed_mb": again["peak_rss_mb"]}
 
 
+def warm_up(sb: Sandbox, size: str, work: Path) -> None:
+    """Stage 1 of sandbox user `size`, unmeasured: the emulator generates a user's library and
+    encodes its answers on the first ask and keeps them (huge: half a second of its CPU), which
+    would otherwise land in the first case of each size only."""
+    _run_unmeasured(sb, size, work, until=Stage.STEAM)
+
+
 def enrich_unmeasured(sb: Sandbox, size: str, work: Path) -> Path:
     """Stages 1 and 2 of sandbox user `size`, in this process, into `work`; the enriched CSV."""
+    result = _run_unmeasured(sb, size, work, until=Stage.ENRICH)
+    enriched = getattr(result.response(Stage.ENRICH), "s3_enriched_location", None)
+    if enriched is None:
+        raise RuntimeError(f"stages 1-2 failed for {size}: {result.as_dict()}")
+    return Path(str(enriched).removeprefix("file://"))
+
+
+def _run_unmeasured(sb: Sandbox, size: str, work: Path, *, until: Stage) -> PipelineResult:
     work.mkdir()
     url = sqlite_url(work)
     upgrade(url)
@@ -230,14 +245,11 @@ def enrich_unmeasured(sb: Sandbox, size: str, work: Path) -> Path:
     context = StageContext(settings=settings, storage=LocalStorage(work / "storage"))
     event = {"user_id": STAGE3_USER, "steam_id64": str(sb.users.by_name(size).steamid64)}
     result = asyncio.run(
-        run_pipeline(
-            first_event=event, context=context, import_id=uuid.uuid4().hex, until=Stage.ENRICH
-        )
+        run_pipeline(first_event=event, context=context, import_id=uuid.uuid4().hex, until=until)
     )
-    enriched = getattr(result.response(Stage.ENRICH), "s3_enriched_location", None)
-    if not result.success or enriched is None:
-        raise RuntimeError(f"stages 1-2 failed for {size}: {result.as_dict()}")
-    return Path(str(enriched).removeprefix("file://"))
+    if not result.success:
+        raise RuntimeError(f"the unmeasured run of {size} failed: {result.as_dict()}")
+    return result
 
 
 def run_all(options: Options, *, say: Callable[[str], None]) -> dict[str, Any]:
@@ -261,6 +273,7 @@ def run_all(options: Options, *, say: Callable[[str], None]) -> dict[str, Any]:
             largest = enrich_unmeasured(sb, options.sizes[-1], Path(scratch) / "enrich")
         for size in options.sizes if not options.stage3_only else ():
             account = sb.users.by_name(size)
+            warm_up(sb, size, Path(scratch) / f"warm-up-{size}")
             for database in options.databases:
                 label = f"{size}_{database}"
                 say(f"{size} ({account.expected_game_count} apps) on {database}")
