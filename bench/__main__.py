@@ -21,6 +21,7 @@ from rich.console import Console
 from bench.databases import APP_SCHEMAS, DEFAULT_POSTGRES_URL, postgres_available
 from bench.report import print_report
 from bench.runner import REPO, STAGE3_GAMES, Options, run_all
+from lambdas.logging import configure_logging
 
 RESULTS = REPO / "bench" / "results"
 SIZES = ("small", "medium", "large", "huge")
@@ -103,6 +104,9 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["cold-import"]:  # the Lambda handlers' cold import alone, in seconds
         return cold_import(argv[1:])
     options, output = parse(argv)
+    # The unmeasured runs in this process (the warm-up, stage 3 alone's input) log only problems;
+    # the children configure their own logging.
+    configure_logging(level="WARNING", stream=sys.stderr)
     console = Console()
     if not console.is_terminal:
         console = Console(width=150)
