@@ -75,20 +75,15 @@ def _naive(moment: datetime) -> datetime:
     return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
-_ID_SPEC: Spec = [("app_id", BigInteger())]
-_STORE_SPEC: Spec = [
-    ("app_id", BigInteger()),
-    ("store_known", Boolean()),
-    ("store_type", Integer()),
-    ("store_parent_appid", BigInteger()),
-    ("store_details", Text()),
-]
-_IGDB_SPEC: Spec = [
-    ("app_id", BigInteger()),
-    ("igdb_games", Text()),
-    ("igdb_title_name", Text()),
-    ("igdb_title_games", Text()),
-]
+def _spec(*names: str) -> Spec:
+    """The record set of these columns, typed as the table types them."""
+    return [(name, app_cache_table.c[name].type) for name in names]
+
+
+_ID_SPEC = _spec("app_id")
+# The checked-at stamp is the statement's own (one value), not a column of every record.
+_STORE_SPEC = _spec("app_id", *_STORE_COLUMNS[1:])
+_IGDB_SPEC = _spec("app_id", *_IGDB_COLUMNS[1:])
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
