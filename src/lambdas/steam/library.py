@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from itertools import starmap
 from operator import attrgetter
 from typing import Any
 
@@ -41,6 +42,7 @@ from lambdas.models.library_state import (
     COMPARED_COLUMNS,
     current_inputs,
     fingerprint,
+    fingerprint_of_joined,
     wishlist_input,
 )
 from lambdas.models.rows import INT4_MAX, INT4_MIN, UINT32_MAX, RawGameRow, WishlistRow
@@ -405,6 +407,8 @@ def _raw_values(game: OwnedGame) -> dict[str, Any]:
 _compared_of_game = attrgetter(*COMPARED_COLUMNS)
 #: Where each compared column sits in those values.
 _AT = {name: index for index, name in enumerate(COMPARED_COLUMNS)}
+#: An owned game's compared values as one string, joined as `fingerprint` joins cells.
+_JOINED = "\x00".join("{}" for _ in COMPARED_COLUMNS)
 
 
 def _library_key(games: list[OwnedGame]) -> str:
@@ -415,12 +419,14 @@ def _library_key(games: list[OwnedGame]) -> str:
     sent: the per-game work is one tuple of strings.
     """
     values = list(map(_compared_of_game, games))
-    if not _stored_as_sent(values):
-        return fingerprint(
-            tuple(str(cells[column]) for column in COMPARED_COLUMNS)
-            for cells in map(_raw_values, games)
-        )
-    return fingerprint(tuple(map(str, cells)) for cells in values)
+    if _stored_as_sent(values):
+        joined = fingerprint_of_joined(list(starmap(_JOINED.format, values)), len(_AT))
+        if joined is not None:
+            return joined
+    return fingerprint(
+        tuple(str(cells[column]) for column in COMPARED_COLUMNS)
+        for cells in map(_raw_values, games)
+    )
 
 
 def _stored_as_sent(values: list[tuple[Any, ...]]) -> bool:

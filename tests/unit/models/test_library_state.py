@@ -13,6 +13,7 @@ from lambdas.models.library_state import (
     COMPARED_COLUMNS,
     current_inputs,
     fingerprint,
+    fingerprint_of_joined,
     library_fingerprint,
     record_key,
 )
@@ -86,6 +87,23 @@ def test_cells_holding_nul_are_never_taken_for_other_cells() -> None:
     assert fingerprint([("1", "a\x00b", "c")]) != fingerprint([("1", "a", "b\x00c")])
     assert fingerprint([("1", "a", "")]) != fingerprint([("1", "", "a")])
     assert fingerprint([]) != fingerprint([("",)])
+
+
+def test_joined_keys_give_the_fingerprint_of_their_tuples() -> None:
+    """Sorting joined keys must order them as their tuples: app ids that are prefixes of one
+    another ("1" < "12" < "123" < "2"), cells holding characters below and above the others."""
+    keys = [
+        ("12", "b", "0"),
+        ("123", "\x01", "5"),
+        ("1", "z\tz", ""),
+        ("2", "", "1"),
+        ("120", "日本 ™", "-3"),
+    ]
+    joined = ["\x00".join(key) for key in keys]
+    assert fingerprint_of_joined(joined, 3) == fingerprint(keys)
+    assert fingerprint_of_joined([], 3) == fingerprint([])
+    # A cell holding NUL has no joined form: the caller falls back to the tuples.
+    assert fingerprint_of_joined(["1\x00a\x00b\x00c"], 3) is None
 
 
 def test_steam_text_is_cleaned_for_the_whole_answer_at_once() -> None:
