@@ -81,9 +81,9 @@ def _spec(*names: str) -> Spec:
 
 
 _ID_SPEC = _spec("app_id")
-# The checked-at stamp is the statement's own (one value), not a column of every record.
-_STORE_SPEC = _spec("app_id", *_STORE_COLUMNS[1:])
-_IGDB_SPEC = _spec("app_id", *_IGDB_COLUMNS[1:])
+# The checked-at stamps are the statement's own (one value), not a column of every record.
+_STORE_SPEC = _spec("app_id", *(name for name in _STORE_COLUMNS if name != "store_checked_at"))
+_IGDB_SPEC = _spec("app_id", *(name for name in _IGDB_COLUMNS if name != "igdb_checked_at"))
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:

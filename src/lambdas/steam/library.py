@@ -416,7 +416,7 @@ def _library_key(games: list[OwnedGame]) -> str:
 
     When every number is already within what its column holds and no text needs cleaning
     (Steam's answers, as `OwnedGamesBody` cleans them, always), the cells are the values as
-    sent: the per-game work is one tuple of strings.
+    sent: the per-game work is one string of them (`fingerprint_of_joined`).
     """
     values = list(map(_compared_of_game, games))
     if _stored_as_sent(values):
