@@ -32,7 +32,13 @@ from lambdas.errors import (
     MalformedCsvError,
     PipelineError,
 )
-from lambdas.models.csv_codec import header_of, iter_records, iter_rows, parse_record
+from lambdas.models.csv_codec import (
+    appid_in_cell,
+    header_of,
+    iter_records,
+    iter_rows,
+    parse_record,
+)
 from lambdas.models.events import (
     DatabaseImportEvent,
     DatabaseImportResponse,
@@ -240,8 +246,7 @@ async def prefetch_shared_cache(
         for line_number, record in iter_records(data, RawGameRow, what="raw CSV"):
             # Libraries overlap (356,000 rows, 23,000 apps for 1,000 users): a row is validated
             # only for an app not seen yet. Each user's own stage 2 validates all its rows.
-            cell = record[appid_at] if len(record) > appid_at else ""
-            if len(cell) <= 20 and cell.isascii() and cell.isdigit() and int(cell) in apps:
+            if len(record) > appid_at and appid_in_cell(record[appid_at]) in apps:
                 continue
             row = parse_record(record, RawGameRow, line_number, what="raw CSV")
             apps.setdefault(row.appid, row)

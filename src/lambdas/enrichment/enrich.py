@@ -52,6 +52,7 @@ from lambdas.errors import (
 from lambdas.models.app_cache import NO_APP_CACHE, AppCache, IgdbAnswer
 from lambdas.models.csv_codec import (
     RowEncoder,
+    appid_in_cell,
     cells_of,
     decode_rows,
     encode_line,
@@ -629,13 +630,13 @@ def _appid_of(record: list[str], line_number: int, what: str, columns: int) -> i
         raise MalformedCsvError(
             f"the {what} row on line {line_number} has {len(record)} fields, expected {columns}"
         )
-    cell = record[0]
-    if not (cell.isascii() and cell.isdigit()) or len(cell) > 10:
+    appid = appid_in_cell(record[0])
+    if appid is None:
         raise MalformedCsvError(
             f"the {what} row on line {line_number}: appid is not an integer "
             "(ASCII digits, at most 10)"
         )
-    return int(cell)
+    return appid
 
 
 def _record_due(

@@ -347,6 +347,13 @@ def parse_record(
     )
 
 
+def appid_in_cell(cell: str) -> int | None:
+    """The app id an `appid` cell holds when it is at most 10 ASCII digits, else None (the
+    row's own validation, `parse_record`, says what is wrong with it): for callers that look
+    a row up by its app id before deciding whether to parse it."""
+    return int(cell) if len(cell) <= 10 and cell.isascii() and cell.isdigit() else None
+
+
 def _check_text(data: bytes, what: str) -> None:
     """Refuse data that is not UTF-8, holds NUL bytes, or does not end with a line ending."""
     # Validated a slice at a time: one str of the whole file can take four bytes a character.

@@ -86,7 +86,7 @@ def fingerprint(keys: Iterable[tuple[str, ...]]) -> str:
     text = "\x00".join(chain((str(len(ordered)),), chain.from_iterable(ordered)))
     if text.count("\x00") != sum(map(len, ordered)):
         text = repr(ordered)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return _digest(text)
 
 
 def fingerprint_of_joined(keys: Sequence[str], cells: int) -> str | None:
@@ -101,6 +101,10 @@ def fingerprint_of_joined(keys: Sequence[str], cells: int) -> str | None:
     text = "\x00".join([str(len(ordered)), *ordered])
     if text.count("\x00") != len(ordered) * cells:
         return None
+    return _digest(text)
+
+
+def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -420,7 +420,7 @@ def _library_key(games: list[OwnedGame]) -> str:
     """
     values = list(map(_compared_of_game, games))
     if _stored_as_sent(values):
-        joined = fingerprint_of_joined(list(starmap(_JOINED.format, values)), len(_AT))
+        joined = fingerprint_of_joined(list(starmap(_JOINED.format, values)), len(COMPARED_COLUMNS))
         if joined is not None:
             return joined
     return fingerprint(
