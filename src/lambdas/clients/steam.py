@@ -44,6 +44,7 @@ log = structlog.get_logger()
 M = TypeVar("M", bound=BaseModel)
 
 WISHLIST_PATH = "/IWishlistService/GetWishlist/v1/"
+OWNED_GAMES_PATH = "/IPlayerService/GetOwnedGames/v1/"
 _EResultNoMatch = 42
 _MAX_SUMMARY_IDS = 100
 
@@ -120,8 +121,16 @@ class SteamClient(PooledClient):
     ) -> OwnedGamesBody:
         """GetOwnedGames with app info, played free games and unvetted apps (which Steam hides
         by default); free-license apps only when asked. `{}` means private or unknown."""
-        payload = await self._get_json(
-            "/IPlayerService/GetOwnedGames/v1/",
+        answer = await self.get_owned_games_answer(steam_id64, include_free_sub=include_free_sub)
+        return owned_games_body(answer)
+
+    async def get_owned_games_answer(
+        self, steam_id64: int, *, include_free_sub: bool = False
+    ) -> bytes:
+        """`get_owned_games`' answer as Steam sent it, not yet validated (`owned_games_body`
+        does that): a caller that needs only a few values of each game reads them itself."""
+        response = await self._get(
+            OWNED_GAMES_PATH,
             {
                 "steamid": str(steam_id64),
                 "include_appinfo": "1",
@@ -130,9 +139,8 @@ class SteamClient(PooledClient):
                 "include_free_sub": "1" if include_free_sub else "0",
                 "format": "json",
             },
-            OwnedGamesResponse,
         )
-        return payload.response
+        return response.content
 
     async def get_wishlist(self, steam_id64: int) -> WishlistBody:
         """GetWishlist (no key needed, none sent); no `items` means empty or private."""
@@ -145,12 +153,7 @@ class SteamClient(PooledClient):
         self, path: str, params: dict[str, str], model: type[M], *, keyless: bool = False
     ) -> M:
         response = await self._get(path, params, keyless=keyless)
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise UpstreamUnavailableError(
-                f"Steam sent an unreadable answer to {path} ({exc.error_count()} problems)"
-            ) from exc
+        return _validated(response.content, model, path)
 
     async def _get(
         self, path: str, params: dict[str, str], *, keyless: bool = False
@@ -167,6 +170,20 @@ class SteamClient(PooledClient):
                     raise_if_retryable(response)
         _raise_for_client_error(response, path)
         return response
+
+
+def owned_games_body(answer: bytes) -> OwnedGamesBody:
+    """GetOwnedGames' `response` of an answer (`get_owned_games_answer`), validated."""
+    return _validated(answer, OwnedGamesResponse, OWNED_GAMES_PATH).response
+
+
+def _validated(content: bytes, model: type[M], path: str) -> M:
+    try:
+        return model.model_validate_json(content)
+    except ValidationError as exc:
+        raise UpstreamUnavailableError(
+            f"Steam sent an unreadable answer to {path} ({exc.error_count()} problems)"
+        ) from exc
 
 
 def _raise_for_client_error(response: httpx.Response, path: str) -> None:

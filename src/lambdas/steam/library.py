@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from itertools import starmap
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import httpx
+import pydantic_core
 import structlog
 
 from lambdas.clients.s3 import (
@@ -25,7 +26,7 @@ from lambdas.clients.s3 import (
     validate_user_id,
     wishlist_key_for,
 )
-from lambdas.clients.steam import SteamClient
+from lambdas.clients.steam import SteamClient, owned_games_body
 from lambdas.clients.steam_store import SteamStoreClient
 from lambdas.collector import cyclic_gc_paused
 from lambdas.config import Settings
@@ -62,13 +63,80 @@ log = structlog.get_logger()
 _WISHLIST_SUFFIX = "-raw-wishlist.csv"
 
 
+class OwnedApps:
+    """A public profile's owned apps, one per app id, in app id order.
+
+    Read from GetOwnedGames' answer (`read`), they are first only each game's compared values,
+    taken straight from the JSON: all an unchanged library needs (its fingerprint, its count,
+    the names of wishlisted apps), without a model per game. The models (`games`) are
+    validated from the answer when first used, as importing the library needs them. An answer
+    those values cannot be taken from as the models would make them (a number not a JSON
+    integer, a repeated or out-of-range app id, a missing field, …) is validated at once.
+    """
+
+    __slots__ = ("_answer", "_games", "_steam_id64", "_values")
+
+    def __init__(
+        self,
+        games: list[OwnedGame] | None = None,
+        *,
+        steam_id64: int = 0,
+        answer: bytes = b"",
+        values: list[tuple[Any, ...]] | None = None,
+    ) -> None:
+        self._games = games
+        self._steam_id64 = steam_id64
+        self._answer = answer
+        self._values = values
+
+    @classmethod
+    def of(cls, games: list[OwnedGame]) -> OwnedApps:
+        """The apps of validated games (as Steam listed them)."""
+        return cls(sorted(_unique_by_appid(games), key=attrgetter("appid")))
+
+    @classmethod
+    def read(cls, answer: bytes, steam_id64: int) -> OwnedApps:
+        """The apps of a GetOwnedGames answer; PRIVATE_PROFILE when it lists none, not even 0."""
+        values = _answer_values(answer)
+        if values is None:
+            return cls(_validated_games(answer, steam_id64))
+        return cls(steam_id64=steam_id64, answer=answer, values=values)
+
+    @property
+    def games(self) -> list[OwnedGame]:
+        if self._games is None:
+            self._games = _validated_games(self._answer, self._steam_id64)
+            self._answer = b""
+        return self._games
+
+    def __len__(self) -> int:
+        return len(self._values) if self._values is not None else len(self.games)
+
+    def fingerprint(self) -> str:
+        """`library_fingerprint` of the rows `to_raw_row` would make of the games."""
+        if self._values is not None:
+            key = _joined_key(self._values)  # stored as sent: `_answer_values` checked it
+            if key is not None:
+                return key
+        return _library_key(self.games)
+
+    def names(self, apps: Collection[int]) -> dict[int, str]:
+        """app id → name of the owned apps among `apps`."""
+        if self._values is not None:
+            name = _AT["name"]
+            return {cells[0]: cells[name] for cells in self._values if cells[0] in apps}
+        return {game.appid: game.name for game in self.games if game.appid in apps}
+
+
 @dataclass(frozen=True, slots=True)
 class SteamLibrary:
     steam_id64: int
     profile: PlayerSummary
-    games: list[OwnedGame]
-    #: `_library_key(games)`, when the fetch was asked to compute it.
-    fingerprint: str | None = None
+    owned: OwnedApps
+
+    @property
+    def games(self) -> list[OwnedGame]:
+        return self.owned.games
 
 
 class WishlistOutcome(StrEnum):
@@ -112,8 +180,8 @@ async def fetch_library(
     """Resolve the account and fetch its games, telling private from missing from empty."""
     steam_id64 = await _steam_id64(steam, ref)
     profile = await _public_summary(steam, steam_id64)
-    games = await _owned_games(steam, steam_id64, include_free_sub=include_free_sub)
-    return SteamLibrary(steam_id64=steam_id64, profile=profile, games=games)
+    owned = await _owned_games(steam, steam_id64, include_free_sub=include_free_sub)
+    return SteamLibrary(steam_id64=steam_id64, profile=profile, owned=owned)
 
 
 async def _steam_id64(steam: SteamClient, ref: SteamAccountRef) -> int:
@@ -137,10 +205,19 @@ async def _public_summary(steam: SteamClient, steam_id64: int) -> PlayerSummary:
 
 
 async def _owned_games(
-    steam: SteamClient, steam_id64: int, *, include_free_sub: bool
-) -> list[OwnedGame]:
-    """The public profile's owned apps, one per app id, in app id order."""
-    owned = await steam.get_owned_games(steam_id64, include_free_sub=include_free_sub)
+    steam: SteamClient, steam_id64: int, *, include_free_sub: bool, lazy: bool = False
+) -> OwnedApps:
+    """The public profile's owned apps; with `lazy`, validated as models only when used
+    (`OwnedApps.read`)."""
+    answer = await steam.get_owned_games_answer(steam_id64, include_free_sub=include_free_sub)
+    if lazy:
+        return OwnedApps.read(answer, steam_id64)
+    return OwnedApps(_validated_games(answer, steam_id64))
+
+
+def _validated_games(answer: bytes, steam_id64: int) -> list[OwnedGame]:
+    """The games of a GetOwnedGames answer as models, one per app id, in app id order."""
+    owned = owned_games_body(answer)
     if owned.game_count is None and owned.games is None:
         raise PrivateProfileError(
             f"the game details of Steam profile {steam_id64} are private; set Game details to "
@@ -164,11 +241,16 @@ async def fetch_library_and_wishlist(
     (their answers are then dropped unread). Once the profile is known to be public, the store
     is asked for the names of the wishlisted apps `known_names` (the previous wishlist's) does
     not hold, while the owned games still arrive. The answers cost about one round trip, not
-    three. With `fingerprint`, the library's `_library_key` is computed too
-    (`SteamLibrary.fingerprint`)."""
+    three. With `fingerprint` (the library is to be compared with a committed state), the
+    owned games are validated as models only if they are used (`OwnedApps.read`)."""
     steam_id64 = await _steam_id64(steam, ref)
     owned = asyncio.ensure_future(
-        _owned_games(steam, steam_id64, include_free_sub=settings.steam_include_free_sub)
+        _owned_games(
+            steam,
+            steam_id64,
+            include_free_sub=settings.steam_include_free_sub,
+            lazy=fingerprint,
+        )
     )
     wish_answer = (
         asyncio.ensure_future(_ask_wishlist(steam, steam_id64))
@@ -199,13 +281,12 @@ async def fetch_library_and_wishlist(
             else None
         )
         try:
-            games = await owned
-            key = _library_key(games) if fingerprint else None
+            apps = await owned
         except BaseException:
             if wished is not None:  # the owned import failed: its wishlist is not wanted
                 await _cancelled(wished)
             raise
-        library = SteamLibrary(steam_id64=steam_id64, profile=profile, games=games, fingerprint=key)
+        library = SteamLibrary(steam_id64=steam_id64, profile=profile, owned=apps)
         if wished is None:
             return library, WishlistFetch(WishlistOutcome.OFF)
         answer, names, store_calls = await wished
@@ -317,8 +398,7 @@ def _wishlist_rows(
     if not items:
         outcome = WishlistOutcome.EMPTY if library.profile.is_public else WishlistOutcome.PRIVATE
         return WishlistFetch(outcome, requests=requests)
-    wished = {item.appid for item in items}
-    owned = {game.appid: game.name for game in library.games if game.appid in wished}
+    owned = library.owned.names({item.appid for item in items})
     rows = [
         WishlistRow(
             appid=item.appid,
@@ -412,21 +492,27 @@ _JOINED = "\x00".join("{}" for _ in COMPARED_COLUMNS)
 
 
 def _library_key(games: list[OwnedGame]) -> str:
-    """`library_fingerprint` of the rows `to_raw_row` makes of `games`, without making them.
-
-    When every number is already within what its column holds and no text needs cleaning
-    (Steam's answers, as `OwnedGamesBody` cleans them, always), the cells are the values as
-    sent: the per-game work is one string of them (`fingerprint_of_joined`).
-    """
-    values = list(map(_compared_of_game, games))
-    if _stored_as_sent(values):
-        joined = fingerprint_of_joined(list(starmap(_JOINED.format, values)), len(COMPARED_COLUMNS))
-        if joined is not None:
-            return joined
+    """`library_fingerprint` of the rows `to_raw_row` makes of `games`, without making them."""
+    key = _key_of_values(list(map(_compared_of_game, games)))
+    if key is not None:
+        return key
     return fingerprint(
         tuple(str(cells[column]) for column in COMPARED_COLUMNS)
         for cells in map(_raw_values, games)
     )
+
+
+def _key_of_values(values: list[tuple[Any, ...]]) -> str | None:
+    """`library_fingerprint` of games given by their compared values (`_compared_of_game`
+    tuples), when every number is already within what its column holds and no text needs
+    cleaning (Steam's answers, as `OwnedGamesBody` cleans them, always): then the cells are the
+    values as sent, and the per-game work is one string of them (`fingerprint_of_joined`).
+    Else None."""
+    return _joined_key(values) if _stored_as_sent(values) else None
+
+
+def _joined_key(values: list[tuple[Any, ...]]) -> str | None:
+    return fingerprint_of_joined(list(starmap(_JOINED.format, values)), len(COMPARED_COLUMNS))
 
 
 def _stored_as_sent(values: list[tuple[Any, ...]]) -> bool:
@@ -444,6 +530,34 @@ def _stored_as_sent(values: list[tuple[Any, ...]]) -> bool:
         and max(last) <= UINT32_MAX
         and storable_text("".join(columns[_AT["name"]] + columns[_AT["img_icon_url"]]))
     )
+
+
+#: A game object's compared values, straight from the JSON (KeyError when one is missing).
+_compared_in_json = itemgetter(*COMPARED_COLUMNS)
+_TEXT_COLUMNS = frozenset({"name", "img_icon_url"})
+
+
+def _answer_values(answer: bytes) -> list[tuple[Any, ...]] | None:
+    """Each owned game's compared values (`_compared_of_game` order) read straight from a
+    GetOwnedGames answer, in app id order, or None unless they are exactly what the models would
+    hold and store: every compared field present, each number a JSON integer and each text a
+    string, every app id in range and listed once, nothing to clamp or clean (`_stored_as_sent`).
+    None leaves the answer to the models (which coerce, default, drop, clean and refuse as they
+    do)."""
+    try:
+        games = pydantic_core.from_json(answer, cache_strings=False)["response"]["games"]
+        values = sorted(map(_compared_in_json, games))
+    except (ValueError, KeyError, TypeError):  # not JSON, not these objects, mixed types
+        return None
+    if not values:
+        return values
+    for name, column in zip(COMPARED_COLUMNS, zip(*values, strict=True), strict=True):
+        if set(map(type, column)) != ({str} if name in _TEXT_COLUMNS else {int}):
+            return None
+    appids = [cells[0] for cells in values]
+    if not 0 < appids[0] <= appids[-1] <= UINT32_MAX or len(set(appids)) != len(appids):
+        return None
+    return values if _stored_as_sent(values) else None
 
 
 def reuse_windows(settings: Settings) -> ReuseWindows:
@@ -465,7 +579,7 @@ def _unchanged(
     """Whether the library, the wishlist and the mode are as committed and nothing is due. A
     wishlist not fetched (skipped, off) counts as the committed one, never as an empty one."""
     inputs = current_inputs(
-        library.fingerprint or _library_key(library.games),
+        library.owned.fingerprint(),
         mode=settings.import_mode,
         wishlist=wishlist_input(wishlist.outcome.value, wishlist.rows, state),
     )
@@ -514,7 +628,7 @@ async def import_steam_library(
             "stage.finished",
             stage="steam_import",
             steam_id64=str(library.steam_id64),
-            game_count=len(library.games),
+            game_count=len(library.owned),
             steam_requests=steam_requests,
             wishlist=wishlist.outcome.value,
             unchanged=True,
@@ -522,7 +636,7 @@ async def import_steam_library(
         )
         return SteamImportResult(
             location=state.raw_location or state.enriched_location,
-            game_count=len(library.games),
+            game_count=len(library.owned),
             steam_id64=library.steam_id64,
             persona_name=library.profile.personaname,
             steam_requests=steam_requests,

@@ -18,6 +18,7 @@ from lambdas.models.csv_codec import decode_rows
 from lambdas.models.rows import EnrichedWishlistRow, MatchStatus, RawGameRow, WishlistRow
 from lambdas.models.steam import parse_steam_account
 from lambdas.steam.library import (
+    OwnedApps,
     SteamImportResult,
     SteamLibrary,
     WishlistOutcome,
@@ -73,7 +74,7 @@ def test_a_private_wishlist_is_told_from_an_empty_one_by_the_profile(
         async with SteamClient.from_settings(sandbox_settings) as steam:
             steam_id = parse_steam_account(hidden.steamid64).steam_id64 or 0
             profile = (await steam.get_player_summaries([steam_id]))[steam_id]
-            library = SteamLibrary(steam_id64=steam_id, profile=profile, games=[])
+            library = SteamLibrary(steam_id64=steam_id, profile=profile, owned=OwnedApps([]))
             return (await fetch_wishlist(steam, library, settings=sandbox_settings)).outcome
 
     assert asyncio.run(fetch()) is WishlistOutcome.PRIVATE
