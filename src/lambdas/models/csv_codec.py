@@ -152,12 +152,18 @@ class RowEncoder:
     def row(self, row: BaseModel) -> None:
         self._writer.writerow(self._cells(row))
 
+    def values(self, values: Sequence[Any]) -> None:
+        """A row given by its values in column order, as the model would hold them."""
+        self._writer.writerow(self._cells_of(values))
+
     def encoded(self, row: BaseModel) -> bytes:
         """The line `row` would write (for `line`, when rows are encoded ahead of their turn)."""
         return encode_line(self._cells(row))
 
     def _cells(self, row: BaseModel) -> list[str]:
-        values = self._values(row)
+        return self._cells_of(self._values(row))
+
+    def _cells_of(self, values: Sequence[Any]) -> list[str]:
         # The common cells inline (exact str, int, None), no call; list cells are set below.
         cells = [
             value

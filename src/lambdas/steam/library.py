@@ -37,13 +37,14 @@ from lambdas.errors import (
     PrivateProfileError,
     ProfileNotFoundError,
 )
-from lambdas.models.csv_codec import decode_rows, encode_rows
+from lambdas.models.csv_codec import RowEncoder, decode_rows, encode_rows, header_of
 from lambdas.models.events import EnrichmentStats, LibraryState, ReuseWindows
 from lambdas.models.library_state import (
     COMPARED_COLUMNS,
     current_inputs,
     fingerprint,
     fingerprint_of_joined,
+    library_fingerprint,
     wishlist_input,
 )
 from lambdas.models.rows import INT4_MAX, INT4_MIN, UINT32_MAX, RawGameRow, WishlistRow
@@ -64,68 +65,79 @@ _WISHLIST_SUFFIX = "-raw-wishlist.csv"
 
 
 class OwnedApps:
-    """A public profile's owned apps, one per app id, in app id order.
+    """A public profile's owned apps, one per app id, in app id order, as the raw CSV's values.
 
-    Read from GetOwnedGames' answer (`read`), they are first only each game's compared values,
-    taken straight from the JSON: all an unchanged library needs (its fingerprint, its count,
-    the names of wishlisted apps), without a model per game. The models (`games`) are
-    validated from the answer when first used, as importing the library needs them. An answer
-    those values cannot be taken from as the models would make them (a number not a JSON
-    integer, a repeated or out-of-range app id, a missing field, …) is validated at once.
+    Read from GetOwnedGames' answer (`read`), each game's values are taken straight from the
+    JSON when they are exactly what the models would hold and the raw CSV would store (every
+    stored field present, or absent where Steam leaves it out; numbers JSON integers within
+    their columns, text a string with nothing to clean, app ids in range and listed once):
+    then no model is made per game, neither to tell an unchanged library nor to write its raw
+    CSV. Any other answer is validated as models (`OwnedGame`), which coerce, default, drop,
+    clean and refuse as they do, and its rows are made by `to_raw_row`.
     """
 
-    __slots__ = ("_answer", "_games", "_steam_id64", "_values")
+    __slots__ = ("_games", "_rows")
 
     def __init__(
         self,
         games: list[OwnedGame] | None = None,
         *,
-        steam_id64: int = 0,
-        answer: bytes = b"",
-        values: list[tuple[Any, ...]] | None = None,
+        rows: list[tuple[Any, ...]] | None = None,
     ) -> None:
-        self._games = games
-        self._steam_id64 = steam_id64
-        self._answer = answer
-        self._values = values
+        #: The raw CSV's values, in RAW_COLUMNS' order, when they are the models' as stored.
+        self._rows = rows
+        #: Else the validated models.
+        self._games = games if rows is None else None
 
     @classmethod
     def of(cls, games: list[OwnedGame]) -> OwnedApps:
-        """The apps of validated games (as Steam listed them)."""
-        return cls(sorted(_unique_by_appid(games), key=attrgetter("appid")))
+        """The apps of validated games, as Steam listed them."""
+        unique = sorted(_unique_by_appid(games), key=attrgetter("appid"))
+        rows = list(map(_raw_of_game, unique))
+        return cls(rows=rows) if _as_stored(rows) else cls(unique)
 
     @classmethod
     def read(cls, answer: bytes, steam_id64: int) -> OwnedApps:
         """The apps of a GetOwnedGames answer; PRIVATE_PROFILE when it lists none, not even 0."""
-        values = _answer_values(answer)
-        if values is None:
-            return cls(_validated_games(answer, steam_id64))
-        return cls(steam_id64=steam_id64, answer=answer, values=values)
-
-    @property
-    def games(self) -> list[OwnedGame]:
-        if self._games is None:
-            self._games = _validated_games(self._answer, self._steam_id64)
-            self._answer = b""
-        return self._games
+        rows = _rows_in_answer(answer)
+        if rows is None:
+            return cls.of(_validated_games(answer, steam_id64))
+        return cls(rows=rows)
 
     def __len__(self) -> int:
-        return len(self._values) if self._values is not None else len(self.games)
+        return len(self._rows if self._rows is not None else self._games or ())
 
-    def fingerprint(self) -> str:
-        """`library_fingerprint` of the rows `to_raw_row` would make of the games."""
-        if self._values is not None:
-            key = _joined_key(self._values)  # stored as sent: `_answer_values` checked it
-            if key is not None:
-                return key
-        return _library_key(self.games)
+    def appids(self) -> list[int]:
+        """The app ids, in order."""
+        if self._rows is not None:
+            return [cells[0] for cells in self._rows]
+        return [game.appid for game in self._games or ()]
 
     def names(self, apps: Collection[int]) -> dict[int, str]:
         """app id → name of the owned apps among `apps`."""
-        if self._values is not None:
-            name = _AT["name"]
-            return {cells[0]: cells[name] for cells in self._values if cells[0] in apps}
-        return {game.appid: game.name for game in self.games if game.appid in apps}
+        if self._rows is not None:
+            return {cells[0]: cells[_NAME_AT] for cells in self._rows if cells[0] in apps}
+        return {game.appid: game.name for game in self._games or () if game.appid in apps}
+
+    def fingerprint(self) -> str:
+        """`library_fingerprint` of the raw CSV's rows."""
+        if self._rows is not None:
+            # The cells are the values as sent: one string of them a game.
+            joined = list(starmap(_JOINED.format, map(_compared_of_raw, self._rows)))
+            key = fingerprint_of_joined(joined, len(COMPARED_COLUMNS))
+            if key is not None:
+                return key
+            return fingerprint(tuple(map(str, _compared_of_raw(row))) for row in self._rows)
+        return library_fingerprint(map(to_raw_row, self._games or ()))
+
+    def raw_csv(self) -> bytes:
+        """The raw CSV of the apps."""
+        if self._rows is None:
+            return encode_rows(map(to_raw_row, self._games or ()), RawGameRow)
+        encoder = RowEncoder(RawGameRow)
+        for values in self._rows:
+            encoder.values(values)
+        return encoder.data()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +145,6 @@ class SteamLibrary:
     steam_id64: int
     profile: PlayerSummary
     owned: OwnedApps
-
-    @property
-    def games(self) -> list[OwnedGame]:
-        return self.owned.games
 
 
 class WishlistOutcome(StrEnum):
@@ -204,26 +212,21 @@ async def _public_summary(steam: SteamClient, steam_id64: int) -> PlayerSummary:
     return profile
 
 
-async def _owned_games(
-    steam: SteamClient, steam_id64: int, *, include_free_sub: bool, lazy: bool = False
-) -> OwnedApps:
-    """The public profile's owned apps; with `lazy`, validated as models only when used
-    (`OwnedApps.read`)."""
+async def _owned_games(steam: SteamClient, steam_id64: int, *, include_free_sub: bool) -> OwnedApps:
+    """The public profile's owned apps."""
     answer = await steam.get_owned_games_answer(steam_id64, include_free_sub=include_free_sub)
-    if lazy:
-        return OwnedApps.read(answer, steam_id64)
-    return OwnedApps(_validated_games(answer, steam_id64))
+    return OwnedApps.read(answer, steam_id64)
 
 
 def _validated_games(answer: bytes, steam_id64: int) -> list[OwnedGame]:
-    """The games of a GetOwnedGames answer as models, one per app id, in app id order."""
+    """The games of a GetOwnedGames answer as models, as listed."""
     owned = owned_games_body(answer)
     if owned.game_count is None and owned.games is None:
         raise PrivateProfileError(
             f"the game details of Steam profile {steam_id64} are private; set Game details to "
             "Public in Steam's privacy settings, then import again"
         )
-    return sorted(_unique_by_appid(owned.games or []), key=attrgetter("appid"))
+    return owned.games or []
 
 
 async def fetch_library_and_wishlist(
@@ -233,7 +236,6 @@ async def fetch_library_and_wishlist(
     settings: Settings,
     transport: httpx.AsyncBaseTransport | None = None,
     known_names: Callable[[], dict[int, str]] = dict,
-    fingerprint: bool = False,
 ) -> tuple[SteamLibrary, WishlistFetch]:
     """`fetch_library` and `fetch_wishlist` (when IMPORT_WISHLIST) at once. The owned games and
     the wishlist are asked for beside the summary that says whether the profile is public: a
@@ -241,16 +243,10 @@ async def fetch_library_and_wishlist(
     (their answers are then dropped unread). Once the profile is known to be public, the store
     is asked for the names of the wishlisted apps `known_names` (the previous wishlist's) does
     not hold, while the owned games still arrive. The answers cost about one round trip, not
-    three. With `fingerprint` (the library is to be compared with a committed state), the
-    owned games are validated as models only if they are used (`OwnedApps.read`)."""
+    three."""
     steam_id64 = await _steam_id64(steam, ref)
     owned = asyncio.ensure_future(
-        _owned_games(
-            steam,
-            steam_id64,
-            include_free_sub=settings.steam_include_free_sub,
-            lazy=fingerprint,
-        )
+        _owned_games(steam, steam_id64, include_free_sub=settings.steam_include_free_sub)
     )
     wish_answer = (
         asyncio.ensure_future(_ask_wishlist(steam, steam_id64))
@@ -323,7 +319,7 @@ async def fetch_wishlist(
             transport=transport,
             known_names=lambda: known_names or {},
             clients=clients,
-            owned=frozenset(game.appid for game in library.games),
+            owned=frozenset(library.owned.appids()),
         )
     return _wishlist_rows(answer, library, names, store_calls)
 
@@ -483,81 +479,75 @@ def _raw_values(game: OwnedGame) -> dict[str, Any]:
     )
 
 
-#: An owned game's compared values, in COMPARED_COLUMNS' order.
-_compared_of_game = attrgetter(*COMPARED_COLUMNS)
-#: Where each compared column sits in those values.
-_AT = {name: index for index, name in enumerate(COMPARED_COLUMNS)}
-#: An owned game's compared values as one string, joined as `fingerprint` joins cells.
+#: The raw CSV's columns: the stored fields of an owned game, by the same names.
+RAW_COLUMNS = header_of(RawGameRow)
+assert set(RAW_COLUMNS) <= set(OwnedGame.model_fields)
+_AT = {name: index for index, name in enumerate(RAW_COLUMNS)}
+_NAME_AT = _AT["name"]
+#: An owned game's raw values, in RAW_COLUMNS' order.
+_raw_of_game = attrgetter(*RAW_COLUMNS)
+#: The compared values among them, in COMPARED_COLUMNS' order.
+_compared_of_raw = itemgetter(*(_AT[name] for name in COMPARED_COLUMNS))
+#: Compared values as one string, joined as `fingerprint` joins cells.
 _JOINED = "\x00".join("{}" for _ in COMPARED_COLUMNS)
+#: The raw values' types as the models hold them, column by column.
+_KINDS = [
+    bool
+    if name == "has_community_visible_stats"
+    else str
+    if name in ("name", "img_icon_url")
+    else int
+    for name in RAW_COLUMNS
+]
+#: What GetOwnedGames leaves out of a game when it is zero or false (the reference's presence
+#: rules), with the value the model then holds; every other stored field must be there.
+_OPTIONAL = {"playtime_2weeks": 0, "playtime_disconnected": 0, "has_community_visible_stats": False}
 
 
 def _library_key(games: list[OwnedGame]) -> str:
     """`library_fingerprint` of the rows `to_raw_row` makes of `games`, without making them."""
-    key = _key_of_values(list(map(_compared_of_game, games)))
-    if key is not None:
-        return key
-    return fingerprint(
-        tuple(str(cells[column]) for column in COMPARED_COLUMNS)
-        for cells in map(_raw_values, games)
-    )
+    return OwnedApps.of(games).fingerprint()
 
 
-def _key_of_values(values: list[tuple[Any, ...]]) -> str | None:
-    """`library_fingerprint` of games given by their compared values (`_compared_of_game`
-    tuples), when every number is already within what its column holds and no text needs
-    cleaning (Steam's answers, as `OwnedGamesBody` cleans them, always): then the cells are the
-    values as sent, and the per-game work is one string of them (`fingerprint_of_joined`).
-    Else None."""
-    return _joined_key(values) if _stored_as_sent(values) else None
-
-
-def _joined_key(values: list[tuple[Any, ...]]) -> str | None:
-    return fingerprint_of_joined(list(starmap(_JOINED.format, values)), len(COMPARED_COLUMNS))
-
-
-def _stored_as_sent(values: list[tuple[Any, ...]]) -> bool:
-    """Whether `_raw_values` keeps every compared value of `values` (`_compared_of_game`
-    tuples) as it is: no number clamped, no text cleaned. Column by column: the smallest and
-    largest number against the range, the text joined."""
-    if not values:
+def _as_stored(rows: list[tuple[Any, ...]]) -> bool:
+    """Whether `to_raw_row` keeps every value of `rows` (RAW_COLUMNS' order) as it is: no
+    number clamped, no text cleaned. Column by column: the smallest and largest number against
+    the range, the text joined."""
+    if not rows:
         return True
-    columns = list(zip(*values, strict=True))
-    playtimes = [columns[at] for name, at in _AT.items() if name.startswith("playtime_")]
-    last = columns[_AT["rtime_last_played"]]
+    columns = list(zip(*rows, strict=True))
+    minutes = [columns[at] for name, at in _AT.items() if name.startswith("playtime_")]
+    last, appids = columns[_AT["rtime_last_played"]], columns[_AT["appid"]]
     return (
-        all(min(column) >= 0 and max(column) <= INT4_MAX for column in playtimes)
-        and min(last) >= 0
-        and max(last) <= UINT32_MAX
-        and storable_text("".join(columns[_AT["name"]] + columns[_AT["img_icon_url"]]))
+        all(min(column) >= 0 and max(column) <= INT4_MAX for column in minutes)
+        and 0 <= min(last) <= max(last) <= UINT32_MAX
+        and 0 < min(appids) <= max(appids) <= UINT32_MAX
+        and storable_text("".join(columns[_NAME_AT] + columns[_AT["img_icon_url"]]))
     )
 
 
-#: A game object's compared values, straight from the JSON (KeyError when one is missing).
-_compared_in_json = itemgetter(*COMPARED_COLUMNS)
-_TEXT_COLUMNS = frozenset({"name", "img_icon_url"})
-
-
-def _answer_values(answer: bytes) -> list[tuple[Any, ...]] | None:
-    """Each owned game's compared values (`_compared_of_game` order) read straight from a
-    GetOwnedGames answer, in app id order, or None unless they are exactly what the models would
-    hold and store: every compared field present, each number a JSON integer and each text a
-    string, every app id in range and listed once, nothing to clamp or clean (`_stored_as_sent`).
-    None leaves the answer to the models (which coerce, default, drop, clean and refuse as they
-    do)."""
+def _rows_in_answer(answer: bytes) -> list[tuple[Any, ...]] | None:
+    """The raw CSV's values of a GetOwnedGames answer, read straight from its JSON, in app id
+    order; None unless they are exactly what the models hold and `to_raw_row` stores (see
+    `OwnedApps`), which leaves the answer to the models."""
     try:
         games = pydantic_core.from_json(answer, cache_strings=False)["response"]["games"]
-        values = sorted(map(_compared_in_json, games))
-    except (ValueError, KeyError, TypeError):  # not JSON, not these objects, mixed types
+        columns = [
+            [game.get(name, _OPTIONAL[name]) for game in games]
+            if name in _OPTIONAL
+            else [game[name] for game in games]
+            for name in RAW_COLUMNS
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError):  # not JSON, not these objects
         return None
-    if not values:
-        return values
-    for name, column in zip(COMPARED_COLUMNS, zip(*values, strict=True), strict=True):
-        if set(map(type, column)) != ({str} if name in _TEXT_COLUMNS else {int}):
+    for kind, column in zip(_KINDS, columns, strict=True):
+        if column and set(map(type, column)) != {kind}:
             return None
-    appids = [cells[0] for cells in values]
-    if not 0 < appids[0] <= appids[-1] <= UINT32_MAX or len(set(appids)) != len(appids):
+    appids = columns[_AT["appid"]]
+    if len(set(appids)) != len(appids):
         return None
-    return values if _stored_as_sent(values) else None
+    rows = sorted(zip(*columns, strict=True))
+    return rows if _as_stored(rows) else None
 
 
 def reuse_windows(settings: Settings) -> ReuseWindows:
@@ -620,7 +610,6 @@ async def import_steam_library(
             settings=settings,
             transport=transport,
             known_names=lambda: _previous_names(storage, user_id),
-            fingerprint=state is not None,  # compared with the state's
         )
     steam_requests = steam.requests_sent
     if state is not None and _unchanged(state, library, wishlist, settings, now):
@@ -645,8 +634,8 @@ async def import_steam_library(
             enriched_location=state.enriched_location,
             previous_stats=state.reused_stats(),
         )
-    rows = [to_raw_row(game) for game in library.games]
-    if not rows:
+    game_count = len(library.owned)
+    if not game_count:
         log.warning(
             "steam.empty_library",
             steam_id64=str(library.steam_id64),
@@ -655,12 +644,12 @@ async def import_steam_library(
     key = raw_key(user_id, run_stamp(now, import_id))
     if wishlist.rows:  # first, so a raw CSV stored means its wishlist is stored too
         storage.put(str(wishlist_key_for(key)), encode_rows(wishlist.rows, WishlistRow))
-    location = storage.put(key, encode_rows(rows, RawGameRow))
+    location = storage.put(key, library.owned.raw_csv())
     log.info(
         "stage.finished",
         stage="steam_import",
         steam_id64=str(library.steam_id64),
-        game_count=len(rows),
+        game_count=game_count,
         steam_requests=steam_requests,
         wishlist=wishlist.outcome.value,
         wishlist_items=len(wishlist.rows),
@@ -669,7 +658,7 @@ async def import_steam_library(
     )
     return SteamImportResult(
         location=location,
-        game_count=len(rows),
+        game_count=game_count,
         steam_id64=library.steam_id64,
         persona_name=library.profile.personaname,
         steam_requests=steam_requests,

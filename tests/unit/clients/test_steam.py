@@ -113,7 +113,7 @@ async def test_fetches_library_via_vanity(router: respx.MockRouter) -> None:
     library = await fetch(router, SteamAccountRef(vanity="tester"))
 
     assert vanity.call_count == 1
-    assert [game.appid for game in library.games] == [400, 620, 730]  # sorted by app id
+    assert library.owned.appids() == [400, 620, 730]  # sorted by app id
     query = owned.calls.last.request.url.params
     assert query["include_appinfo"] == "1"
     assert query["include_played_free_games"] == "1"
@@ -157,7 +157,7 @@ async def test_empty_library_is_not_an_error(
     router.get(SUMMARIES).respond(json=public_profile())
     router.get(OWNED).respond(json=body)
     library = await fetch(router, SteamAccountRef(steam_id64=STEAM_ID))
-    assert library.games == []
+    assert len(library.owned) == 0 and library.owned.raw_csv().count(b"\n") == 1  # header
 
 
 async def test_bad_key_is_not_retried(router: respx.MockRouter) -> None:
@@ -199,7 +199,7 @@ async def test_5xx_and_429_are_retried_then_succeed(router: respx.MockRouter) ->
     library = await fetch(router, SteamAccountRef(steam_id64=STEAM_ID))
     assert summaries.call_count == 4
     assert owned.call_count == 2
-    assert len(library.games) == 3
+    assert len(library.owned) == 3
 
 
 async def test_persistent_429_is_rate_limited(router: respx.MockRouter) -> None:
