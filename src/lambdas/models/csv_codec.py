@@ -61,6 +61,14 @@ class _Kind(NamedTuple):
     adapter: TypeAdapter[Any] | None = None
 
 
+def _unwrapped(annotation: Any) -> Any:
+    """A column's type without Optional and Annotated."""
+    args = get_args(annotation)
+    if get_origin(annotation) in (Union, types.UnionType) and type(None) in args:
+        annotation = next((arg for arg in args if arg is not type(None)), annotation)
+    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+
+
 @cache
 def _column_kinds(model: type[BaseModel]) -> dict[str, _Kind]:
     kinds: dict[str, _Kind] = {}
@@ -68,13 +76,7 @@ def _column_kinds(model: type[BaseModel]) -> dict[str, _Kind]:
         annotation = field.annotation
         args = get_args(annotation)
         optional = get_origin(annotation) in (Union, types.UnionType) and type(None) in args
-        inner = (
-            next((arg for arg in args if arg is not type(None)), annotation)
-            if optional
-            else annotation
-        )
-        if get_origin(inner) is Annotated:
-            inner = get_args(inner)[0]
+        inner = _unwrapped(annotation)
         is_json = get_origin(inner) in (list, dict) or inner in (list, dict)
         is_int = isinstance(inner, type) and issubclass(inner, int) and inner is not bool
         adapter = TypeAdapter(annotation) if is_json and annotation is not None else None
@@ -137,6 +139,7 @@ class RowEncoder:
         self._columns = header_of(model)
         self._writer.writerow(self._columns)
         self._values = attrgetter(*self._columns)
+        self._fields = list(model.model_fields.values())
         # List columns are written by their validator's own JSON serializer (compact, UTF-8 as
         # is: the same text as json.dumps of the dumped models), not dumped to dicts first.
         self._json: list[
@@ -152,18 +155,30 @@ class RowEncoder:
     def row(self, row: BaseModel) -> None:
         self._writer.writerow(self._cells(row))
 
-    def values(self, values: Sequence[Any]) -> None:
-        """A row given by its values in column order, as the model would hold them."""
-        self._writer.writerow(self._cells_of(values))
+    def values(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Rows given by their values in column order, as the model would hold them (no list
+        column). Cells of str and int columns are written by the CSV writer itself, which
+        writes them as `_cell` does; only the other columns' values are converted."""
+        special = [
+            index
+            for index, field in enumerate(self._fields)
+            if _unwrapped(field.annotation) not in (str, int)
+        ]
+        if not special:
+            self._writer.writerows(rows)
+            return
+        for values in rows:
+            cells = list(values)
+            for index in special:
+                cells[index] = _cell(cells[index])
+            self._writer.writerow(cells)
 
     def encoded(self, row: BaseModel) -> bytes:
         """The line `row` would write (for `line`, when rows are encoded ahead of their turn)."""
         return encode_line(self._cells(row))
 
     def _cells(self, row: BaseModel) -> list[str]:
-        return self._cells_of(self._values(row))
-
-    def _cells_of(self, values: Sequence[Any]) -> list[str]:
+        values = self._values(row)
         # The common cells inline (exact str, int, None), no call; list cells are set below.
         cells = [
             value

@@ -94,7 +94,7 @@ class OwnedApps:
         """The apps of validated games, as Steam listed them."""
         unique = sorted(_unique_by_appid(games), key=attrgetter("appid"))
         rows = list(map(_raw_of_game, unique))
-        return cls(rows=rows) if _as_stored(rows) else cls(unique)
+        return cls(rows=rows) if _as_stored(list(zip(*rows, strict=True))) else cls(unique)
 
     @classmethod
     def read(cls, answer: bytes, steam_id64: int) -> OwnedApps:
@@ -123,7 +123,7 @@ class OwnedApps:
         """`library_fingerprint` of the raw CSV's rows."""
         if self._rows is not None:
             # The cells are the values as sent: one string of them a game.
-            joined = list(starmap(_JOINED.format, map(_compared_of_raw, self._rows)))
+            joined = list(starmap(_JOINED.format, self._rows))
             key = fingerprint_of_joined(joined, len(COMPARED_COLUMNS))
             if key is not None:
                 return key
@@ -135,8 +135,7 @@ class OwnedApps:
         if self._rows is None:
             return encode_rows(map(to_raw_row, self._games or ()), RawGameRow)
         encoder = RowEncoder(RawGameRow)
-        for values in self._rows:
-            encoder.values(values)
+        encoder.values(self._rows)
         return encoder.data()
 
 
@@ -488,8 +487,8 @@ _NAME_AT = _AT["name"]
 _raw_of_game = attrgetter(*RAW_COLUMNS)
 #: The compared values among them, in COMPARED_COLUMNS' order.
 _compared_of_raw = itemgetter(*(_AT[name] for name in COMPARED_COLUMNS))
-#: Compared values as one string, joined as `fingerprint` joins cells.
-_JOINED = "\x00".join("{}" for _ in COMPARED_COLUMNS)
+#: A row's compared values as one string, joined as `fingerprint` joins cells.
+_JOINED = "\x00".join(f"{{{_AT[name]}}}" for name in COMPARED_COLUMNS)
 #: The raw values' types as the models hold them, column by column.
 _KINDS = [
     bool
@@ -502,6 +501,8 @@ _KINDS = [
 #: What GetOwnedGames leaves out of a game when it is zero or false (the reference's presence
 #: rules), with the value the model then holds; every other stored field must be there.
 _OPTIONAL = {"playtime_2weeks": 0, "playtime_disconnected": 0, "has_community_visible_stats": False}
+#: A game object's raw values, in RAW_COLUMNS' order (KeyError when one is missing).
+_raw_in_json = itemgetter(*RAW_COLUMNS)
 
 
 def _library_key(games: list[OwnedGame]) -> str:
@@ -509,13 +510,12 @@ def _library_key(games: list[OwnedGame]) -> str:
     return OwnedApps.of(games).fingerprint()
 
 
-def _as_stored(rows: list[tuple[Any, ...]]) -> bool:
-    """Whether `to_raw_row` keeps every value of `rows` (RAW_COLUMNS' order) as it is: no
-    number clamped, no text cleaned. Column by column: the smallest and largest number against
-    the range, the text joined."""
-    if not rows:
+def _as_stored(columns: list[tuple[Any, ...]]) -> bool:
+    """Whether `to_raw_row` keeps every value of these raw columns (RAW_COLUMNS' order) as it
+    is: no number clamped, no text cleaned. The smallest and largest number of each column
+    against its range, and the text joined."""
+    if not columns:
         return True
-    columns = list(zip(*rows, strict=True))
     minutes = [columns[at] for name, at in _AT.items() if name.startswith("playtime_")]
     last, appids = columns[_AT["rtime_last_played"]], columns[_AT["appid"]]
     return (
@@ -532,22 +532,22 @@ def _rows_in_answer(answer: bytes) -> list[tuple[Any, ...]] | None:
     `OwnedApps`), which leaves the answer to the models."""
     try:
         games = pydantic_core.from_json(answer, cache_strings=False)["response"]["games"]
-        columns = [
-            [game.get(name, _OPTIONAL[name]) for game in games]
-            if name in _OPTIONAL
-            else [game[name] for game in games]
-            for name in RAW_COLUMNS
-        ]
-    except (ValueError, KeyError, TypeError, AttributeError):  # not JSON, not these objects
+        if type(games) is not list:
+            return None
+        # Steam's optional fields under each game's own: a missing required one is a KeyError.
+        rows = list(map(_raw_in_json, map(_OPTIONAL.__or__, games)))
+    except (ValueError, KeyError, TypeError):  # not JSON, not these objects
         return None
+    if not rows:
+        return rows
+    columns = list(zip(*rows, strict=True))
     for kind, column in zip(_KINDS, columns, strict=True):
-        if column and set(map(type, column)) != {kind}:
+        if set(map(type, column)) != {kind}:
             return None
     appids = columns[_AT["appid"]]
-    if len(set(appids)) != len(appids):
+    if len(set(appids)) != len(appids) or not _as_stored(columns):
         return None
-    rows = sorted(zip(*columns, strict=True))
-    return rows if _as_stored(rows) else None
+    return sorted(rows)  # app ids are unique: the first values differ
 
 
 def reuse_windows(settings: Settings) -> ReuseWindows:

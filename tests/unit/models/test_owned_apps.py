@@ -114,9 +114,17 @@ def test_any_other_answer_is_read_by_the_models(games: list[dict[str, Any]]) -> 
         (b'{"response": {"games": [{"appid": "x"}]}}', UpstreamUnavailableError),
         (answer([game(730, has_community_visible_stats={"x": 1})]), UpstreamUnavailableError),
         (b"<html>not json</html>", UpstreamUnavailableError),
+        (b'{"response": {"game_count": 0, "games": {}}}', UpstreamUnavailableError),
         (answer([game(730, "bad \ud800 name")]), UpstreamUnavailableError),
     ],
-    ids=["private", "unreadable app id", "unreadable flag", "not JSON", "a lone surrogate"],
+    ids=[
+        "private",
+        "unreadable app id",
+        "unreadable flag",
+        "not JSON",
+        "games not a list",
+        "a lone surrogate",
+    ],
 )
 def test_an_answer_the_models_refuse_is_refused(data: bytes, error: type) -> None:
     with pytest.raises(error):
