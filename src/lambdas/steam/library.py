@@ -531,7 +531,8 @@ def _rows_in_answer(answer: bytes) -> list[tuple[Any, ...]] | None:
     order; None unless they are exactly what the models hold and `to_raw_row` stores (see
     `OwnedApps`), which leaves the answer to the models."""
     try:
-        games = pydantic_core.from_json(answer, cache_strings=False)["response"]["games"]
+        # Keys cached (a few names repeated per game), values not (names are mostly distinct).
+        games = pydantic_core.from_json(answer, cache_strings="keys")["response"]["games"]
         if type(games) is not list:
             return None
         # Steam's optional fields under each game's own: a missing required one is a KeyError.
