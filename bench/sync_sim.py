@@ -115,9 +115,11 @@ def draw_libraries(
 def request_counts(stats: SandboxStats) -> dict[str, int]:
     steam = stats.requests.get("steam", {})
     getitems = sum(sum(s.values()) for endpoint, s in steam.items() if "GetItems" in endpoint)
+    wishlist = sum(sum(s.values()) for endpoint, s in steam.items() if "GetWishlist" in endpoint)
     return {
         "steam_calls": stats.total("steam"),
         "getitems_calls": getitems,
+        "wishlist_calls": wishlist,
         "igdb_requests": stats.total("igdb"),
         "twitch_tokens": stats.tokens_issued,
         "steam_429": stats.rate_limited.get("steam", 0),
@@ -322,13 +324,21 @@ def report(results: dict[str, Any], console: Console) -> None:
         )
     table.add_row("Steam calls", *requests("steam_calls"))
     table.add_row("  of which GetItems (keyless)", *requests("getitems_calls"))
+    table.add_row("  of which GetWishlist (keyless)", *requests("wishlist_calls"))
     table.add_row(
         "  GetItems in the prefetch",
         *[_summed(p, "prefetch", "steam_store_calls") for p in phases],
     )
     table.add_row(
         "Steam Web API key calls",
-        *[str(p["requests"]["steam_calls"] - p["requests"]["getitems_calls"]) for p in phases],
+        *[
+            str(
+                p["requests"]["steam_calls"]
+                - p["requests"]["getitems_calls"]
+                - p["requests"]["wishlist_calls"]
+            )
+            for p in phases
+        ],
     )
     table.add_row("IGDB requests", *requests("igdb_requests"))
     table.add_row(
