@@ -114,12 +114,14 @@ def draw_libraries(
 
 def request_counts(stats: SandboxStats) -> dict[str, int]:
     steam = stats.requests.get("steam", {})
-    getitems = sum(sum(s.values()) for endpoint, s in steam.items() if "GetItems" in endpoint)
-    wishlist = sum(sum(s.values()) for endpoint, s in steam.items() if "GetWishlist" in endpoint)
+
+    def calls(method: str) -> int:
+        return sum(sum(s.values()) for endpoint, s in steam.items() if method in endpoint)
+
     return {
         "steam_calls": stats.total("steam"),
-        "getitems_calls": getitems,
-        "wishlist_calls": wishlist,
+        "getitems_calls": calls("GetItems"),
+        "wishlist_calls": calls("GetWishlist"),
         "igdb_requests": stats.total("igdb"),
         "twitch_tokens": stats.tokens_issued,
         "steam_429": stats.rate_limited.get("steam", 0),
